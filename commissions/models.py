@@ -1,0 +1,112 @@
+"""Fit-weighted commission plans and the append-only commission ledger."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+
+from tenancy.models import TenantOwnedModel
+
+
+class CommissionPlan(TenantOwnedModel):
+    """A base rate on won deal value, multiplied by the account's ICP tier."""
+
+    name = models.CharField(max_length=200)
+    is_active = models.BooleanField(default=True)
+    # Fraction of the deal amount, e.g. 0.1000 for 10 %.
+    base_rate = models.DecimalField(max_digits=6, decimal_places=4)
+    multiplier_a = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("1.50"))
+    multiplier_b = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("1.00"))
+    multiplier_c = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("0.50"))
+    multiplier_d = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("0.00"))
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "name"], name="plan_unique_tenant_name"),
+            models.UniqueConstraint(
+                fields=["tenant"],
+                condition=models.Q(is_active=True),
+                name="plan_one_active_per_tenant",
+                violation_error_message="A tenant has at most one active commission plan.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(base_rate__gte=0, base_rate__lte=1),
+                name="plan_base_rate_between_0_and_1",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    multiplier_a__gte=0, multiplier_b__gte=0, multiplier_c__gte=0, multiplier_d__gte=0
+                ),
+                name="plan_multipliers_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def multiplier_for(self, tier: str) -> Decimal:
+        """Return the multiplier of ICP tier "A" to "D"; unscored accounts get tier D's."""
+        return {
+            "A": self.multiplier_a,
+            "B": self.multiplier_b,
+            "C": self.multiplier_c,
+        }.get(tier, self.multiplier_d)
+
+
+class LedgerEntry(TenantOwnedModel):
+    """One append-only commission entry; corrections are new entries.
+
+    A database trigger rejects deletes and any update other than a status change,
+    so amounts, rates and the frozen fit cannot be edited after the fact.
+    """
+
+    class Kind(models.TextChoices):
+        ACCRUAL = "accrual", "Accrual"
+        REVERSAL = "reversal", "Reversal"
+        ADJUSTMENT = "adjustment", "Adjustment"
+        BONUS = "bonus", "Bonus"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        APPROVED = "approved", "Approved"
+        PAID = "paid", "Paid"
+        VOID = "void", "Void"
+
+    partner = models.ForeignKey("partners.Partner", on_delete=models.PROTECT, related_name="+")
+    deal = models.ForeignKey(
+        "crm.Deal", on_delete=models.PROTECT, null=True, blank=True, related_name="ledger_entries"
+    )
+    plan = models.ForeignKey(CommissionPlan, on_delete=models.PROTECT, null=True, related_name="+")
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.ACCRUAL)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    # Retrying the same write produces the same key, which the unique constraint
+    # turns into a no-op.
+    idempotency_key = models.CharField(max_length=120)
+    base_amount = models.DecimalField(max_digits=14, decimal_places=2)
+    rate = models.DecimalField(max_digits=6, decimal_places=4)
+    multiplier = models.DecimalField(max_digits=5, decimal_places=2)
+    fit_tier = models.CharField(max_length=1, blank=True)
+    fit_score = models.PositiveSmallIntegerField(null=True, blank=True)
+    icp_version = models.ForeignKey(
+        "icp.IcpVersion", on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    memo = models.CharField(max_length=255, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name_plural = "ledger entries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "idempotency_key"], name="ledger_unique_idempotency_key"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "partner", "-created_at"], name="ledger_tenant_partner"),
+            models.Index(fields=["tenant", "-created_at"], name="ledger_tenant_created"),
+        ]

@@ -1,0 +1,177 @@
+"""Accounts (companies), their deals, and CSV import runs."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from tenancy.models import TenantOwnedModel
+
+
+class Account(TenantOwnedModel):
+    """A company: customer or prospect, keyed per tenant by external id and domain."""
+
+    class Tier(models.TextChoices):
+        A = "A", "A"
+        B = "B", "B"
+        C = "C", "C"
+        D = "D", "D"
+
+    external_id = models.CharField(max_length=100)
+    name = models.CharField(max_length=255)
+    # Registrable domain, normalised: "www.Acme.co.uk." is stored as "acme.co.uk".
+    domain = models.CharField(max_length=253, blank=True)
+    industry = models.CharField(max_length=100, blank=True)
+    employees = models.PositiveIntegerField(null=True, blank=True)
+    # Annual revenue in the tenant's base currency.
+    annual_revenue = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    # ISO 3166-1 alpha-2 code.
+    country = models.CharField(max_length=2, blank=True)
+    # Free-form region below country level, such as a US state code.
+    region = models.CharField(max_length=100, blank=True)
+    year_established = models.PositiveSmallIntegerField(null=True, blank=True)
+    parent_name = models.CharField(max_length=255, blank=True)
+    tech_stack = models.JSONField(default=list, blank=True)
+    attributes = models.JSONField(default=dict, blank=True)
+    # Where the row came from, such as "import:12" or "generated:inc5000".
+    source = models.CharField(max_length=60, blank=True)
+    referred_by = models.ForeignKey(
+        "partners.Partner",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="referred_accounts",
+    )
+    referred_at = models.DateField(null=True, blank=True)
+    # Current fit against the tenant's active ICP version; rewritten on every rescore.
+    fit_score = models.PositiveSmallIntegerField(null=True, blank=True)
+    fit_tier = models.CharField(max_length=1, choices=Tier.choices, blank=True)
+    fit_version = models.ForeignKey(
+        "icp.IcpVersion", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "external_id"], name="account_unique_tenant_external_id"
+            ),
+            models.UniqueConstraint(
+                fields=["tenant", "domain"],
+                condition=~models.Q(domain=""),
+                name="account_unique_tenant_domain",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "fit_tier", "-fit_score"], name="account_tenant_fit"),
+            models.Index(fields=["tenant", "name"], name="account_tenant_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Deal(TenantOwnedModel):
+    """An opportunity on an account, from the CRM or the API."""
+
+    class Stage(models.TextChoices):
+        OPEN = "open", "Open"
+        WON = "won", "Won"
+        LOST = "lost", "Lost"
+
+    class Source(models.TextChoices):
+        DIRECT = "direct", "Direct"
+        PARTNER = "partner", "Partner"
+
+    class PipelineStatus(models.TextChoices):
+        # Won deals wait in PENDING until the pipeline has scored, attributed and
+        # paid them; the periodic sweep retries any that stay there.
+        NOT_APPLICABLE = "n/a", "Not applicable"
+        PENDING = "pending", "Pending"
+        PROCESSED = "processed", "Processed"
+
+    external_id = models.CharField(max_length=100)
+    account = models.ForeignKey(
+        "crm.Account", on_delete=models.PROTECT, null=True, blank=True, related_name="deals"
+    )
+    name = models.CharField(max_length=255, blank=True)
+    product = models.CharField(max_length=100, blank=True)
+    owner = models.CharField(max_length=100, blank=True)
+    stage = models.CharField(max_length=10, choices=Stage.choices)
+    amount = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    currency = models.CharField(max_length=3, default="USD")
+    engage_date = models.DateField(null=True, blank=True)
+    close_date = models.DateField(null=True, blank=True)
+    # Partner named by the source system; the pipeline may also attribute one from
+    # the account's referral.
+    partner = models.ForeignKey(
+        "partners.Partner", on_delete=models.PROTECT, null=True, blank=True, related_name="deals"
+    )
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.DIRECT)
+    pipeline_status = models.CharField(
+        max_length=10, choices=PipelineStatus.choices, default=PipelineStatus.NOT_APPLICABLE
+    )
+    processed_at = models.DateTimeField(null=True, blank=True)
+    # Fit of the account when the deal was won, frozen for reporting and commissions.
+    won_fit_score = models.PositiveSmallIntegerField(null=True, blank=True)
+    won_fit_tier = models.CharField(max_length=1, blank=True)
+    won_fit_version = models.ForeignKey(
+        "icp.IcpVersion", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "external_id"], name="deal_unique_tenant_external_id"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(amount__gte=0), name="deal_amount_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(stage="won") | models.Q(account__isnull=False),
+                name="deal_won_needs_account",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "stage", "close_date"], name="deal_tenant_stage_close"),
+            models.Index(
+                fields=["tenant", "created_at"],
+                condition=models.Q(pipeline_status="pending"),
+                name="deal_tenant_pending",
+            ),
+            models.Index(fields=["tenant", "partner", "stage"], name="deal_tenant_partner_stage"),
+        ]
+
+    def __str__(self) -> str:
+        return self.external_id
+
+
+class ImportRun(TenantOwnedModel):
+    """One CSV import: what was sent, what was written and every rejected line."""
+
+    class Kind(models.TextChoices):
+        ACCOUNTS = "accounts", "Accounts"
+        DEALS = "deals", "Deals"
+        REACH = "reach", "Partner reach"
+
+    class Status(models.TextChoices):
+        SUCCEEDED = "succeeded", "Succeeded"
+        PARTIAL = "partial", "Succeeded with rejected lines"
+        FAILED = "failed", "Failed, nothing written"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    filename = models.CharField(max_length=255)
+    # Strict imports write nothing when any line is invalid.
+    strict = models.BooleanField(default=True)
+    status = models.CharField(max_length=10, choices=Status.choices)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_created = models.PositiveIntegerField(default=0)
+    rows_updated = models.PositiveIntegerField(default=0)
+    rows_rejected = models.PositiveIntegerField(default=0)
+    # Up to the first few hundred errors: [{"line", "column", "value", "message"}].
+    errors = models.JSONField(default=list, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "-created_at"], name="importrun_tenant_created")]

@@ -1,0 +1,64 @@
+"""One error body for the whole API: code, message and, per field, value and fix."""
+
+from __future__ import annotations
+
+import logging
+
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from tenancy.errors import DomainError
+from tenancy.scope import TenantScopeMissing
+
+logger = logging.getLogger(__name__)
+
+
+def _field_errors(detail, prefix: str = "") -> list[dict]:
+    errors: list[dict] = []
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            errors.extend(_field_errors(value, name))
+    elif isinstance(detail, list):
+        for index, value in enumerate(detail):
+            if isinstance(value, dict | list):
+                errors.extend(_field_errors(value, f"{prefix}[{index}]"))
+            else:
+                errors.append({"field": prefix or "non_field_errors", "message": str(value)})
+    else:
+        errors.append({"field": prefix or "non_field_errors", "message": str(detail)})
+    return errors
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, DomainError):
+        return Response(exc.as_dict(), status=exc.status_code)
+    if isinstance(exc, TenantScopeMissing):
+        logger.error("api.tenant_scope_missing view=%s", context["view"].__class__.__name__)
+        return Response(
+            {"code": "forbidden", "message": "No tenant is active for this request."},
+            status=status.HTTP_403_FORBIDDEN,
+        )
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        request_data = getattr(context.get("request"), "data", None)
+        errors = _field_errors(exc.detail)
+        for error in errors:
+            if isinstance(request_data, dict) and error["field"] in request_data:
+                error["value"] = request_data[error["field"]]
+        response.data = {
+            "code": "invalid",
+            "message": "The request has invalid fields; see errors.",
+            "errors": errors,
+        }
+    else:
+        detail = response.data.get("detail", "") if isinstance(response.data, dict) else ""
+        code = getattr(exc, "default_code", "error")
+        response.data = {"code": code, "message": str(detail)}
+    return response

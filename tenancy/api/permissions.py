@@ -1,0 +1,24 @@
+"""Who may call the API: tenant staff with a session, or a tenant's API key."""
+
+from rest_framework import permissions
+
+from tenancy.models import Membership
+
+WRITE_ROLES = (Membership.Role.ADMIN, Membership.Role.PARTNER_MANAGER)
+
+
+class IsTenantMember(permissions.BasePermission):
+    message = "Log in as a member of a tenant, or send 'Authorization: Api-Key <key>'."
+
+    def has_permission(self, request, view) -> bool:
+        tenant = getattr(request._request, "tenant", None)
+        if tenant is None or not request.user or not request.user.is_authenticated:
+            return False
+        if request.auth is not None:
+            return True
+        membership = request._request.membership
+        if membership is None or not membership.is_staff_role:
+            return False
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        return membership.role in WRITE_ROLES

@@ -1,0 +1,13 @@
+from tenancy.selectors import membership_list_for_user
+
+
+def tenant(request) -> dict:
+    user = getattr(request, "user", None)
+    memberships = []
+    if user is not None and user.is_authenticated:
+        memberships = list(membership_list_for_user(user=user))
+    return {
+        "current_tenant": getattr(request, "tenant", None),
+        "current_membership": getattr(request, "membership", None),
+        "memberships": memberships,
+    }

@@ -1,0 +1,140 @@
+"""Tenants, their members, API keys and the audit trail."""
+
+from __future__ import annotations
+
+
+from django.conf import settings
+from django.db import models
+
+from tenancy.scope import AllTenantsManager, TenantManager, current_tenant_id
+
+
+class TimestampedModel(models.Model):
+    """Abstract base with creation and update times."""
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class Tenant(TimestampedModel):
+    """A company running a partner program."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80, unique=True)
+    base_currency = models.CharField(max_length=3, default="USD")
+    time_zone = models.CharField(max_length=64, default="UTC")
+    # Days after a partner's referral during which the account's won deals count as
+    # partner-sourced.
+    attribution_window_days = models.PositiveIntegerField(default=365)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TenantOwnedModel(TimestampedModel):
+    """Abstract base for every row that belongs to one tenant."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+
+    objects = TenantManager()
+    all_tenants = AllTenantsManager()
+
+    class Meta:
+        abstract = True
+        base_manager_name = "all_tenants"
+
+    def save(self, *args, **kwargs):
+        if self.tenant_id is None:
+            self.tenant_id = current_tenant_id()
+        super().save(*args, **kwargs)
+
+
+class Membership(TimestampedModel):
+    """A user's role in one tenant; partner users are tied to one partner."""
+
+    class Role(models.TextChoices):
+        ADMIN = "admin", "Admin"
+        PARTNER_MANAGER = "partner_manager", "Partner manager"
+        ANALYST = "analyst", "Analyst"
+        PARTNER = "partner", "Partner user"
+
+    STAFF_ROLES = (Role.ADMIN, Role.PARTNER_MANAGER, Role.ANALYST)
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=20, choices=Role.choices)
+    partner = models.ForeignKey(
+        "partners.Partner",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "user"], name="membership_unique_tenant_user"
+            ),
+            models.CheckConstraint(
+                condition=(models.Q(role="partner", partner__isnull=False))
+                | (~models.Q(role="partner") & models.Q(partner__isnull=True)),
+                name="membership_partner_iff_partner_role",
+                violation_error_message="Partner users need a partner; staff roles take none.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.tenant} as {self.role}"
+
+    @property
+    def is_staff_role(self) -> bool:
+        return self.role in self.STAFF_ROLES
+
+
+class ApiKey(TenantOwnedModel):
+    """A tenant's API key; only a SHA-256 digest of the secret is stored."""
+
+    name = models.CharField(max_length=100)
+    # The first characters of the key, shown in lists so people can tell keys apart.
+    prefix = models.CharField(max_length=12)
+    # Unique across tenants because the key itself is what identifies the tenant.
+    digest = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "name"], name="apikey_unique_tenant_name"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+
+class AuditEvent(TenantOwnedModel):
+    """One change to money, rules, ICP versions, roles or keys."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    # What acted when no user did, such as "api-key:ab12cd" or "worker".
+    actor_label = models.CharField(max_length=100, blank=True)
+    event = models.CharField(max_length=80)
+    object_type = models.CharField(max_length=80)
+    object_id = models.CharField(max_length=80)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "-created_at"], name="audit_tenant_created")]
+
+

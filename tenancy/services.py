@@ -1,0 +1,130 @@
+"""Writes for tenants, memberships, API keys and the audit trail."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from tenancy.errors import DomainError
+from tenancy.models import ApiKey, AuditEvent, Membership, Tenant
+from tenancy.scope import tenant_scope
+from tenancy.selectors import api_key_digest
+
+logger = logging.getLogger(__name__)
+
+API_KEY_PREFIX = "t360_"
+
+
+def audit_record(
+    *,
+    tenant_id: int,
+    actor=None,
+    actor_label: str = "",
+    event: str,
+    obj,
+    before: dict | None = None,
+    after: dict | None = None,
+) -> AuditEvent:
+    """Append one audit event for a change to `obj`."""
+    return AuditEvent.all_tenants.create(
+        tenant_id=tenant_id,
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        actor_label=actor_label,
+        event=event,
+        object_type=obj._meta.label,
+        object_id=str(obj.pk),
+        before=before,
+        after=after,
+    )
+
+
+@transaction.atomic
+def tenant_create(*, name: str, slug: str, base_currency: str = "USD") -> Tenant:
+    tenant, created = Tenant.objects.get_or_create(
+        slug=slug, defaults={"name": name, "base_currency": base_currency}
+    )
+    if created:
+        logger.info("tenant.created tenant_id=%s slug=%s", tenant.pk, slug)
+    return tenant
+
+
+@transaction.atomic
+def membership_set(*, tenant: Tenant, user, role: str, partner=None, actor=None) -> Membership:
+    """Give `user` the `role` in `tenant`, replacing any earlier role there."""
+    if role not in Membership.Role.values:
+        raise DomainError(
+            f"Unknown role {role!r}.",
+            field="role",
+            value=role,
+            fix=f"Use one of {', '.join(Membership.Role.values)}.",
+        )
+    if (role == Membership.Role.PARTNER) != (partner is not None):
+        raise DomainError(
+            "Partner users need a partner and staff roles take none.",
+            field="partner",
+            value=getattr(partner, "pk", None),
+            fix="Pass a partner exactly when the role is 'partner'.",
+        )
+    existing = Membership.objects.filter(tenant=tenant, user=user).first()
+    before = {"role": existing.role} if existing else None
+    membership, _ = Membership.objects.update_or_create(
+        tenant=tenant, user=user, defaults={"role": role, "partner": partner}
+    )
+    audit_record(
+        tenant_id=tenant.pk,
+        actor=actor,
+        event="membership.set",
+        obj=membership,
+        before=before,
+        after={"role": role, "user": user.get_username(), "partner_id": getattr(partner, "pk", None)},
+    )
+    return membership
+
+
+def user_ensure(*, username: str, email: str, password: str):
+    """Create the user if missing and set the password; return it."""
+    user_model = get_user_model()
+    user, _ = user_model.objects.get_or_create(username=username, defaults={"email": email})
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    return user
+
+
+@transaction.atomic
+def api_key_create(*, tenant: Tenant, name: str, actor=None, raw_key: str | None = None):
+    """Create an API key and return `(key, raw_key)`; the raw key is shown only once."""
+    raw_key = raw_key or API_KEY_PREFIX + secrets.token_urlsafe(32)
+    with tenant_scope(tenant):
+        if ApiKey.objects.filter(name=name).exists():
+            raise DomainError(
+                f"An API key named {name!r} already exists.",
+                field="name",
+                value=name,
+                fix="Choose another name or revoke the existing key first.",
+            )
+        key = ApiKey.objects.create(
+            tenant=tenant,
+            name=name,
+            prefix=raw_key[: len(API_KEY_PREFIX) + 6],
+            digest=api_key_digest(raw_key),
+            created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        )
+    audit_record(
+        tenant_id=tenant.pk, actor=actor, event="api_key.created", obj=key, after={"name": name}
+    )
+    logger.info("api_key.created tenant_id=%s api_key_id=%s", tenant.pk, key.pk)
+    return key, raw_key
+
+
+@transaction.atomic
+def api_key_revoke(*, key: ApiKey, actor=None) -> ApiKey:
+    if key.revoked_at is None:
+        key.revoked_at = timezone.now()
+        key.save(update_fields=["revoked_at", "updated_at"])
+        audit_record(tenant_id=key.tenant_id, actor=actor, event="api_key.revoked", obj=key)
+        logger.info("api_key.revoked tenant_id=%s api_key_id=%s", key.tenant_id, key.pk)
+    return key

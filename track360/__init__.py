@@ -1,0 +1,3 @@
+from track360.celery import app as celery_app
+
+__all__ = ("celery_app",)

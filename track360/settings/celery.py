@@ -1,0 +1,51 @@
+"""Celery settings: Redis broker, JSON messages, late acknowledgement."""
+
+from datetime import timedelta
+
+from track360.settings.env import env_int, env_str
+
+REDIS_URL = env_str("REDIS_URL")
+
+CELERY_BROKER_URL = REDIS_URL
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = "UTC"
+# A task is acknowledged after it ran, so a worker killed half way leaves it queued;
+# every task is idempotent, so running it again is safe.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Enqueueing from a web request gives up quickly when Redis is down; the sweep
+# picks up the deal later.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+
+# Seconds a committed won deal may wait before the sweep processes it itself.
+TRACK360_SWEEP_GRACE_SECONDS = env_int("TRACK360_SWEEP_GRACE_SECONDS", 15)
+CELERY_BEAT_SCHEDULE = {
+    "sweep-pending-deals": {
+        "task": "crm.tasks.sweep_pending_deals_task",
+        "schedule": timedelta(seconds=env_int("TRACK360_SWEEP_INTERVAL_SECONDS", 30)),
+    },
+    "refresh-partner-scores": {
+        "task": "partners.tasks.refresh_all_partner_scores_task",
+        "schedule": timedelta(hours=1),
+    },
+}

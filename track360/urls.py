@@ -1,0 +1,31 @@
+"""URL routes: dashboard pages, the REST API under /api/v1/, OpenAPI and health."""
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from track360 import health
+
+api_v1 = [
+    path("", include("crm.api.urls")),
+    path("", include("partners.api.urls")),
+    path("", include("commissions.api.urls")),
+    path("", include("icp.api.urls")),
+]
+
+urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include("reporting.urls")),
+    path("accounts/", include("crm.urls")),
+    path("icp/", include("icp.urls")),
+    path("partners/", include("partners.urls")),
+    path("ledger/", include("commissions.urls")),
+    path("settings/", include("tenancy.urls")),
+]
