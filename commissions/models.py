@@ -37,7 +37,10 @@ class CommissionPlan(TenantOwnedModel):
             ),
             models.CheckConstraint(
                 condition=models.Q(
-                    multiplier_a__gte=0, multiplier_b__gte=0, multiplier_c__gte=0, multiplier_d__gte=0
+                    multiplier_a__gte=0,
+                    multiplier_b__gte=0,
+                    multiplier_c__gte=0,
+                    multiplier_d__gte=0,
                 ),
                 name="plan_multipliers_not_negative",
             ),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from django.conf import settings
 from django.db import models
 
@@ -137,4 +136,5 @@ class AuditEvent(TenantOwnedModel):
     class Meta:
         indexes = [models.Index(fields=["tenant", "-created_at"], name="audit_tenant_created")]
 
-
+    def __str__(self) -> str:
+        return f"{self.event} {self.object_type}:{self.object_id}"

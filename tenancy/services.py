@@ -80,7 +80,11 @@ def membership_set(*, tenant: Tenant, user, role: str, partner=None, actor=None)
         event="membership.set",
         obj=membership,
         before=before,
-        after={"role": role, "user": user.get_username(), "partner_id": getattr(partner, "pk", None)},
+        after={
+            "role": role,
+            "user": user.get_username(),
+            "partner_id": getattr(partner, "pk", None),
+        },
     )
     return membership
 

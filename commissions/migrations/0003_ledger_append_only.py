@@ -10,10 +10,12 @@ CREATE = """
 CREATE FUNCTION commissions_ledger_append_only() RETURNS trigger AS $$
 BEGIN
     IF TG_OP = 'DELETE' THEN
-        RAISE EXCEPTION 'ledger entries are append-only: write a reversal instead of deleting entry %', OLD.id;
+        RAISE EXCEPTION USING ERRCODE = 'restrict_violation',
+            MESSAGE = format('ledger entries are append-only: write a reversal instead of deleting entry %s', OLD.id);
     END IF;
     IF (to_jsonb(NEW) - 'status' - 'updated_at') IS DISTINCT FROM (to_jsonb(OLD) - 'status' - 'updated_at') THEN
-        RAISE EXCEPTION 'ledger entry % is append-only: only its status may change', OLD.id;
+        RAISE EXCEPTION USING ERRCODE = 'restrict_violation',
+            MESSAGE = format('ledger entry %s is append-only: only its status may change', OLD.id);
     END IF;
     RETURN NEW;
 END;

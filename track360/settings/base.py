@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "partners",
     "commissions",
     "reporting",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -49,3 +49,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(hours=1),
     },
 }
+
+# One queue per workload; this default deployment runs one worker that consumes
+# both, and a larger one can give each queue workers of its own.
+CELERY_TASK_ROUTES = {
+    "crm.tasks.*": {"queue": "default"},
+    "icp.tasks.*": {"queue": "default"},
+    "partners.tasks.*": {"queue": "default"},
+}

@@ -1,0 +1,124 @@
+"""Commission plans and ledger writes."""
+
+from __future__ import annotations
+
+import logging
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import transaction
+
+from commissions.models import CommissionPlan, LedgerEntry
+from crm.parsing import currency_exponent
+from tenancy.errors import DomainError
+from tenancy.services import audit_record
+
+logger = logging.getLogger(__name__)
+
+PLAN_FIELDS = ("name", "base_rate", "multiplier_a", "multiplier_b", "multiplier_c", "multiplier_d")
+
+
+def commission_amount(
+    *, base_amount: Decimal, rate: Decimal, multiplier: Decimal, currency: str
+) -> Decimal:
+    """Return base × rate × multiplier rounded half-up to the currency's minor unit."""
+    quantum = Decimal(1).scaleb(-currency_exponent(currency))
+    return (base_amount * rate * multiplier).quantize(quantum, rounding=ROUND_HALF_UP)
+
+
+def accrual_key(deal_id: int) -> str:
+    """Return the idempotency key of a deal's commission accrual: one per deal."""
+    return f"accrual:deal:{deal_id}"
+
+
+def accruals_write(*, plan: CommissionPlan, deals: list[dict]) -> int:
+    """Write one accrual per won, partner-attributed deal; return how many were new.
+
+    Each dict in `deals` has id, partner_id, amount, currency, won_fit_tier,
+    won_fit_score and won_fit_version_id. Rate, multiplier and fit are frozen on
+    the entry. Deals that already have an accrual are skipped by the unique key.
+    """
+    entries = []
+    for deal in deals:
+        multiplier = plan.multiplier_for(deal["won_fit_tier"])
+        tier = deal["won_fit_tier"] or "unscored"
+        entries.append(
+            LedgerEntry(
+                tenant_id=plan.tenant_id,
+                partner_id=deal["partner_id"],
+                deal_id=deal["id"],
+                plan=plan,
+                kind=LedgerEntry.Kind.ACCRUAL,
+                idempotency_key=accrual_key(deal["id"]),
+                base_amount=deal["amount"],
+                rate=plan.base_rate,
+                multiplier=multiplier,
+                fit_tier=deal["won_fit_tier"],
+                fit_score=deal["won_fit_score"],
+                icp_version_id=deal["won_fit_version_id"],
+                amount=commission_amount(
+                    base_amount=deal["amount"],
+                    rate=plan.base_rate,
+                    multiplier=multiplier,
+                    currency=deal["currency"],
+                ),
+                currency=deal["currency"],
+                memo=f"{plan.base_rate:%} of deal value × {multiplier} for fit tier {tier}",
+            )
+        )
+    before = LedgerEntry.objects.filter(
+        idempotency_key__in=[e.idempotency_key for e in entries]
+    ).count()
+    LedgerEntry.objects.bulk_create(entries, batch_size=2000, ignore_conflicts=True)
+    written = len(entries) - before
+    logger.info(
+        "ledger.accruals_written tenant_id=%s plan_id=%s new=%s", plan.tenant_id, plan.pk, written
+    )
+    return written
+
+
+def _validate_plan_values(values: dict) -> None:
+    rate = values.get("base_rate")
+    if rate is not None and not (Decimal(0) <= rate <= Decimal(1)):
+        raise DomainError(
+            f"Base rate {rate} is out of range.",
+            field="base_rate",
+            value=rate,
+            fix="Give the rate as a fraction between 0 and 1, e.g. 0.1 for 10 %.",
+        )
+    for tier in "abcd":
+        multiplier = values.get(f"multiplier_{tier}")
+        if multiplier is not None and multiplier < 0:
+            raise DomainError(
+                f"Tier {tier.upper()} multiplier {multiplier} is negative.",
+                field=f"multiplier_{tier}",
+                value=multiplier,
+                fix="Use 0 to pay nothing for that tier.",
+            )
+
+
+@transaction.atomic
+def commission_plan_activate(*, tenant, actor=None, **values) -> CommissionPlan:
+    """Create or update the named plan and make it the tenant's only active plan."""
+    _validate_plan_values(values)
+    name = values.pop("name")
+    plan = CommissionPlan.objects.select_for_update().filter(name=name).first()
+    before = {field: str(getattr(plan, field)) for field in PLAN_FIELDS} if plan else None
+    CommissionPlan.objects.select_for_update().filter(is_active=True).exclude(name=name).update(
+        is_active=False
+    )
+    if plan is None:
+        plan = CommissionPlan(tenant=tenant, name=name)
+    for field, value in values.items():
+        setattr(plan, field, value)
+    plan.is_active = True
+    plan.save()
+    audit_record(
+        tenant_id=tenant.pk,
+        actor=actor,
+        event="commission_plan.activated",
+        obj=plan,
+        before=before,
+        after={field: str(getattr(plan, field)) for field in PLAN_FIELDS},
+    )
+    logger.info("commission_plan.activated tenant_id=%s plan_id=%s", tenant.pk, plan.pk)
+    return plan

@@ -1,0 +1,74 @@
+"""Celery tasks of the won-deal pipeline; each one is safe to run twice."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+
+from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
+
+from crm.models import Deal
+from crm.pipeline import deals_process
+from icp import services as icp_services
+from partners import services as partner_services
+from tenancy.models import Tenant
+from tenancy.scope import tenant_scope
+
+logger = logging.getLogger(__name__)
+
+PIPELINE_TIME_LIMIT_SECONDS = 600
+
+
+@shared_task(name="crm.tasks.process_won_deal_task", time_limit=PIPELINE_TIME_LIMIT_SECONDS)
+def process_won_deal_task(tenant_id: int, deal_id: int) -> int:
+    return deals_process(tenant_id=tenant_id, deal_ids=[deal_id])
+
+
+@shared_task(
+    name="crm.tasks.process_pending_deals_task",
+    time_limit=PIPELINE_TIME_LIMIT_SECONDS,
+)
+def process_pending_deals_task(tenant_id: int) -> int:
+    return deals_process(tenant_id=tenant_id)
+
+
+@shared_task(
+    name="crm.tasks.sweep_pending_deals_task",
+    time_limit=PIPELINE_TIME_LIMIT_SECONDS,
+)
+def sweep_pending_deals_task() -> int:
+    """Process won deals whose task never ran, for example while Redis was down."""
+    cutoff = timezone.now() - datetime.timedelta(seconds=settings.TRACK360_SWEEP_GRACE_SECONDS)
+    # NOTE: this is the one cross-tenant read of deals: it only finds which tenants
+    # have work, then processes each inside its own scope.
+    tenant_ids = sorted(
+        set(
+            Deal.all_tenants.filter(
+                pipeline_status=Deal.PipelineStatus.PENDING, updated_at__lt=cutoff
+            ).values_list("tenant_id", flat=True)
+        )
+    )
+    total = 0
+    for tenant_id in tenant_ids:
+        processed = deals_process(tenant_id=tenant_id)
+        logger.info("sweep.tenant_done tenant_id=%s processed=%s", tenant_id, processed)
+        total += processed
+    return total
+
+
+@shared_task(
+    name="crm.tasks.refresh_after_account_import_task",
+    time_limit=PIPELINE_TIME_LIMIT_SECONDS,
+)
+def refresh_after_account_import_task(tenant_id: int) -> int:
+    """Rescore the tenant's accounts, then re-match reach lists and partner scores."""
+    tenant = Tenant.objects.filter(pk=tenant_id).first()
+    if tenant is None:
+        logger.warning("account_import_refresh.tenant_missing tenant_id=%s", tenant_id)
+        return 0
+    with tenant_scope(tenant):
+        rescored = icp_services.accounts_rescore(tenant=tenant)
+        partner_services.partner_scores_refresh(tenant=tenant)
+    return rescored

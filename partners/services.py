@@ -1,0 +1,246 @@
+"""Partners, their reach lists and ICP-overlap scores.
+
+The overlap score (0–100) ranks partners before and after signing:
+60 points for the share of the partner's matched reach that is on-profile
+(ICP tier A or B), plus 40 points for how many of the tenant's open target
+accounts (tier A or B, not yet won) the reach covers, where covering a quarter
+of them earns the full 40.
+"""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from crm.domains import InvalidDomain, normalize_domain
+from crm.models import Account, Deal
+from partners.models import Partner, PartnerScore, ReachEntry
+from tenancy.errors import DomainError
+from tenancy.scope import current_tenant_id
+from tenancy.services import audit_record
+
+logger = logging.getLogger(__name__)
+
+ON_PROFILE_TIERS = ("A", "B")
+ON_PROFILE_POINTS = 60
+COVERAGE_POINTS = 40
+# Covering this share of the tenant's open target accounts earns all coverage points.
+FULL_COVERAGE_SHARE = Decimal("0.25")
+
+
+@transaction.atomic
+def partner_upsert(
+    *, tenant, external_id: str, name: str, actor=None, **fields
+) -> tuple[Partner, bool]:
+    """Create the partner or update it by external id; return `(partner, created)`."""
+    if not external_id.strip():
+        raise DomainError(
+            "Partner external_id is empty.",
+            field="external_id",
+            value=external_id,
+            fix="Give the partner's id in your system.",
+        )
+    if "kind" in fields and fields["kind"] not in Partner.Kind.values:
+        raise DomainError(
+            f"Unknown partner kind {fields['kind']!r}.",
+            field="kind",
+            value=fields["kind"],
+            fix=f"Use one of {', '.join(Partner.Kind.values)}.",
+        )
+    if "status" in fields and fields["status"] not in Partner.Status.values:
+        raise DomainError(
+            f"Unknown partner status {fields['status']!r}.",
+            field="status",
+            value=fields["status"],
+            fix=f"Use one of {', '.join(Partner.Status.values)}.",
+        )
+    partner, created = Partner.objects.update_or_create(
+        tenant=tenant, external_id=external_id.strip(), defaults={"name": name, **fields}
+    )
+    if created:
+        audit_record(
+            tenant_id=tenant.pk,
+            actor=actor,
+            event="partner.created",
+            obj=partner,
+            after={"name": name, **{k: str(v) for k, v in fields.items()}},
+        )
+    return partner, created
+
+
+@transaction.atomic
+def reach_replace(*, partner: Partner, entries: list[tuple[str, str]], source: str) -> int:
+    """Replace the partner's reach list with `(domain or url, company name)` pairs.
+
+    Invalid domains raise DomainError naming the entry; nothing is changed then.
+    """
+    normalized: dict[str, str] = {}
+    for position, (raw_domain, company) in enumerate(entries, start=1):
+        try:
+            domain = normalize_domain(raw_domain)
+        except InvalidDomain:
+            raise DomainError(
+                f"Reach entry {position} has no valid domain.",
+                field="domain",
+                value=raw_domain,
+                fix="Give a web domain such as acme.com for every company.",
+            ) from None
+        normalized.setdefault(domain, company)
+
+    ReachEntry.objects.filter(partner=partner).delete()
+    ReachEntry.objects.bulk_create(
+        [
+            ReachEntry(
+                tenant_id=partner.tenant_id,
+                partner=partner,
+                domain=domain,
+                company_name=company[:255],
+                source=source,
+            )
+            for domain, company in normalized.items()
+        ],
+        batch_size=5000,
+    )
+    reach_match_accounts(partner_ids=[partner.pk])
+    logger.info(
+        "reach.replaced tenant_id=%s partner_id=%s entries=%s",
+        partner.tenant_id,
+        partner.pk,
+        len(normalized),
+    )
+    return len(normalized)
+
+
+def reach_match_accounts(*, partner_ids: list[int] | None = None) -> int:
+    """Link reach entries to the tenant's accounts by domain, in one UPDATE."""
+    tenant_id = current_tenant_id()
+    partner_filter = "AND r.partner_id = ANY(%s)" if partner_ids is not None else ""
+    params: list = [tenant_id]
+    if partner_ids is not None:
+        params.append(list(partner_ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            UPDATE partners_reachentry AS r
+               SET account_id = a.id
+              FROM (SELECT r2.id AS reach_id, a2.id
+                      FROM partners_reachentry r2
+                 LEFT JOIN crm_account a2
+                        ON a2.tenant_id = r2.tenant_id AND a2.domain = r2.domain
+                     WHERE r2.tenant_id = %s) AS a
+             WHERE r.id = a.reach_id
+               AND r.account_id IS DISTINCT FROM a.id
+               {partner_filter}
+            """,  # noqa: S608 - the only interpolation is a fixed SQL fragment
+            params,
+        )
+        return cursor.rowcount
+
+
+@transaction.atomic
+def partner_scores_refresh(*, tenant, partner_ids: list[int] | None = None) -> int:
+    """Recompute the ICP-overlap score of `tenant`'s partners (all, or `partner_ids`)."""
+    from icp.selectors import icp_version_active
+
+    tenant_id = tenant.pk
+    active_version = icp_version_active(tenant=tenant)
+    reach_match_accounts(partner_ids=partner_ids)
+
+    partners = Partner.objects.all()
+    if partner_ids is not None:
+        partners = partners.filter(pk__in=partner_ids)
+    won_accounts = Deal.objects.filter(stage=Deal.Stage.WON).values("account_id")
+    targets = Account.objects.filter(fit_tier__in=ON_PROFILE_TIERS).exclude(pk__in=won_accounts)
+    target_count = targets.count()
+    on_profile = Q(reach__account__fit_tier__in=ON_PROFILE_TIERS)
+    stats = partners.annotate(
+        reach_count=Count("reach", distinct=True),
+        matched_count=Count("reach", filter=Q(reach__account__isnull=False), distinct=True),
+        on_profile_count=Count("reach", filter=on_profile, distinct=True),
+        target_overlap_count=Count(
+            "reach",
+            filter=on_profile & ~Q(reach__account_id__in=won_accounts),
+            distinct=True,
+        ),
+    ).values("id", "reach_count", "matched_count", "on_profile_count", "target_overlap_count")
+
+    now = timezone.now()
+    scores = []
+    for row in stats:
+        share = (
+            Decimal(row["on_profile_count"]) / row["matched_count"]
+            if row["matched_count"]
+            else Decimal(0)
+        )
+        coverage = (
+            Decimal(row["target_overlap_count"]) / target_count if target_count else Decimal(0)
+        )
+        points = ON_PROFILE_POINTS * share + COVERAGE_POINTS * min(
+            Decimal(1), coverage / FULL_COVERAGE_SHARE
+        )
+        scores.append(
+            PartnerScore(
+                tenant_id=tenant_id,
+                partner_id=row["id"],
+                icp_version=active_version,
+                reach_count=row["reach_count"],
+                matched_count=row["matched_count"],
+                on_profile_count=row["on_profile_count"],
+                on_profile_share=share.quantize(Decimal("0.0001")),
+                target_count=target_count,
+                target_overlap_count=row["target_overlap_count"],
+                target_coverage=coverage.quantize(Decimal("0.0001")),
+                overlap_score=int(points.quantize(Decimal(1))),
+                computed_at=now,
+            )
+        )
+    PartnerScore.objects.bulk_create(
+        scores,
+        update_conflicts=True,
+        unique_fields=["tenant", "partner"],
+        update_fields=[
+            "icp_version",
+            "reach_count",
+            "matched_count",
+            "on_profile_count",
+            "on_profile_share",
+            "target_count",
+            "target_overlap_count",
+            "target_coverage",
+            "overlap_score",
+            "computed_at",
+            "updated_at",
+        ],
+    )
+    logger.info(
+        "partner_scores.refreshed tenant_id=%s partners=%s targets=%s",
+        tenant_id,
+        len(scores),
+        target_count,
+    )
+    return len(scores)
+
+
+@transaction.atomic
+def referral_register(*, partner: Partner, account: Account, referred_at, actor=None) -> bool:
+    """Record that `partner` introduced `account`; the first registration wins.
+
+    Returns True when this call registered the referral, False when the account
+    already had one (from this or another partner).
+    """
+    updated = Account.objects.filter(pk=account.pk, referred_by__isnull=True).update(
+        referred_by=partner, referred_at=referred_at, updated_at=timezone.now()
+    )
+    if updated:
+        audit_record(
+            tenant_id=partner.tenant_id,
+            actor=actor,
+            event="referral.registered",
+            obj=account,
+            after={"partner_id": partner.pk, "referred_at": str(referred_at)},
+        )
+    return bool(updated)

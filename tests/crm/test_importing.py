@@ -1,0 +1,158 @@
+from decimal import Decimal
+
+import pytest
+
+from crm.importing import csv_import
+from crm.models import Account, Deal, ImportRun
+from tests.factories import AccountFactory, PartnerFactory
+
+ACCOUNTS_CSV = b"""external_id,name,domain,industry,employees,annual_revenue,country
+a1,Acme,https://www.Acme.co.uk/,software,1200,5000000.50,United Kingdom
+a2,Globex,globex.com,retail,80,,DE
+"""
+
+
+def _import(tenant, kind, content, strict=True):
+    return csv_import(tenant=tenant, kind=kind, content=content, filename="f.csv", strict=strict)
+
+
+def test_accounts_import_creates_rows(scoped):
+    run = _import(scoped, "accounts", ACCOUNTS_CSV)
+
+    assert run.status == ImportRun.Status.SUCCEEDED
+    assert (run.rows_total, run.rows_created, run.rows_updated) == (2, 2, 0)
+    acme = Account.objects.get(external_id="a1")
+    assert acme.domain == "acme.co.uk"
+    assert acme.country == "GB"
+    assert acme.employees == 1200
+    assert acme.annual_revenue == Decimal("5000000.50")
+    assert Account.objects.get(external_id="a2").annual_revenue is None
+
+
+def test_accounts_import_twice_is_idempotent(scoped):
+    _import(scoped, "accounts", ACCOUNTS_CSV)
+    run = _import(scoped, "accounts", ACCOUNTS_CSV)
+
+    assert (run.rows_created, run.rows_updated) == (0, 2)
+    assert Account.objects.count() == 2
+
+
+def test_accounts_reimport_keeps_columns_not_sent(scoped):
+    _import(scoped, "accounts", ACCOUNTS_CSV)
+    _import(scoped, "accounts", b"external_id,name\na1,Acme Ltd\n")
+
+    acme = Account.objects.get(external_id="a1")
+    assert acme.name == "Acme Ltd"
+    assert acme.industry == "software"
+
+
+def test_strict_import_writes_nothing_on_error(scoped):
+    content = ACCOUNTS_CSV + b"a3,Initech,initech.com,software,many,10,US\n"
+
+    run = _import(scoped, "accounts", content)
+
+    assert run.status == ImportRun.Status.FAILED
+    assert Account.objects.count() == 0
+    assert run.errors == [
+        {"line": 4, "column": "employees", "value": "many", "message": "Expected a whole number."}
+    ]
+
+
+def test_lenient_import_writes_valid_lines(scoped):
+    content = ACCOUNTS_CSV + b"a3,Initech,initech,software,10,10,Atlantis\n"
+
+    run = _import(scoped, "accounts", content, strict=False)
+
+    assert run.status == ImportRun.Status.PARTIAL
+    assert run.rows_created == 2
+    assert run.rows_rejected == 1
+    assert [(e["line"], e["column"], e["value"]) for e in run.errors] == [
+        (4, "domain", "initech"),
+        (4, "country", "Atlantis"),
+    ]
+    assert "acme.com" in run.errors[0]["message"]
+
+
+def test_import_reports_missing_required_column(scoped):
+    run = _import(scoped, "accounts", b"name,domain\nAcme,acme.com\n")
+
+    assert run.status == ImportRun.Status.FAILED
+    assert run.errors[0]["column"] == "external_id"
+    assert "missing from the header" in run.errors[0]["message"]
+
+
+def test_import_rejects_non_utf8(scoped):
+    run = _import(scoped, "accounts", "external_id,name\na1,Caf\u00e9\n".encode("latin-1"))
+
+    assert run.status == ImportRun.Status.FAILED
+    assert "UTF-8" in run.errors[0]["message"]
+
+
+def test_import_rejects_duplicate_external_id_in_file(scoped):
+    run = _import(scoped, "accounts", b"external_id,name\na1,Acme\na1,Acme again\n")
+
+    assert run.status == ImportRun.Status.FAILED
+    assert run.errors[0]["line"] == 3
+    assert "Duplicate of line 2" in run.errors[0]["message"]
+
+
+def test_import_rejects_domain_owned_by_other_account(scoped):
+    AccountFactory(tenant=scoped, external_id="x", domain="acme.co.uk")
+
+    run = _import(scoped, "accounts", ACCOUNTS_CSV)
+
+    assert run.status == ImportRun.Status.FAILED
+    assert run.errors[0]["column"] == "domain"
+    assert "'x'" in run.errors[0]["message"]
+
+
+def test_deals_import_links_accounts_and_marks_won_pending(scoped, settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = False  # keep the pipeline out of this test
+    AccountFactory(tenant=scoped, external_id="a1", domain="acme.com")
+    content = (
+        b"opportunity_id,account_external_id,deal_stage,close_value,close_date\n"
+        b"D1,a1,Won,1200.50,2017-03-01\n"
+        b"D2,a1,Lost,0,2017-03-02\n"
+        b"D3,,Engaging,,\n"
+    )
+
+    run = _import(scoped, "deals", content)
+
+    assert run.status == ImportRun.Status.SUCCEEDED, run.errors
+    won = Deal.objects.get(external_id="D1")
+    assert won.stage == Deal.Stage.WON
+    assert won.amount == Decimal("1200.50")
+    assert won.pipeline_status == Deal.PipelineStatus.PENDING
+    assert Deal.objects.get(external_id="D2").pipeline_status == Deal.PipelineStatus.NOT_APPLICABLE
+    assert Deal.objects.get(external_id="D3").account is None
+
+
+@pytest.mark.parametrize(
+    ("line", "column", "value"),
+    [
+        pytest.param(b"D1,nope,won,10,2017-01-01,", "account_external_id", "nope", id="unknown-account"),
+        pytest.param(b"D1,a1,maybe,10,2017-01-01,", "stage", "maybe", id="bad-stage"),
+        pytest.param(b"D1,a1,won,-5,2017-01-01,", "amount", "-5", id="negative-amount"),
+        pytest.param(b"D1,a1,won,10,01/02/2017,", "close_date", "01/02/2017", id="bad-date"),
+        pytest.param(b"D1,,won,10,2017-01-01,", "account_external_id", "", id="won-without-account"),
+        pytest.param(b"D1,a1,won,10,2017-01-01,ghost", "partner_external_id", "ghost", id="unknown-partner"),
+    ],
+)
+def test_deals_import_line_errors(scoped, line, column, value):
+    AccountFactory(tenant=scoped, external_id="a1")
+    PartnerFactory(tenant=scoped, external_id="p1")
+    header = b"external_id,account_external_id,stage,amount,close_date,partner_external_id\n"
+
+    run = _import(scoped, "deals", header + line + b"\n")
+
+    assert run.status == ImportRun.Status.FAILED
+    assert Deal.objects.count() == 0
+    assert (run.errors[0]["line"], run.errors[0]["column"], run.errors[0]["value"]) == (2, column, value)
+
+
+def test_import_is_scoped_to_tenant(tenant, other_tenant):
+    csv_import(tenant=tenant, kind="accounts", content=ACCOUNTS_CSV, filename="a.csv")
+    run = csv_import(tenant=other_tenant, kind="accounts", content=ACCOUNTS_CSV, filename="a.csv")
+
+    assert run.rows_created == 2
+    assert Account.all_tenants.filter(external_id="a1").count() == 2

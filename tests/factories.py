@@ -1,0 +1,90 @@
+"""factory_boy factories for the domain models; each takes an explicit tenant."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+import factory
+from django.contrib.auth import get_user_model
+
+from commissions.models import CommissionPlan
+from crm.models import Account, Deal
+from partners.models import Partner, ReachEntry
+from tenancy.models import Membership, Tenant
+
+
+class TenantFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Tenant
+        django_get_or_create = ("slug",)
+
+    name = factory.Sequence(lambda n: f"Tenant {n}")
+    slug = factory.Sequence(lambda n: f"tenant-{n}")
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda user: f"{user.username}@example.com")
+    password = factory.PostGenerationMethodCall("set_password", "pass-word-123")
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    tenant = factory.SubFactory(TenantFactory)
+    user = factory.SubFactory(UserFactory)
+    role = Membership.Role.ADMIN
+
+
+class AccountFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Account
+
+    external_id = factory.Sequence(lambda n: f"acc-{n}")
+    name = factory.Sequence(lambda n: f"Company {n}")
+    domain = factory.Sequence(lambda n: f"company{n}.com")
+    industry = "software"
+    employees = 500
+    annual_revenue = Decimal("50000000.00")
+    country = "US"
+
+
+class PartnerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Partner
+
+    external_id = factory.Sequence(lambda n: f"partner-{n}")
+    name = factory.Sequence(lambda n: f"Partner {n}")
+
+
+class ReachEntryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ReachEntry
+
+    partner = factory.SubFactory(PartnerFactory)
+    domain = factory.Sequence(lambda n: f"reach{n}.com")
+
+
+class DealFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Deal
+
+    external_id = factory.Sequence(lambda n: f"deal-{n}")
+    stage = Deal.Stage.WON
+    amount = Decimal("1000.00")
+    currency = "USD"
+    close_date = datetime.date(2017, 6, 1)
+
+
+class CommissionPlanFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CommissionPlan
+
+    name = "Fit-weighted"
+    base_rate = Decimal("0.1000")
