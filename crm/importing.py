@@ -22,6 +22,7 @@ from django.utils import timezone
 from crm import parsing
 from crm.models import Account, Deal, ImportRun
 from partners.models import Partner
+from tenancy.errors import DomainError
 from tenancy.queue import enqueue_on_commit
 from tenancy.scope import tenant_scope
 
@@ -76,8 +77,6 @@ DEAL_COLUMNS = (
     Column("owner", partial(parsing.parse_text, max_length=100), aliases=("sales_agent",)),
     Column("partner_external_id", partial(parsing.parse_text, max_length=100)),
 )
-
-COLUMNS = {ImportRun.Kind.ACCOUNTS: ACCOUNT_COLUMNS, ImportRun.Kind.DEALS: DEAL_COLUMNS}
 
 
 @dataclass
@@ -177,14 +176,20 @@ def parse_csv(content: bytes, columns: tuple[Column, ...]) -> ParsedFile:
     return parsed
 
 
-def _reject_duplicates(parsed: ParsedFile, key: str) -> None:
+def reject_duplicates(parsed: ParsedFile, key: str, *, column: str = "", label: str = "") -> None:
+    """Reject lines whose `key` value appeared on an earlier line of the file."""
+    column = column or key
+    label = label or key
     seen: dict[str, int] = {}
     kept = []
     for line, row in parsed.rows:
         value = row.get(key)
         if value and value in seen:
             parsed.reject(
-                line, key, value, f"Duplicate of line {seen[value]}: each {key} may appear once."
+                line,
+                column,
+                row.get(column, value),
+                f"Duplicate of line {seen[value]}: each {label} may appear once.",
             )
             continue
         if value:
@@ -194,8 +199,8 @@ def _reject_duplicates(parsed: ParsedFile, key: str) -> None:
 
 
 def _check_accounts(parsed: ParsedFile) -> None:
-    _reject_duplicates(parsed, "external_id")
-    _reject_duplicates(parsed, "domain")
+    reject_duplicates(parsed, "external_id")
+    reject_duplicates(parsed, "domain")
     domains = {row["domain"]: row["external_id"] for _, row in parsed.rows if row.get("domain")}
     taken = dict(Account.objects.filter(domain__in=domains).values_list("domain", "external_id"))
     kept = []
@@ -214,7 +219,7 @@ def _check_accounts(parsed: ParsedFile) -> None:
 
 
 def _check_deals(parsed: ParsedFile) -> None:
-    _reject_duplicates(parsed, "external_id")
+    reject_duplicates(parsed, "external_id")
     account_ids = {
         row["account_external_id"] for _, row in parsed.rows if row.get("account_external_id")
     }
@@ -305,7 +310,8 @@ DEAL_FIELDS = (
 )
 
 
-def _write_accounts(tenant, parsed: ParsedFile, source: str) -> tuple[int, int]:
+def _write_accounts(tenant, parsed: ParsedFile, run: ImportRun) -> tuple[int, int]:
+    source = f"import:{run.pk}"
     rows = [row for _, row in parsed.rows]
     existing = set(
         Account.objects.filter(external_id__in=[row["external_id"] for row in rows]).values_list(
@@ -335,11 +341,11 @@ def _write_accounts(tenant, parsed: ParsedFile, source: str) -> tuple[int, int]:
         unique_fields=["tenant", "external_id"],
         update_fields=[*fields, "updated_at"],
     )
-    created = len(rows) - len(existing)
-    return created, len(existing)
+    _enqueue_account_follow_ups(tenant.pk)
+    return len(rows) - len(existing), len(existing)
 
 
-def _write_deals(tenant, parsed: ParsedFile) -> tuple[int, int]:
+def _write_deals(tenant, parsed: ParsedFile, run: ImportRun) -> tuple[int, int]:
     rows = [row for _, row in parsed.rows]
     existing = set(
         Deal.objects.filter(external_id__in=[row["external_id"] for row in rows]).values_list(
@@ -382,15 +388,47 @@ def _write_deals(tenant, parsed: ParsedFile) -> tuple[int, int]:
         stage=Deal.Stage.WON,
         pipeline_status=Deal.PipelineStatus.NOT_APPLICABLE,
     ).update(pipeline_status=Deal.PipelineStatus.PENDING, updated_at=timezone.now())
+    _enqueue_deal_follow_ups(tenant.pk)
     return len(rows) - len(existing), len(existing)
+
+
+@dataclass(frozen=True)
+class Importer:
+    """What one kind of import reads, checks against stored rows, and writes."""
+
+    columns: tuple[Column, ...]
+    check: Callable[[ParsedFile], None]
+    # Writes the checked rows and returns (created, updated).
+    write: Callable[[Any, ParsedFile, ImportRun], tuple[int, int]]
+
+
+def _importers() -> dict[str, Importer]:
+    from partners.importing import REACH_COLUMNS, check_reach, write_reach
+
+    return {
+        ImportRun.Kind.ACCOUNTS: Importer(ACCOUNT_COLUMNS, _check_accounts, _write_accounts),
+        ImportRun.Kind.DEALS: Importer(DEAL_COLUMNS, _check_deals, _write_deals),
+        ImportRun.Kind.REACH: Importer(REACH_COLUMNS, check_reach, write_reach),
+    }
 
 
 def csv_import(
     *, tenant, kind: str, content: bytes, filename: str, strict: bool = True, actor=None
 ) -> ImportRun:
-    """Import a CSV file of `kind` for `tenant` and return the recorded run."""
-    if kind not in COLUMNS:
-        raise ValueError(f"unknown import kind {kind!r}")
+    """Import a CSV file of `kind` for `tenant` and return the recorded run.
+
+    The checks and the writes share one transaction, so a concurrent import cannot
+    slip a conflicting row in between them.
+    """
+    importers = _importers()
+    if kind not in importers:
+        raise DomainError(
+            f"Unknown import kind {kind!r}.",
+            field="kind",
+            value=kind,
+            fix=f"Use one of {', '.join(importers)}.",
+        )
+    importer = importers[kind]
     logger.info(
         "import.started tenant_id=%s kind=%s filename=%s strict=%s",
         tenant.pk,
@@ -399,14 +437,11 @@ def csv_import(
         strict,
     )
 
-    with tenant_scope(tenant):
-        parsed = parse_csv(content, COLUMNS[kind])
-        if not any(error["line"] <= 1 for error in parsed.errors):
-            with transaction.atomic():
-                if kind == ImportRun.Kind.ACCOUNTS:
-                    _check_accounts(parsed)
-                else:
-                    _check_deals(parsed)
+    with tenant_scope(tenant), transaction.atomic():
+        parsed = parse_csv(content, importer.columns)
+        header_broken = any(error["line"] <= 1 for error in parsed.errors)
+        if not header_broken:
+            importer.check(parsed)
 
         run = ImportRun(
             tenant=tenant,
@@ -418,7 +453,6 @@ def csv_import(
             errors=sorted(parsed.errors, key=lambda error: error["line"])[:MAX_STORED_ERRORS],
             created_by=actor if getattr(actor, "is_authenticated", False) else None,
         )
-        header_broken = any(error["line"] <= 1 for error in parsed.errors)
         if header_broken or (strict and parsed.errors):
             run.status = ImportRun.Status.FAILED
             run.save()
@@ -430,17 +464,10 @@ def csv_import(
             )
             return run
 
-        with transaction.atomic():
-            run.status = ImportRun.Status.PARTIAL if parsed.errors else ImportRun.Status.SUCCEEDED
-            run.save()
-            if kind == ImportRun.Kind.ACCOUNTS:
-                created, updated = _write_accounts(tenant, parsed, source=f"import:{run.pk}")
-                _enqueue_account_follow_ups(tenant.pk)
-            else:
-                created, updated = _write_deals(tenant, parsed)
-                _enqueue_deal_follow_ups(tenant.pk)
-            run.rows_created, run.rows_updated = created, updated
-            run.save(update_fields=["rows_created", "rows_updated", "updated_at"])
+        run.status = ImportRun.Status.PARTIAL if parsed.errors else ImportRun.Status.SUCCEEDED
+        run.save()
+        run.rows_created, run.rows_updated = importer.write(tenant, parsed, run)
+        run.save(update_fields=["rows_created", "rows_updated", "updated_at"])
 
     logger.info(
         "import.finished tenant_id=%s import_id=%s created=%s updated=%s rejected=%s",

@@ -121,11 +121,17 @@ def inc5000_records() -> list[dict]:
 def inc5000_accounts_csv() -> bytes:
     """Return the Inc. 5000 list as prospect accounts (US companies, revenue in USD)."""
     rows = []
+    seen_ids: set[str] = set()
     for record in inc5000_records():
         employees = record["Employees"]
+        # A few ranks appear twice in the list (ties); the later row gets a suffix.
+        external_id = f"inc5000-{record['Rank']}"
+        while external_id in seen_ids:
+            external_id += "b"
+        seen_ids.add(external_id)
         rows.append(
             {
-                "external_id": f"inc5000-{record['Rank']}",
+                "external_id": external_id,
                 "name": record["Name"],
                 "domain": record["domain"],
                 "industry": INC5000_INDUSTRIES.get(record["Industry"], record["Industry"].lower()),

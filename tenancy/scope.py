@@ -65,6 +65,11 @@ class TenantManager(models.Manager.from_queryset(TenantQuerySet)):
     def get_queryset(self) -> TenantQuerySet:
         return super().get_queryset().filter(tenant_id=current_tenant_id())
 
+    def none(self) -> TenantQuerySet:
+        # An empty queryset reads no rows, so it needs no tenant; forms declare
+        # `queryset=Model.objects.none()` at import time and fill it per request.
+        return super().get_queryset().none()
+
 
 class AllTenantsManager(models.Manager):
     """Unscoped manager for admin screens, sweeps and migrations; use sparingly."""

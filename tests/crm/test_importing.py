@@ -156,3 +156,40 @@ def test_import_is_scoped_to_tenant(tenant, other_tenant):
 
     assert run.rows_created == 2
     assert Account.all_tenants.filter(external_id="a1").count() == 2
+
+
+def test_reach_import_merges_by_partner_and_domain(scoped):
+    PartnerFactory(tenant=scoped, external_id="p1")
+    content = b"partner_external_id,domain,company_name\np1,www.acme.com,Acme\np1,globex.com,Globex\n"
+
+    first = _import(scoped, "reach", content)
+    second = _import(scoped, "reach", content)
+
+    assert (first.rows_created, first.rows_updated) == (2, 0)
+    assert (second.rows_created, second.rows_updated) == (0, 2)
+    from partners.models import ReachEntry
+
+    assert sorted(ReachEntry.objects.values_list("domain", flat=True)) == ["acme.com", "globex.com"]
+
+
+def test_reach_import_rejects_duplicate_and_unknown_partner(scoped):
+    PartnerFactory(tenant=scoped, external_id="p1")
+    content = b"partner_external_id,domain\np1,acme.com\np1,https://acme.com/x\nghost,globex.com\n"
+
+    run = _import(scoped, "reach", content)
+
+    assert run.status == ImportRun.Status.FAILED
+    assert [(e["line"], e["column"], e["value"]) for e in run.errors] == [
+        (3, "domain", "acme.com"),
+        (4, "partner_external_id", "ghost"),
+    ]
+
+
+def test_import_rejects_unknown_kind(scoped):
+    from tenancy.errors import DomainError
+
+    with pytest.raises(DomainError) as error:
+        _import(scoped, "invoices", b"a\n1\n")
+
+    assert error.value.field == "kind"
+    assert error.value.value == "invoices"
