@@ -11,10 +11,17 @@ def commission_plan_active() -> CommissionPlan | None:
     return CommissionPlan.objects.filter(is_active=True).first()
 
 
-def ledger_entry_list(*, partner_id: int | None = None) -> QuerySet[LedgerEntry]:
-    entries = LedgerEntry.objects.select_related("partner", "deal", "deal__account").order_by(
-        "-created_at", "-id"
-    )
+def ledger_entry_list(
+    *, partner_id: int | None = None, status: str | None = None, kind: str | None = None
+) -> QuerySet[LedgerEntry]:
+    """Return the active tenant's ledger entries, newest first, with what lists show."""
+    entries = LedgerEntry.objects.select_related(
+        "partner", "deal", "deal__account", "icp_version"
+    ).order_by("-created_at", "-id")
     if partner_id is not None:
         entries = entries.filter(partner_id=partner_id)
+    if status:
+        entries = entries.filter(status=status)
+    if kind:
+        entries = entries.filter(kind=kind)
     return entries

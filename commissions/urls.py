@@ -1,4 +1,8 @@
 from django.urls import path
 
+from commissions import views
+
 app_name = "commissions"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.ledger_list, name="ledger_list"),
+]

@@ -1,4 +1,12 @@
 from django.urls import path
 
+from tenancy import views
+
 app_name = "tenancy"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.settings_overview, name="settings"),
+    path("switch/", views.tenant_switch, name="switch"),
+    path("api-keys/", views.api_key_list, name="api_key_list"),
+    path("api-keys/create/", views.api_key_create, name="api_key_create"),
+    path("api-keys/<int:pk>/revoke/", views.api_key_revoke, name="api_key_revoke"),
+]

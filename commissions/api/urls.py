@@ -1,3 +1,9 @@
+"""API routes of the commission ledger, mounted under /api/v1/."""
+
 from django.urls import path
 
-urlpatterns: list = []
+from commissions.api import views
+
+urlpatterns = [
+    path("ledger/", views.LedgerEntryListView.as_view(), name="api-ledger-list"),
+]

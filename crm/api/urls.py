@@ -1,3 +1,13 @@
+"""API routes of accounts, deals and CSV imports, mounted under /api/v1/."""
+
 from django.urls import path
 
-urlpatterns: list = []
+from crm.api import views
+
+urlpatterns = [
+    path("deals/", views.DealListCreateView.as_view(), name="api-deal-list"),
+    path("deals/<int:pk>/", views.DealDetailView.as_view(), name="api-deal-detail"),
+    path("accounts/", views.AccountListView.as_view(), name="api-account-list"),
+    path("accounts/<int:pk>/", views.AccountDetailView.as_view(), name="api-account-detail"),
+    path("imports/<str:kind>/", views.ImportCreateView.as_view(), name="api-import-create"),
+]

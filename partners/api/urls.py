@@ -1,3 +1,10 @@
+"""API routes of partners, mounted under /api/v1/."""
+
 from django.urls import path
 
-urlpatterns: list = []
+from partners.api import views
+
+urlpatterns = [
+    path("partners/", views.PartnerListView.as_view(), name="api-partner-list"),
+    path("partners/<int:pk>/", views.PartnerDetailView.as_view(), name="api-partner-detail"),
+]

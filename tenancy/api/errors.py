@@ -32,6 +32,31 @@ def _field_errors(detail, prefix: str = "") -> list[dict]:
     return errors
 
 
+PLAIN_TYPES = (str, int, float, bool, type(None))
+
+
+def _add_rejected_values(errors: list[dict], request) -> None:
+    """Echo each rejected value from the body or query string, if it is a plain value.
+
+    Files and nested structures are never echoed, so an error body cannot repeat
+    an upload's content.
+    """
+    if request is None:
+        return
+    sources = []
+    data = getattr(request, "data", None)
+    if hasattr(data, "get"):
+        sources.append(data)
+    sources.append(request.query_params)
+    for error in errors:
+        for source in sources:
+            if error["field"] in source:
+                value = source.get(error["field"])
+                if isinstance(value, PLAIN_TYPES):
+                    error["value"] = value
+                break
+
+
 def exception_handler(exc, context):
     if isinstance(exc, DomainError):
         return Response(exc.as_dict(), status=exc.status_code)
@@ -47,11 +72,8 @@ def exception_handler(exc, context):
     if response is None:
         return None
     if isinstance(exc, exceptions.ValidationError):
-        request_data = getattr(context.get("request"), "data", None)
         errors = _field_errors(exc.detail)
-        for error in errors:
-            if isinstance(request_data, dict) and error["field"] in request_data:
-                error["value"] = request_data[error["field"]]
+        _add_rejected_values(errors, context.get("request"))
         response.data = {
             "code": "invalid",
             "message": "The request has invalid fields; see errors.",

@@ -1,0 +1,53 @@
+"""Query parameters and response shapes of the commission ledger API."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from commissions.models import LedgerEntry
+
+
+class LedgerFilterSerializer(serializers.Serializer):
+    partner = serializers.IntegerField(min_value=1, required=False, help_text="Partner id.")
+    status = serializers.ChoiceField(choices=LedgerEntry.Status.choices, required=False)
+    kind = serializers.ChoiceField(choices=LedgerEntry.Kind.choices, required=False)
+
+
+class LedgerPartnerSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class LedgerEntryOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    partner = LedgerPartnerSerializer()
+    deal_external_id = serializers.CharField(source="deal.external_id", allow_null=True)
+    kind = serializers.ChoiceField(choices=LedgerEntry.Kind.choices)
+    status = serializers.ChoiceField(choices=LedgerEntry.Status.choices)
+    idempotency_key = serializers.CharField(
+        help_text="Unique per tenant; retrying a write with the same key adds no entry."
+    )
+    base_amount = serializers.DecimalField(
+        max_digits=14, decimal_places=2, help_text="The deal value the commission is a share of."
+    )
+    rate = serializers.DecimalField(
+        max_digits=6, decimal_places=4, help_text="The plan's base rate, such as 0.1000 for 10%."
+    )
+    multiplier = serializers.DecimalField(
+        max_digits=5, decimal_places=2, help_text="The plan's multiplier for fit_tier."
+    )
+    fit_tier = serializers.CharField(help_text="Account fit tier when the deal was won.")
+    fit_score = serializers.IntegerField(allow_null=True)
+    icp_version_number = serializers.IntegerField(
+        source="icp_version.number",
+        allow_null=True,
+        help_text="Number of the ICP version that scored the account.",
+    )
+    amount = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        help_text="base_amount × rate × multiplier, rounded half up to the currency's minor unit.",
+    )
+    currency = serializers.CharField()
+    memo = serializers.CharField()
+    created_at = serializers.DateTimeField()

@@ -1,0 +1,259 @@
+"""Request and response shapes of the accounts, deals and imports API."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from rest_framework import serializers
+from rest_framework.fields import empty
+
+from crm import parsing
+from crm.models import Account, Deal, ImportRun
+from crm.selectors import ACCOUNT_DEFAULT_ORDERING, ACCOUNT_ORDERINGS
+
+
+def _run_parser(parse, value: str) -> str:
+    """Run a `crm.parsing` parser and turn its ValueError into a field error."""
+    try:
+        return parse(value)
+    except ValueError as error:
+        raise serializers.ValidationError(f"Expected {error}.") from None
+
+
+# Inputs
+
+
+class DealInputSerializer(serializers.Serializer):
+    external_id = serializers.CharField(
+        max_length=100, help_text="The deal's id in your CRM; the API upserts on it."
+    )
+    stage = serializers.ChoiceField(choices=Deal.Stage.choices)
+    amount = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        min_value=Decimal(0),
+        help_text="Deal value in `currency`, at most 2 decimals.",
+    )
+    currency = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="ISO 4217 code such as USD; blank means the tenant's base currency.",
+    )
+    close_date = serializers.DateField(
+        required=False, allow_null=True, default=None, help_text="Required for won deals."
+    )
+    engage_date = serializers.DateField(required=False, allow_null=True, default=None)
+    name = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+    product = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    owner = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    account_external_id = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="The account's external id; takes precedence over account_domain.",
+    )
+    account_domain = serializers.CharField(
+        max_length=253,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="The account's web domain or URL, such as https://www.acme.com.",
+    )
+    partner_external_id = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="The partner credited with the deal; blank lets the pipeline attribute one.",
+    )
+
+    def validate_currency(self, value: str) -> str:
+        return _run_parser(parsing.parse_currency, value)
+
+    def validate_account_domain(self, value: str) -> str:
+        return _run_parser(parsing.parse_domain, value)
+
+    def validate(self, attrs: dict) -> dict:
+        currency = attrs.get("currency")
+        amount = attrs["amount"]
+        if currency and -amount.as_tuple().exponent > parsing.currency_exponent(currency):
+            places = parsing.currency_exponent(currency)
+            raise serializers.ValidationError(
+                {"amount": f"{currency} amounts take at most {places} decimals."}
+            )
+        return attrs
+
+
+class DealFilterSerializer(serializers.Serializer):
+    stage = serializers.ChoiceField(choices=Deal.Stage.choices, required=False)
+    source = serializers.ChoiceField(choices=Deal.Source.choices, required=False)
+    partner = serializers.IntegerField(
+        min_value=1, required=False, help_text="Id of the partner credited with the deal."
+    )
+    close_date_from = serializers.DateField(
+        required=False, help_text="Earliest close date, inclusive."
+    )
+    close_date_to = serializers.DateField(required=False, help_text="Latest close date, inclusive.")
+
+    def validate(self, attrs: dict) -> dict:
+        start, end = attrs.get("close_date_from"), attrs.get("close_date_to")
+        if start and end and start > end:
+            raise serializers.ValidationError(
+                {"close_date_to": "close_date_to must not be earlier than close_date_from."}
+            )
+        return attrs
+
+
+class AccountFilterSerializer(serializers.Serializer):
+    tier = serializers.ChoiceField(choices=Account.Tier.choices, required=False)
+    search = serializers.CharField(
+        max_length=200, required=False, help_text="Part of the account's name or domain."
+    )
+    ordering = serializers.ChoiceField(
+        choices=sorted(ACCOUNT_ORDERINGS),
+        default=ACCOUNT_DEFAULT_ORDERING,
+        help_text="Sort key; unscored accounts come last for both fit_score directions.",
+    )
+
+
+class StrictField(serializers.BooleanField):
+    """A boolean that keeps its default when a multipart form omits it.
+
+    DRF reads a boolean missing from form data as False; an omitted `strict`
+    must mean the default, True.
+    """
+
+    default_empty_html = empty
+
+
+class ImportInputSerializer(serializers.Serializer):
+    # An empty file reaches csv_import, which records it as a failed run.
+    file = serializers.FileField(
+        allow_empty_file=True, help_text="UTF-8 CSV file with a header line."
+    )
+    strict = StrictField(
+        default=True,
+        help_text="True writes nothing when any line is invalid; false writes the valid lines.",
+    )
+
+
+# Outputs
+
+
+class AccountRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    external_id = serializers.CharField()
+    name = serializers.CharField()
+    domain = serializers.CharField()
+
+
+class PartnerRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    external_id = serializers.CharField()
+    name = serializers.CharField()
+
+
+class DealOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    external_id = serializers.CharField()
+    name = serializers.CharField()
+    stage = serializers.ChoiceField(choices=Deal.Stage.choices)
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    currency = serializers.CharField()
+    engage_date = serializers.DateField(allow_null=True)
+    close_date = serializers.DateField(allow_null=True)
+    account = AccountRefSerializer(allow_null=True)
+    partner = PartnerRefSerializer(allow_null=True)
+    source = serializers.ChoiceField(choices=Deal.Source.choices)
+    pipeline_status = serializers.ChoiceField(choices=Deal.PipelineStatus.choices)
+    won_fit_score = serializers.IntegerField(
+        allow_null=True, help_text="The account's fit score when the deal was processed as won."
+    )
+    won_fit_tier = serializers.CharField(help_text="Fit tier frozen when the deal was won.")
+    processed_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class AccountOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    external_id = serializers.CharField()
+    name = serializers.CharField()
+    domain = serializers.CharField()
+    industry = serializers.CharField()
+    employees = serializers.IntegerField(allow_null=True)
+    annual_revenue = serializers.DecimalField(max_digits=16, decimal_places=2, allow_null=True)
+    country = serializers.CharField(help_text="ISO 3166-1 alpha-2 code.")
+    region = serializers.CharField()
+    year_established = serializers.IntegerField(allow_null=True)
+    parent_name = serializers.CharField()
+    tech_stack = serializers.ListField(child=serializers.CharField())
+    source = serializers.CharField()
+    referred_by = PartnerRefSerializer(allow_null=True)
+    referred_at = serializers.DateField(allow_null=True)
+    fit_score = serializers.IntegerField(allow_null=True)
+    fit_tier = serializers.CharField()
+    fit_version_number = serializers.IntegerField(
+        source="fit_version.number",
+        allow_null=True,
+        help_text="Number of the ICP version that scored the account.",
+    )
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class ImportErrorSerializer(serializers.Serializer):
+    line = serializers.IntegerField(help_text="1 is the header line; 0 is the file as a whole.")
+    column = serializers.CharField()
+    value = serializers.CharField()
+    message = serializers.CharField()
+
+
+class ImportRunOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=ImportRun.Kind.choices)
+    filename = serializers.CharField()
+    strict = serializers.BooleanField()
+    status = serializers.ChoiceField(choices=ImportRun.Status.choices)
+    rows_total = serializers.IntegerField()
+    rows_created = serializers.IntegerField()
+    rows_updated = serializers.IntegerField()
+    rows_rejected = serializers.IntegerField()
+    errors = ImportErrorSerializer(many=True)
+    created_at = serializers.DateTimeField()
+
+
+class FitCriterionSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    field = serializers.CharField(help_text="The account field the criterion tests.")
+    weight = serializers.IntegerField(help_text="Points the criterion adds when it matches.")
+    matched = serializers.BooleanField()
+    value = serializers.JSONField(allow_null=True, help_text="The account's value of `field`.")
+    missing = serializers.BooleanField(help_text="True when the account has no value for it.")
+
+
+class FitVersionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.IntegerField()
+    name = serializers.CharField()
+    status = serializers.CharField()
+
+
+class FitExplanationSerializer(serializers.Serializer):
+    score = serializers.IntegerField(allow_null=True, help_text="0-100; null with no ICP version.")
+    tier = serializers.CharField(help_text="A to D; blank with no ICP version.")
+    breakdown = FitCriterionSerializer(many=True)
+    version = FitVersionSerializer(
+        allow_null=True,
+        help_text="The active ICP version, else the one that last scored the account.",
+    )
+
+
+class AccountDetailOutputSerializer(AccountOutputSerializer):
+    fit = FitExplanationSerializer(
+        help_text="The account scored now, criterion by criterion; may differ from fit_score "
+        "until the next rescore."
+    )

@@ -1,0 +1,40 @@
+"""Forms of the account list filters and the CSV import upload."""
+
+from __future__ import annotations
+
+from django import forms
+
+from crm.models import Account, ImportRun
+
+UNSCORED_TIER = "none"
+
+
+class AccountFilterForm(forms.Form):
+    q = forms.CharField(
+        required=False,
+        max_length=100,
+        label="Search",
+        help_text="Part of the name or domain.",
+    )
+    tier = forms.ChoiceField(
+        required=False,
+        label="Tier",
+        choices=[("", "All tiers"), *Account.Tier.choices, (UNSCORED_TIER, "Not scored")],
+    )
+
+
+class ImportUploadForm(forms.Form):
+    kind = forms.ChoiceField(
+        label="File contains",
+        choices=[
+            (ImportRun.Kind.ACCOUNTS, ImportRun.Kind.ACCOUNTS.label),
+            (ImportRun.Kind.DEALS, ImportRun.Kind.DEALS.label),
+        ],
+    )
+    file = forms.FileField(label="CSV file", help_text="UTF-8 CSV with a header line.")
+    strict = forms.BooleanField(
+        required=False,
+        initial=True,
+        label="Strict",
+        help_text="Write nothing when any line is invalid. Untick to import the valid lines.",
+    )

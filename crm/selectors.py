@@ -1,0 +1,87 @@
+"""Reads of the active tenant's accounts and deals."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db.models import F, Q, QuerySet
+
+from crm.models import Account, Deal
+from tenancy.errors import NotFound
+
+# Orderings that `account_list` accepts. Unscored accounts sort last in both fit_score orderings.
+ACCOUNT_ORDERINGS = {
+    "fit_score": (F("fit_score").asc(nulls_last=True), "name", "id"),
+    "-fit_score": (F("fit_score").desc(nulls_last=True), "name", "id"),
+    "name": ("name", "id"),
+    "-name": ("-name", "-id"),
+}
+ACCOUNT_DEFAULT_ORDERING = "-fit_score"
+
+
+def account_list(
+    *,
+    tier: str | None = None,
+    search: str | None = None,
+    ordering: str = ACCOUNT_DEFAULT_ORDERING,
+) -> QuerySet[Account]:
+    """Return the tenant's accounts, optionally of one fit tier or matching `search`.
+
+    `search` matches a case-insensitive substring of the name or the domain.
+    `ordering` is a key of ACCOUNT_ORDERINGS, and an unknown key raises KeyError.
+    """
+    accounts = Account.objects.select_related("referred_by", "fit_version")
+    if tier:
+        accounts = accounts.filter(fit_tier=tier)
+    if search:
+        accounts = accounts.filter(Q(name__icontains=search) | Q(domain__icontains=search))
+    return accounts.order_by(*ACCOUNT_ORDERINGS[ordering])
+
+
+def account_get(*, pk: int) -> Account:
+    """Return the tenant's account `pk`, or raise NotFound, also for another tenant's id."""
+    account = account_list().filter(pk=pk).first()
+    if account is None:
+        raise NotFound(
+            "No account has this id.",
+            field="id",
+            value=pk,
+            fix="List accounts with GET /api/v1/accounts/ to find the id.",
+        )
+    return account
+
+
+def deal_list(
+    *,
+    stage: str | None = None,
+    source: str | None = None,
+    partner_id: int | None = None,
+    close_date_from: datetime.date | None = None,
+    close_date_to: datetime.date | None = None,
+) -> QuerySet[Deal]:
+    """Return the tenant's deals, newest close date first. Both date bounds are inclusive."""
+    deals = Deal.objects.select_related("account", "partner")
+    if stage:
+        deals = deals.filter(stage=stage)
+    if source:
+        deals = deals.filter(source=source)
+    if partner_id is not None:
+        deals = deals.filter(partner_id=partner_id)
+    if close_date_from is not None:
+        deals = deals.filter(close_date__gte=close_date_from)
+    if close_date_to is not None:
+        deals = deals.filter(close_date__lte=close_date_to)
+    return deals.order_by(F("close_date").desc(nulls_last=True), "-id")
+
+
+def deal_get(*, pk: int) -> Deal:
+    """Return the tenant's deal `pk`, or raise NotFound, also for another tenant's id."""
+    deal = deal_list().filter(pk=pk).first()
+    if deal is None:
+        raise NotFound(
+            "No deal has this id.",
+            field="id",
+            value=pk,
+            fix="List deals with GET /api/v1/deals/ to find the id.",
+        )
+    return deal

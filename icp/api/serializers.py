@@ -1,0 +1,66 @@
+"""Response shapes of the ICP versions API."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from icp.models import IcpVersion
+
+
+class CriterionSerializer(serializers.Serializer):
+    """One weighted criterion, matched against accounts as `icp.scoring` describes.
+
+    Every key is present, and the keys that the criterion's kind does not use are null.
+    """
+
+    key = serializers.CharField()
+    label = serializers.CharField()
+    field = serializers.CharField(help_text="The account field the criterion tests.")
+    kind = serializers.ChoiceField(choices=["category", "range"])
+    values = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        allow_null=True,
+        help_text="Matching values of a category criterion, compared case-insensitively.",
+    )
+    min = serializers.FloatField(
+        required=False, allow_null=True, help_text="Lowest matching value of a range, inclusive."
+    )
+    max = serializers.FloatField(
+        required=False, allow_null=True, help_text="Upper bound of a range, exclusive."
+    )
+    weight = serializers.FloatField(help_text="Points; the weights of a version sum to 100.")
+    support = serializers.FloatField(
+        required=False,
+        allow_null=True,
+        help_text="Learned criteria: share of training accounts that match.",
+    )
+    lift = serializers.FloatField(
+        required=False,
+        allow_null=True,
+        help_text="Learned criteria: outcome rate when matched over base rate.",
+    )
+
+
+class IcpVersionOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.IntegerField()
+    name = serializers.CharField()
+    status = serializers.ChoiceField(choices=IcpVersion.Status.choices)
+    provenance = serializers.ChoiceField(choices=IcpVersion.Provenance.choices)
+    objective = serializers.CharField(
+        help_text='What learned criteria predict: "won" or "won_value".'
+    )
+    signal = serializers.CharField(help_text="strong, weak or none; blank for manual versions.")
+    summary = serializers.CharField()
+    criteria = CriterionSerializer(many=True)
+    tier_cutoffs = serializers.DictField(
+        child=serializers.IntegerField(),
+        help_text='Lowest score of tiers "A", "B" and "C"; lower scores are tier D.',
+    )
+    metrics = serializers.DictField(help_text="Validation figures such as cross-validated ROC AUC.")
+    trained_from = serializers.DateField(allow_null=True)
+    trained_to = serializers.DateField(allow_null=True)
+    review_due_on = serializers.DateField(allow_null=True)
+    activated_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()

@@ -1,0 +1,360 @@
+"""Writes for ICP versions: learning, hand-written versions, activation and rescoring."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import zoneinfo
+from collections.abc import Iterator
+
+import numpy as np
+import pandas as pd
+from django.db import connection, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from crm.models import Account, Deal
+from icp.learning import InsufficientData, learn_profile
+from icp.models import IcpVersion
+from icp.scoring import (
+    FRAME_COLUMNS,
+    accounts_frame,
+    explain,
+    score_frame,
+    tier_shares,
+    validate_criteria,
+    validate_tier_cutoffs,
+)
+from icp.selectors import icp_version_active
+from tenancy.errors import DomainError
+from tenancy.models import Tenant
+from tenancy.scope import tenant_scope
+from tenancy.services import audit_record
+
+logger = logging.getLogger(__name__)
+
+REVIEW_PERIOD_DAYS = 90
+RESCORE_CHUNK_SIZE = 5000
+_RESCORE_TABLE = "icp_fit_rescore"
+_DEAL_ACCOUNT_FIELDS = ("industry", "country", "employees", "annual_revenue", "year_established")
+
+
+def icp_learn(*, tenant: Tenant, actor=None, name: str | None = None) -> IcpVersion:
+    """Learn a profile from the tenant's closed deals and store it as a draft version.
+
+    Raises InsufficientData when there are too few closed deals or accounts. The
+    draft's metrics include the share of all the tenant's accounts in each tier.
+    """
+    name = _validate_name(name) if name else None
+    logger.info("icp.learn.started tenant_id=%s", tenant.pk)
+    deals = _closed_deals_frame(tenant)
+    try:
+        profile = learn_profile(deals)
+    except InsufficientData as error:
+        logger.warning("icp.learn.rejected tenant_id=%s reason=%s", tenant.pk, error.message)
+        raise
+
+    metrics = {
+        **profile.metrics,
+        "coverage": _coverage(tenant, profile.criteria, profile.tier_cutoffs),
+    }
+    counts = profile.metrics["counts"]
+    with transaction.atomic(), tenant_scope(tenant):
+        version = IcpVersion.objects.create(
+            tenant=tenant,
+            number=_next_number(tenant),
+            name=name or f"Learned from {counts['closed']:,} closed deals",
+            status=IcpVersion.Status.DRAFT,
+            provenance=IcpVersion.Provenance.LEARNED,
+            objective=profile.objective,
+            signal=profile.signal,
+            summary=profile.summary,
+            criteria=profile.criteria,
+            tier_cutoffs=profile.tier_cutoffs,
+            metrics=metrics,
+            trained_from=profile.trained_from,
+            trained_to=profile.trained_to,
+            created_by=_user_or_none(actor),
+        )
+        audit_record(
+            tenant_id=tenant.pk,
+            actor=actor,
+            event="icp_version.learned",
+            obj=version,
+            after=_version_snapshot(version),
+        )
+
+    logger.info(
+        "icp.learn.finished tenant_id=%s icp_version_id=%s objective=%s signal=%s deals=%s",
+        tenant.pk,
+        version.pk,
+        version.objective,
+        version.signal,
+        counts["closed"],
+    )
+    return version
+
+
+def icp_version_create(
+    *, tenant: Tenant, name: str, criteria: list, tier_cutoffs: dict, actor=None
+) -> IcpVersion:
+    """Validate hand-written criteria and cut-offs and store them as a draft version.
+
+    Raises DomainError naming the criterion, the value and the fix for the first
+    invalid entry.
+    """
+    name = _validate_name(name)
+    cleaned = validate_criteria(criteria)
+    cutoffs = validate_tier_cutoffs(tier_cutoffs)
+    metrics = {"coverage": _coverage(tenant, cleaned, cutoffs)}
+
+    with transaction.atomic(), tenant_scope(tenant):
+        version = IcpVersion.objects.create(
+            tenant=tenant,
+            number=_next_number(tenant),
+            name=name,
+            status=IcpVersion.Status.DRAFT,
+            provenance=IcpVersion.Provenance.MANUAL,
+            criteria=cleaned,
+            tier_cutoffs=cutoffs,
+            metrics=metrics,
+            created_by=_user_or_none(actor),
+        )
+        audit_record(
+            tenant_id=tenant.pk,
+            actor=actor,
+            event="icp_version.created",
+            obj=version,
+            after=_version_snapshot(version),
+        )
+    logger.info("icp.version.created tenant_id=%s icp_version_id=%s", tenant.pk, version.pk)
+    return version
+
+
+def icp_version_activate(*, version: IcpVersion, actor=None) -> IcpVersion:
+    """Activate `version`, retire the tenant's previously active one and rescore accounts.
+
+    The rescore runs in the same transaction, so no reader sees the new active
+    version next to scores from the old one. The cost is that every account row of
+    the tenant stays locked until the rescore commits. Activating the version that
+    is already active changes nothing and rescores nothing.
+    """
+    tenant = Tenant.objects.get(pk=version.tenant_id)
+    with transaction.atomic(), tenant_scope(tenant):
+        locked = {row.pk: row for row in IcpVersion.objects.select_for_update().order_by("number")}
+        target = locked.get(version.pk)
+        if target is None:
+            raise DomainError(
+                f"ICP version {version.pk} no longer exists.",
+                field="version",
+                value=version.pk,
+                fix="Reload the list of versions and pick another one.",
+            )
+        if target.status == IcpVersion.Status.ACTIVE:
+            return target
+
+        previous = next(
+            (row for row in locked.values() if row.status == IcpVersion.Status.ACTIVE), None
+        )
+        if previous is not None:
+            previous.status = IcpVersion.Status.RETIRED
+            previous.save(update_fields=["status", "updated_at"])
+        before = {
+            "status": target.status,
+            "active_version_id": previous.pk if previous else None,
+        }
+        today = timezone.localdate(timezone=zoneinfo.ZoneInfo(tenant.time_zone))
+        target.status = IcpVersion.Status.ACTIVE
+        target.activated_at = timezone.now()
+        target.activated_by = _user_or_none(actor)
+        target.review_due_on = today + datetime.timedelta(days=REVIEW_PERIOD_DAYS)
+        target.save(
+            update_fields=[
+                "status",
+                "activated_at",
+                "activated_by",
+                "review_due_on",
+                "updated_at",
+            ]
+        )
+        audit_record(
+            tenant_id=tenant.pk,
+            actor=actor,
+            event="icp_version.activated",
+            obj=target,
+            before=before,
+            after={
+                "status": target.status,
+                "retired_version_id": previous.pk if previous else None,
+                "review_due_on": target.review_due_on.isoformat(),
+            },
+        )
+        rescored = _rescore(tenant, target, account_ids=None)
+
+    logger.info(
+        "icp.version.activated tenant_id=%s icp_version_id=%s retired_id=%s accounts=%s",
+        tenant.pk,
+        target.pk,
+        previous.pk if previous else None,
+        rescored,
+    )
+    return target
+
+
+def accounts_rescore(*, tenant: Tenant, account_ids=None) -> int:
+    """Score the tenant's accounts (all, or `account_ids`) against the active version.
+
+    Writes fit_score, fit_tier and fit_version and returns the number of accounts
+    written, or 0 when no version is active.
+    """
+    version = icp_version_active(tenant=tenant)
+    if version is None:
+        logger.info("icp.rescore.skipped tenant_id=%s reason=no_active_version", tenant.pk)
+        return 0
+    return _rescore(tenant, version, account_ids=account_ids)
+
+
+def account_fit_explain(*, account: Account) -> dict:
+    """Explain the account's score against the active version, else its last-scored version.
+
+    Returns the `icp.scoring.explain` result plus the version, or a result with score
+    None and an empty breakdown when there is no version to score against.
+    """
+    version = icp_version_active(tenant=account.tenant_id)
+    if version is None and account.fit_version_id is not None:
+        version = IcpVersion.all_tenants.filter(
+            tenant_id=account.tenant_id, pk=account.fit_version_id
+        ).first()
+    if version is None:
+        return {"score": None, "tier": "", "breakdown": [], "version": None}
+
+    result = explain(account, version.criteria, version.tier_cutoffs)
+    result["version"] = {
+        "id": version.pk,
+        "number": version.number,
+        "name": version.name,
+        "status": version.status,
+    }
+    return result
+
+
+def _closed_deals_frame(tenant: Tenant) -> pd.DataFrame:
+    """Return one row per won or lost deal with an account, joined to its features."""
+    account_columns = [f"account__{field}" for field in _DEAL_ACCOUNT_FIELDS]
+    columns = ["account_id", "stage", "amount", "close_date", *account_columns]
+    with tenant_scope(tenant):
+        rows = Deal.objects.filter(
+            stage__in=[Deal.Stage.WON, Deal.Stage.LOST], account__isnull=False
+        ).values_list(*columns)
+        # NOTE: amounts are summed as they are, whatever each deal's currency.
+        frame = pd.DataFrame.from_records(list(rows), columns=columns)
+    frame = frame.rename(columns=dict(zip(account_columns, _DEAL_ACCOUNT_FIELDS, strict=True)))
+    frame["won"] = frame["stage"].eq(Deal.Stage.WON)
+    frame["amount"] = pd.to_numeric(frame["amount"].astype(float), errors="coerce")
+    frame["annual_revenue"] = pd.to_numeric(frame["annual_revenue"].astype(float))
+    logger.info("icp.learn.loaded tenant_id=%s deals=%s", tenant.pk, len(frame))
+    return frame
+
+
+def _account_frames(tenant: Tenant, account_ids=None) -> Iterator[pd.DataFrame]:
+    """Yield the tenant's accounts as scoring frames of at most RESCORE_CHUNK_SIZE rows."""
+    with tenant_scope(tenant):
+        accounts = Account.objects.order_by("pk")
+    if account_ids is not None:
+        accounts = accounts.filter(pk__in=list(account_ids))
+    last_id = 0
+    while True:
+        rows = list(accounts.filter(pk__gt=last_id).values(*FRAME_COLUMNS)[:RESCORE_CHUNK_SIZE])
+        if not rows:
+            return
+        yield accounts_frame(rows)
+        last_id = rows[-1]["id"]
+
+
+def _coverage(tenant: Tenant, criteria: list[dict], tier_cutoffs: dict) -> dict:
+    """Count the tenant's accounts per tier under these criteria, with their shares."""
+    tiers = [
+        score_frame(frame, criteria, tier_cutoffs)["tier"] for frame in _account_frames(tenant)
+    ]
+    all_tiers = np.concatenate([series.to_numpy() for series in tiers]) if tiers else []
+    return {"accounts": len(all_tiers), "tiers": tier_shares(all_tiers)}
+
+
+def _rescore(tenant: Tenant, version: IcpVersion, account_ids) -> int:
+    written = 0
+    for frame in _account_frames(tenant, account_ids):
+        scored = score_frame(frame, version.criteria, version.tier_cutoffs)
+        with transaction.atomic():
+            written += _write_fit(tenant, version, frame["id"], scored)
+    logger.info(
+        "icp.rescore.finished tenant_id=%s icp_version_id=%s accounts=%s",
+        tenant.pk,
+        version.pk,
+        written,
+    )
+    return written
+
+
+def _write_fit(tenant: Tenant, version: IcpVersion, ids: pd.Series, scored: pd.DataFrame) -> int:
+    """Write one chunk of scores with COPY into a temporary table and one UPDATE."""
+    rows = pd.DataFrame({"id": ids.to_numpy(), "score": scored["score"], "tier": scored["tier"]})
+    payload = rows.to_csv(sep="\t", header=False, index=False)
+    table = connection.ops.quote_name(Account._meta.db_table)
+    with connection.cursor() as cursor:
+        # ON COMMIT DROP removes the table with the outer transaction. Chunks of the same
+        # transaction reuse it, so it is emptied first.
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {_RESCORE_TABLE} "
+            "(id bigint PRIMARY KEY, fit_score smallint NOT NULL, fit_tier varchar(1) NOT NULL) "
+            "ON COMMIT DROP"
+        )
+        cursor.execute(f"TRUNCATE {_RESCORE_TABLE}")
+        copy_sql = f"COPY {_RESCORE_TABLE} (id, fit_score, fit_tier) FROM STDIN"
+        with cursor.cursor.copy(copy_sql) as copy:
+            copy.write(payload)
+        cursor.execute(
+            f"UPDATE {table} AS account "
+            "SET fit_score = fit.fit_score, fit_tier = fit.fit_tier, fit_version_id = %s "
+            f"FROM {_RESCORE_TABLE} AS fit "
+            "WHERE account.id = fit.id AND account.tenant_id = %s",
+            [version.pk, tenant.pk],
+        )
+        return cursor.rowcount
+
+
+def _next_number(tenant: Tenant) -> int:
+    # Locking the tenant row serialises concurrent creates, so numbers stay unique.
+    Tenant.objects.select_for_update().filter(pk=tenant.pk).first()
+    with tenant_scope(tenant):
+        highest = IcpVersion.objects.aggregate(highest=Max("number"))["highest"]
+    return (highest or 0) + 1
+
+
+def _user_or_none(actor):
+    return actor if getattr(actor, "is_authenticated", False) else None
+
+
+def _version_snapshot(version: IcpVersion) -> dict:
+    return {
+        "number": version.number,
+        "name": version.name,
+        "status": version.status,
+        "provenance": version.provenance,
+        "objective": version.objective,
+        "signal": version.signal,
+        "criteria": version.criteria,
+        "tier_cutoffs": version.tier_cutoffs,
+    }
+
+
+def _validate_name(name) -> str:
+    cleaned = str(name or "").strip()
+    max_length = IcpVersion._meta.get_field("name").max_length
+    if not cleaned or len(cleaned) > max_length:
+        raise DomainError(
+            f"ICP version name {name!r} is invalid: it must have 1 to {max_length} characters.",
+            field="name",
+            value=name,
+            fix="Give the version a short name.",
+        )
+    return cleaned

@@ -1,0 +1,99 @@
+"""ICP version pages: the active version, the version list and one version's detail."""
+
+from __future__ import annotations
+
+from django.shortcuts import render
+
+from icp.models import IcpVersion
+from icp.selectors import icp_version_list
+from tenancy.permissions import staff_required
+from tenancy.shortcuts import get_for_tenant_or_404
+
+TIERS = ("A", "B", "C", "D")
+OBJECTIVE_LABELS = {
+    "won": "won vs lost deals",
+    "won_value": "won value per account",
+}
+WARNING_SIGNALS = (IcpVersion.Signal.WEAK, IcpVersion.Signal.NONE)
+
+
+def _score_ranges(cutoffs: dict) -> dict[str, tuple[int, int]]:
+    """Map each tier to its (lowest, highest) score, or return {} when a cut-off is missing."""
+    if not all(tier in cutoffs for tier in ("A", "B", "C")):
+        return {}
+    a, b, c = cutoffs["A"], cutoffs["B"], cutoffs["C"]
+    return {"A": (a, 100), "B": (b, a - 1), "C": (c, b - 1), "D": (0, c - 1)}
+
+
+def _tier_rows(version: IcpVersion) -> list[dict]:
+    """Return one row per tier with its score range and validation figures, when present."""
+    ranges = _score_ranges(version.tier_cutoffs or {})
+    tier_metrics = (version.metrics or {}).get("tiers", {})
+    rows = []
+    for tier in TIERS:
+        figures = tier_metrics.get(tier, {})
+        win_rate = figures.get("win_rate")
+        lowest, highest = ranges.get(tier, (None, None))
+        rows.append(
+            {
+                "tier": tier,
+                "lowest_score": lowest,
+                "highest_score": highest,
+                # A cut-off at 0 leaves tier D no scores at all.
+                "empty_range": lowest is not None and highest < lowest,
+                "accounts": figures.get("accounts"),
+                "closed_deals": figures.get("closed_deals"),
+                "won_deals": figures.get("won_deals"),
+                "win_rate_percent": None if win_rate is None else round(win_rate * 100, 1),
+                "won_value": figures.get("won_value"),
+            }
+        )
+    return rows
+
+
+def _auc_rows(metrics: dict) -> list[dict]:
+    """Return the cross-validated ROC AUC figures that the version's metrics contain."""
+    labels = (
+        ("cv_auc_won", "Model: won vs lost deals"),
+        ("cv_auc_value", "Model: above-median won value per account"),
+        ("cv_auc_criteria", "These criteria, relearned in each fold"),
+    )
+    rows = []
+    for key, label in labels:
+        figures = metrics.get(key)
+        if figures:
+            rows.append({"label": label, **figures})
+    return rows
+
+
+@staff_required
+def version_list(request):
+    versions = list(icp_version_list(tenant=request.tenant))
+    active = next((v for v in versions if v.status == IcpVersion.Status.ACTIVE), None)
+    context = {
+        "versions": versions,
+        "active": active,
+        "active_warning": active is not None and active.signal in WARNING_SIGNALS,
+        "objective_label": OBJECTIVE_LABELS.get(active.objective, active.objective)
+        if active
+        else "",
+    }
+    return render(request, "icp/version_list.html", context)
+
+
+@staff_required
+def version_detail(request, pk: int):
+    version = get_for_tenant_or_404(
+        IcpVersion.objects.select_related("created_by", "activated_by"), pk=pk
+    )
+    metrics = version.metrics or {}
+    context = {
+        "version": version,
+        "criteria": version.criteria or [],
+        "tiers": _tier_rows(version),
+        "auc_rows": _auc_rows(metrics),
+        "counts": metrics.get("counts"),
+        "objective_label": OBJECTIVE_LABELS.get(version.objective, version.objective),
+        "show_warning": version.signal in WARNING_SIGNALS,
+    }
+    return render(request, "icp/version_detail.html", context)

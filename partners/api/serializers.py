@@ -1,0 +1,101 @@
+"""Response shapes of the partners API."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from partners.models import Partner
+
+
+class PartnerScoreSerializer(serializers.Serializer):
+    """ICP overlap parts, read from the `score_*` annotations of `partner_list`."""
+
+    reach_count = serializers.IntegerField(
+        source="score_reach_count", help_text="Companies on the partner's reach list."
+    )
+    matched_count = serializers.IntegerField(
+        source="score_matched_count", help_text="Reach companies that are tenant accounts."
+    )
+    on_profile_count = serializers.IntegerField(
+        source="score_on_profile_count", help_text="Matched accounts in ICP tier A or B."
+    )
+    on_profile_share = serializers.DecimalField(
+        source="score_on_profile_share",
+        max_digits=5,
+        decimal_places=4,
+        help_text="on_profile_count / matched_count, from 0 to 1.",
+    )
+    target_count = serializers.IntegerField(
+        source="score_target_count", help_text="Tenant accounts in tier A or B with no won deal."
+    )
+    target_overlap_count = serializers.IntegerField(
+        source="score_target_overlap_count", help_text="Target accounts on the reach list."
+    )
+    target_coverage = serializers.DecimalField(
+        source="score_target_coverage",
+        max_digits=5,
+        decimal_places=4,
+        help_text="target_overlap_count / target_count, from 0 to 1.",
+    )
+    overlap_score = serializers.IntegerField(
+        source="score_overlap_score",
+        help_text=(
+            "0-100: up to 60 points for on_profile_share plus up to 40 for "
+            "target_coverage, which earns all 40 at 0.25."
+        ),
+    )
+    computed_at = serializers.DateTimeField(source="score_computed_at", allow_null=True)
+
+
+class TierMixEntrySerializer(serializers.Serializer):
+    deals = serializers.IntegerField()
+    revenue = serializers.DecimalField(max_digits=16, decimal_places=2)
+
+
+class PartnerRollupSerializer(serializers.Serializer):
+    """Delivered results, read from the `rollup_*` annotations of `partner_list`."""
+
+    won_deals = serializers.IntegerField(source="rollup_won_deals")
+    lost_deals = serializers.IntegerField(source="rollup_lost_deals")
+    won_revenue = serializers.DecimalField(
+        source="rollup_won_revenue", max_digits=16, decimal_places=2
+    )
+    on_profile_revenue = serializers.DecimalField(
+        source="rollup_on_profile_revenue",
+        max_digits=16,
+        decimal_places=2,
+        help_text="Won revenue on accounts in tier A or B when the deal was won.",
+    )
+    tier_mix = serializers.DictField(
+        source="rollup_tier_mix",
+        child=TierMixEntrySerializer(),
+        help_text='Won deals and revenue per fit tier ("A" to "D", or "unscored").',
+    )
+    commission_total = serializers.DecimalField(
+        source="rollup_commission_total",
+        max_digits=16,
+        decimal_places=2,
+        help_text="Sum of the partner's ledger entries that are not void.",
+    )
+    refreshed_at = serializers.DateTimeField(source="rollup_refreshed_at", allow_null=True)
+
+
+class PartnerOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    external_id = serializers.CharField()
+    name = serializers.CharField()
+    kind = serializers.ChoiceField(choices=Partner.Kind.choices)
+    status = serializers.ChoiceField(choices=Partner.Status.choices)
+    domain = serializers.CharField()
+    score = PartnerScoreSerializer(
+        source="*", allow_null=True, help_text="ICP overlap; null until it has been computed."
+    )
+    rollup = PartnerRollupSerializer(source="*", help_text="Results the partner has delivered.")
+    created_at = serializers.DateTimeField()
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        # overlap_score is never null on a PartnerScore row, so null means no row.
+        if instance.score_overlap_score is None:
+            data["score"] = None
+        return data

@@ -1,0 +1,74 @@
+"""Reads of the active tenant's partners with their overlap score and delivered results."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db.models import F, JSONField, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+
+from partners.models import Partner, PartnerScore
+from reporting.models import PartnerRollup
+from tenancy.errors import NotFound
+
+# PartnerScore columns exposed on each partner as `score_<name>`. All are None
+# until the partner's score has been computed.
+SCORE_FIELDS = (
+    "reach_count",
+    "matched_count",
+    "on_profile_count",
+    "on_profile_share",
+    "target_count",
+    "target_overlap_count",
+    "target_coverage",
+    "overlap_score",
+    "computed_at",
+)
+
+# PartnerRollup columns exposed as `rollup_<name>`, with the value a partner
+# without a roll-up row gets: no deals and no commission yet.
+ROLLUP_DEFAULTS = {
+    "won_deals": Value(0),
+    "won_revenue": Value(Decimal("0.00")),
+    "on_profile_revenue": Value(Decimal("0.00")),
+    "lost_deals": Value(0),
+    "commission_total": Value(Decimal("0.00")),
+    "tier_mix": Value({}, output_field=JSONField()),
+}
+
+
+def _column_of(queryset: QuerySet, name: str) -> Subquery:
+    """Return column `name` of the row of `queryset` that belongs to the outer partner."""
+    return Subquery(queryset.filter(partner_id=OuterRef("pk")).values(name)[:1])
+
+
+def partner_list() -> QuerySet[Partner]:
+    """Return the tenant's partners, best overlap score first, with score and roll-up.
+
+    Each partner carries `score_<field>` for SCORE_FIELDS and `rollup_<field>`
+    for ROLLUP_DEFAULTS plus `rollup_refreshed_at`. The values come from
+    correlated subqueries on the (tenant, partner) unique indexes, so a page of
+    partners is one query.
+    """
+    scores = PartnerScore.objects.all()
+    rollups = PartnerRollup.objects.all()
+    annotations = {f"score_{name}": _column_of(scores, name) for name in SCORE_FIELDS}
+    for name, default in ROLLUP_DEFAULTS.items():
+        annotations[f"rollup_{name}"] = Coalesce(_column_of(rollups, name), default)
+    annotations["rollup_refreshed_at"] = _column_of(rollups, "refreshed_at")
+    return Partner.objects.annotate(**annotations).order_by(
+        F("score_overlap_score").desc(nulls_last=True), "name", "id"
+    )
+
+
+def partner_get(*, pk: int) -> Partner:
+    """Return the tenant's partner `pk` with score and roll-up, or raise NotFound."""
+    partner = partner_list().filter(pk=pk).first()
+    if partner is None:
+        raise NotFound(
+            "No partner has this id.",
+            field="id",
+            value=pk,
+            fix="List partners with GET /api/v1/partners/ to find the id.",
+        )
+    return partner

@@ -1,0 +1,77 @@
+"""Role checks for the dashboard pages: which membership roles may open which views."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+
+from tenancy.models import Membership
+
+Role = Membership.Role
+
+STAFF_ROLES = tuple(Membership.STAFF_ROLES)
+# Roles that may change data from the dashboard, such as uploading a CSV import.
+EDITOR_ROLES = (Role.ADMIN, Role.PARTNER_MANAGER)
+API_KEY_ROLES = (Role.ADMIN,)
+PARTNER_ROLES = (Role.PARTNER,)
+
+SAFE_METHODS = ("GET", "HEAD")
+
+
+def has_role(membership: Membership | None, roles: Iterable[str]) -> bool:
+    return membership is not None and membership.role in roles
+
+
+def role_required(*roles: str) -> Callable:
+    """Decorate a view so that only members of the request's tenant with one of `roles` reach it.
+
+    Anonymous users are redirected to the login page and users without a membership
+    get 403. A partner user who opens a staff page with GET is redirected to the
+    partner portal, because the login redirect sends everyone to the dashboard first.
+    Every other role mismatch gets 403.
+    """
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        @login_required
+        def wrapped(request, *args, **kwargs):
+            membership = request.membership
+            if membership is None:
+                raise PermissionDenied(
+                    "Your user is not a member of any tenant: ask a tenant admin to add you."
+                )
+            if membership.role in roles:
+                return view(request, *args, **kwargs)
+            if membership.role == Role.PARTNER and request.method in SAFE_METHODS:
+                return redirect("partners:portal")
+            raise PermissionDenied(
+                f"Your role '{membership.get_role_display()}' may not open this page: "
+                "ask a tenant admin if you need it."
+            )
+
+        return wrapped
+
+    return decorator
+
+
+staff_required = role_required(*STAFF_ROLES)
+editor_required = role_required(*EDITOR_ROLES)
+api_key_admin_required = role_required(*API_KEY_ROLES)
+partner_user_required = role_required(*PARTNER_ROLES)
+
+
+def member_required(view: Callable) -> Callable:
+    """Decorate a view that any member of any role may use, such as the tenant switcher."""
+    return role_required(*Role.values)(view)
+
+
+def page_permissions(membership: Membership | None) -> dict[str, bool]:
+    """Return the flags templates use to show or hide actions the user may not take."""
+    return {
+        "can_edit": has_role(membership, EDITOR_ROLES),
+        "can_manage_api_keys": has_role(membership, API_KEY_ROLES),
+    }

@@ -1,0 +1,110 @@
+"""Tenant settings pages: the tenant switcher and API key management."""
+
+from __future__ import annotations
+
+import logging
+
+from django import forms
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from tenancy import services
+from tenancy.errors import DomainError
+from tenancy.middleware import SESSION_TENANT_KEY
+from tenancy.models import ApiKey
+from tenancy.permissions import (
+    api_key_admin_required,
+    member_required,
+    page_permissions,
+    staff_required,
+)
+from tenancy.selectors import membership_for_user
+from tenancy.shortcuts import get_for_tenant_or_404
+
+logger = logging.getLogger(__name__)
+
+
+class TenantSwitchForm(forms.Form):
+    tenant_id = forms.IntegerField(min_value=1)
+
+
+class ApiKeyCreateForm(forms.Form):
+    name = forms.CharField(
+        max_length=100, help_text="What uses the key, such as 'CRM sync'. Names are unique."
+    )
+
+
+@staff_required
+def settings_overview(request):
+    return render(request, "tenancy/settings.html", page_permissions(request.membership))
+
+
+@member_required
+@require_POST
+def tenant_switch(request):
+    form = TenantSwitchForm(request.POST)
+    if not form.is_valid():
+        raise Http404("tenant_id is missing or invalid: send the id of one of your tenants.")
+    tenant_id = form.cleaned_data["tenant_id"]
+
+    membership = membership_for_user(user=request.user, tenant_id=tenant_id)
+    if membership is None:
+        logger.warning("tenant.switch_rejected tenant_id=%s user_id=%s", tenant_id, request.user.pk)
+        raise Http404(
+            f"You are not a member of tenant {tenant_id}: pick one of your tenants from the menu."
+        )
+
+    request.session[SESSION_TENANT_KEY] = membership.tenant_id
+    messages.success(request, f"Switched to {membership.tenant.name}.")
+    return redirect("reporting:dashboard")
+
+
+def _render_api_keys(request, form: ApiKeyCreateForm, *, new_key=None, raw_key=None, status=200):
+    keys = ApiKey.objects.select_related("created_by").order_by("revoked_at", "name")
+    context = {"keys": keys, "form": form, "new_key": new_key, "raw_key": raw_key}
+    return render(request, "tenancy/api_keys.html", context, status=status)
+
+
+@never_cache
+@api_key_admin_required
+def api_key_list(request):
+    return _render_api_keys(request, ApiKeyCreateForm())
+
+
+@never_cache
+@api_key_admin_required
+@require_POST
+def api_key_create(request):
+    form = ApiKeyCreateForm(request.POST)
+    if not form.is_valid():
+        return _render_api_keys(request, form, status=400)
+
+    try:
+        key, raw_key = services.api_key_create(
+            tenant=request.tenant, name=form.cleaned_data["name"], actor=request.user
+        )
+    except DomainError as error:
+        logger.info(
+            "api_key.create_rejected tenant_id=%s name=%s error=%s",
+            request.tenant.pk,
+            form.cleaned_data["name"],
+            error.message,
+        )
+        form.add_error("name", f"{error.message} {error.fix}".strip())
+        return _render_api_keys(request, form, status=400)
+
+    # Rendered instead of redirected: the raw key exists only in this response,
+    # because the database stores its digest.
+    return _render_api_keys(request, ApiKeyCreateForm(), new_key=key, raw_key=raw_key)
+
+
+@api_key_admin_required
+@require_POST
+def api_key_revoke(request, pk: int):
+    key = get_for_tenant_or_404(ApiKey, pk=pk)
+    services.api_key_revoke(key=key, actor=request.user)
+    messages.success(request, f"Revoked the API key '{key.name}'.")
+    return redirect("tenancy:api_key_list")

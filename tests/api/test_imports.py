@@ -1,0 +1,243 @@
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from crm.api import views
+from crm.models import Account, Deal, ImportRun
+from tenancy.scope import tenant_scope
+from tests.factories import AccountFactory
+
+ACCOUNTS_URL = "/api/v1/imports/accounts/"
+DEALS_URL = "/api/v1/imports/deals/"
+
+ACCOUNTS_CSV = (
+    b"external_id,name,domain,employees,country\n"
+    b"acc-1,Acme,www.acme.com,1200,Germany\n"
+    b"acc-2,Initech,initech.io,80,US\n"
+)
+# Line 3 has a negative head count and line 4 an unknown country.
+ACCOUNTS_CSV_WITH_ERRORS = (
+    b"external_id,name,domain,employees,country\n"
+    b"acc-1,Acme,acme.com,1200,DE\n"
+    b"acc-2,Initech,initech.io,-3,US\n"
+    b"acc-3,Hooli,hooli.xyz,40,Atlantis\n"
+)
+
+
+def csv_file(content: bytes, name: str = "accounts.csv") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, content, content_type="text/csv")
+
+
+def test_accounts_import_creates_rows(client, headers, scoped):
+    response = client.post(ACCOUNTS_URL, {"file": csv_file(ACCOUNTS_CSV)}, headers=headers)
+
+    assert response.status_code == 201
+    body = response.json()
+    run = ImportRun.objects.get()
+    assert body.pop("created_at")
+    assert body == {
+        "id": run.pk,
+        "kind": "accounts",
+        "filename": "accounts.csv",
+        "strict": True,
+        "status": "succeeded",
+        "rows_total": 2,
+        "rows_created": 2,
+        "rows_updated": 0,
+        "rows_rejected": 0,
+        "errors": [],
+    }
+    acme = Account.objects.get(external_id="acc-1")
+    assert acme.domain == "acme.com"
+    assert acme.country == "DE"
+    assert acme.employees == 1200
+
+
+def test_accounts_import_twice_updates(client, headers, scoped):
+    client.post(ACCOUNTS_URL, {"file": csv_file(ACCOUNTS_CSV)}, headers=headers)
+
+    response = client.post(ACCOUNTS_URL, {"file": csv_file(ACCOUNTS_CSV)}, headers=headers)
+
+    assert response.status_code == 201
+    assert response.json()["rows_created"] == 0
+    assert response.json()["rows_updated"] == 2
+    assert Account.objects.count() == 2
+
+
+def test_strict_import_with_errors_fails(client, headers, scoped):
+    upload = csv_file(ACCOUNTS_CSV_WITH_ERRORS)
+
+    response = client.post(ACCOUNTS_URL, {"file": upload}, headers=headers)
+
+    assert response.status_code == 400
+    body = response.json()
+    assert body["status"] == "failed"
+    assert body["strict"] is True
+    assert body["rows_total"] == 3
+    assert body["rows_rejected"] == 2
+    assert body["rows_created"] == 0
+    assert body["errors"] == [
+        {
+            "line": 3,
+            "column": "employees",
+            "value": "-3",
+            "message": "Expected a whole number between 0 and 10000000.",
+        },
+        {
+            "line": 4,
+            "column": "country",
+            "value": "Atlantis",
+            "message": "Expected a country name or ISO 3166 code such as 'Germany' or 'DE'.",
+        },
+    ]
+    assert Account.objects.count() == 0
+
+
+def test_lenient_import_writes_valid_lines(client, headers, scoped):
+    upload = csv_file(ACCOUNTS_CSV_WITH_ERRORS)
+
+    response = client.post(ACCOUNTS_URL, {"file": upload, "strict": "false"}, headers=headers)
+
+    assert response.status_code == 201
+    body = response.json()
+    assert body["status"] == "partial"
+    assert body["strict"] is False
+    assert body["rows_created"] == 1
+    assert body["rows_rejected"] == 2
+    assert list(Account.objects.values_list("external_id", flat=True)) == ["acc-1"]
+
+
+def test_import_missing_header_column_fails(client, headers, scoped):
+    upload = csv_file(b"name,domain\nAcme,acme.com\n")
+
+    response = client.post(ACCOUNTS_URL, {"file": upload}, headers=headers)
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {
+            "line": 1,
+            "column": "external_id",
+            "value": "",
+            "message": "Required column 'external_id' is missing from the header.",
+        }
+    ]
+
+
+def test_deals_import_links_accounts(client, headers, scoped):
+    account = AccountFactory(tenant=scoped, external_id="acc-acme")
+    content = (
+        b"external_id,stage,account_external_id,amount,currency,close_date\n"
+        b"opp-1,Closed Lost,acc-acme,5000,usd,2024-02-01\n"
+        b"opp-2,Prospecting,,750.25,EUR,\n"
+    )
+
+    response = client.post(DEALS_URL, {"file": csv_file(content, "deals.csv")}, headers=headers)
+
+    assert response.status_code == 201
+    assert response.json()["kind"] == "deals"
+    assert response.json()["rows_created"] == 2
+    lost = Deal.objects.get(external_id="opp-1")
+    assert lost.stage == Deal.Stage.LOST
+    assert lost.account == account
+    assert Deal.objects.get(external_id="opp-2").currency == "EUR"
+
+
+def test_deals_import_rejects_other_tenant_account(client, headers, other_tenant, scoped):
+    with tenant_scope(other_tenant):
+        AccountFactory(tenant=other_tenant, external_id="acc-globex")
+    content = b"external_id,stage,account_external_id\nopp-1,open,acc-globex\n"
+
+    response = client.post(DEALS_URL, {"file": csv_file(content, "deals.csv")}, headers=headers)
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["column"] == "account_external_id"
+    assert response.json()["errors"][0]["value"] == "acc-globex"
+    assert Deal.all_tenants.count() == 0
+
+
+def test_import_records_session_user(client, admin_user, scoped):
+    client.force_login(admin_user)
+
+    response = client.post(ACCOUNTS_URL, {"file": csv_file(ACCOUNTS_CSV)})
+
+    assert response.status_code == 201
+    assert ImportRun.objects.get().created_by == admin_user
+
+
+def test_import_rejects_unknown_kind(client, headers, scoped):
+    url = "/api/v1/imports/reach/"
+
+    response = client.post(url, {"file": csv_file(ACCOUNTS_CSV)}, headers=headers)
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "code": "invalid",
+        "message": "Unknown import kind.",
+        "field": "kind",
+        "value": "reach",
+        "fix": "Post to /api/v1/imports/accounts/ or /api/v1/imports/deals/.",
+    }
+    assert ImportRun.objects.count() == 0
+
+
+def test_import_requires_file(client, headers, scoped):
+    response = client.post(ACCOUNTS_URL, {"strict": "true"}, headers=headers)
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == [{"field": "file", "message": "No file was submitted."}]
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        pytest.param("maybe", "Must be a valid boolean.", id="word"),
+        pytest.param("2", "Must be a valid boolean.", id="number"),
+    ],
+)
+def test_import_rejects_invalid_strict(client, headers, scoped, value, message):
+    data = {"file": csv_file(ACCOUNTS_CSV), "strict": value}
+
+    response = client.post(ACCOUNTS_URL, data, headers=headers)
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == [{"field": "strict", "value": value, "message": message}]
+    assert ImportRun.objects.count() == 0
+
+
+def test_import_of_empty_file_fails(client, headers, scoped):
+    response = client.post(ACCOUNTS_URL, {"file": csv_file(b"")}, headers=headers)
+
+    assert response.status_code == 400
+    assert response.json()["status"] == "failed"
+    assert response.json()["errors"] == [
+        {
+            "line": 1,
+            "column": "",
+            "value": "",
+            "message": "The file is empty: the first line must be the column header.",
+        }
+    ]
+
+
+def test_import_rejects_file_over_limit(client, headers, scoped, monkeypatch):
+    monkeypatch.setattr(views, "MAX_IMPORT_FILE_BYTES", 20)
+
+    response = client.post(ACCOUNTS_URL, {"file": csv_file(ACCOUNTS_CSV)}, headers=headers)
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "code": "invalid",
+        "message": f"The file has {len(ACCOUNTS_CSV)} bytes, more than the limit of 20 bytes.",
+        "field": "file",
+        "value": "accounts.csv",
+        "fix": "Split the file into smaller files and import each one.",
+    }
+    assert ImportRun.objects.count() == 0
+
+
+def test_import_rejects_json_body(client, headers, scoped):
+    response = client.post(
+        ACCOUNTS_URL, {"file": "x"}, content_type="application/json", headers=headers
+    )
+
+    assert response.status_code == 415
+    assert response.json()["code"] == "unsupported_media_type"

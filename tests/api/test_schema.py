@@ -1,0 +1,56 @@
+import pytest
+
+EXPECTED_PATHS = {
+    "/api/v1/deals/": {"get", "post"},
+    "/api/v1/deals/{id}/": {"get"},
+    "/api/v1/accounts/": {"get"},
+    "/api/v1/accounts/{id}/": {"get"},
+    "/api/v1/imports/{kind}/": {"post"},
+    "/api/v1/partners/": {"get"},
+    "/api/v1/partners/{id}/": {"get"},
+    "/api/v1/ledger/": {"get"},
+    "/api/v1/icp/versions/": {"get"},
+    "/api/v1/icp/versions/{id}/": {"get"},
+}
+
+
+@pytest.fixture
+def schema(client, db) -> dict:
+    response = client.get("/api/schema/?format=json")
+    assert response.status_code == 200
+    return response.json()
+
+
+def test_schema_lists_every_path(schema):
+    api_paths = {path for path in schema["paths"] if path.startswith("/api/v1/")}
+
+    assert set(EXPECTED_PATHS) <= api_paths
+    for path, methods in EXPECTED_PATHS.items():
+        assert set(schema["paths"][path]) - {"parameters"} == methods, path
+
+
+def test_schema_documents_api_key(schema):
+    assert schema["components"]["securitySchemes"]["ApiKeyAuth"] == {
+        "type": "apiKey",
+        "in": "header",
+        "name": "Authorization",
+        "description": "Send `Api-Key <key>`.",
+    }
+
+
+def test_schema_paginates_lists(schema):
+    deals = schema["paths"]["/api/v1/deals/"]["get"]
+    names = [parameter["name"] for parameter in deals["parameters"]]
+
+    assert {"limit", "offset", "stage", "source", "partner"} <= set(names)
+    assert {"close_date_from", "close_date_to"} <= set(names)
+    ref = deals["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+    assert ref == "#/components/schemas/PaginatedDealOutputList"
+
+
+def test_schema_import_kind_enum(schema):
+    operation = schema["paths"]["/api/v1/imports/{kind}/"]["post"]
+    kind = next(p for p in operation["parameters"] if p["name"] == "kind")
+
+    assert kind["schema"]["enum"] == ["accounts", "deals"]
+    assert "multipart/form-data" in operation["requestBody"]["content"]

@@ -1,0 +1,180 @@
+"""Test data for the dashboard pages: an ICP version, partners, accounts, deals and ledger."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from types import SimpleNamespace
+
+from commissions.models import LedgerEntry
+from crm.models import Deal, ImportRun
+from icp.models import IcpVersion
+from partners.models import PartnerScore
+from reporting.services import partner_rollups_refresh
+from tenancy.scope import tenant_scope
+from tests.factories import (
+    AccountFactory,
+    CommissionPlanFactory,
+    DealFactory,
+    PartnerFactory,
+    ReachEntryFactory,
+)
+
+# Software companies of 200 employees or more are tier A, and either one alone is tier B.
+CRITERIA = [
+    {
+        "key": "industry",
+        "label": "Industry: software",
+        "field": "industry",
+        "kind": "category",
+        "values": ["software"],
+        "weight": 60,
+        "support": {"deals": 30, "accounts": 12},
+        "lift": {"win_rate": 1.4, "won_value": 1.8},
+    },
+    {
+        "key": "employees",
+        "label": "Employees 200 or more",
+        "field": "employees",
+        "kind": "range",
+        "min": 200,
+        "max": None,
+        "weight": 40,
+        "support": {"deals": 25, "accounts": 10},
+        "lift": {"win_rate": 1.2, "won_value": 1.1},
+    },
+]
+CUTOFFS = {"A": 80, "B": 40, "C": 20}
+METRICS = {
+    "objective": "won",
+    "counts": {"closed": 60, "won": 25, "lost": 35, "accounts": 20},
+    "cv_auc_won": {"mean": 0.712, "std": 0.041, "folds": 5},
+    "cv_auc_value": {"mean": 0.58, "std": 0.09, "folds": 4},
+    "cv_auc_criteria": {"mean": 0.69, "std": 0.05, "folds": 4},
+    "tiers": {
+        "A": {"accounts": 5, "closed_deals": 20, "won_deals": 12, "win_rate": 0.6},
+        "B": {"accounts": 5, "closed_deals": 15, "won_deals": 6, "win_rate": 0.4},
+        "C": {"accounts": 5, "closed_deals": 15, "won_deals": 5, "win_rate": 0.333},
+        "D": {"accounts": 5, "closed_deals": 10, "won_deals": 2, "win_rate": 0.2},
+    },
+    "tier_basis": "in-sample scores of the training accounts",
+}
+
+
+def icp_version_create(*, number: int = 1, signal: str = "strong", **values) -> IcpVersion:
+    """Create a learned ICP version in the active tenant scope."""
+    defaults = {
+        "name": "Learned from closed deals",
+        "status": IcpVersion.Status.ACTIVE,
+        "provenance": IcpVersion.Provenance.LEARNED,
+        "objective": "won",
+        "signal": signal,
+        "summary": "Won vs lost shows strong signal in these firmographics.",
+        "criteria": CRITERIA,
+        "tier_cutoffs": CUTOFFS,
+        "metrics": METRICS,
+    }
+    return IcpVersion.objects.create(number=number, **{**defaults, **values})
+
+
+def ledger_entry_create(*, partner, deal=None, plan=None, **values) -> LedgerEntry:
+    """Write one accrual in the active tenant scope. Amounts default to a tier A deal."""
+    defaults = {
+        "idempotency_key": f"test:{partner.pk}:{deal.pk if deal else 'none'}",
+        "base_amount": Decimal("12500.00"),
+        "rate": Decimal("0.1000"),
+        "multiplier": Decimal("1.50"),
+        "fit_tier": "A",
+        "fit_score": 100,
+        "amount": Decimal("1875.00"),
+        "currency": "USD",
+    }
+    return LedgerEntry.objects.create(
+        partner=partner, deal=deal, plan=plan, **{**defaults, **values}
+    )
+
+
+def program_create(tenant, *, label: str) -> SimpleNamespace:
+    """Fill `tenant` with one of each object the pages show; `label` prefixes their names."""
+    with tenant_scope(tenant):
+        version = icp_version_create(name=f"{label} profile")
+        partner = PartnerFactory(name=f"{label} Referrals", is_generated=True)
+        account = AccountFactory(
+            name=f"{label} Initech",
+            fit_score=100,
+            fit_tier="A",
+            fit_version=version,
+            referred_by=partner,
+        )
+        direct_account = AccountFactory(
+            name=f"{label} Umbrella", fit_score=25, fit_tier="C", industry="retail"
+        )
+        ReachEntryFactory(partner=partner, domain=account.domain, account=account)
+        ReachEntryFactory(partner=partner, domain=f"{label.lower()}-unmatched.com")
+
+        partner_deal = DealFactory(
+            external_id=f"{label}-deal-partner",
+            account=account,
+            partner=partner,
+            source=Deal.Source.PARTNER,
+            amount=Decimal("12500.00"),
+            won_fit_tier="A",
+            won_fit_score=100,
+            won_fit_version=version,
+        )
+        DealFactory(
+            external_id=f"{label}-deal-direct-won",
+            account=direct_account,
+            amount=Decimal("4000.00"),
+            won_fit_tier="C",
+        )
+        DealFactory(
+            external_id=f"{label}-deal-direct-lost",
+            account=direct_account,
+            stage=Deal.Stage.LOST,
+            amount=Decimal("9000.00"),
+        )
+
+        plan = CommissionPlanFactory()
+        entry = ledger_entry_create(
+            partner=partner, deal=partner_deal, plan=plan, icp_version=version
+        )
+        PartnerScore.objects.create(
+            partner=partner,
+            icp_version=version,
+            reach_count=2,
+            matched_count=1,
+            on_profile_count=1,
+            on_profile_share=Decimal("1.0000"),
+            target_count=2,
+            target_overlap_count=1,
+            target_coverage=Decimal("0.5000"),
+            overlap_score=73,
+        )
+        partner_rollups_refresh()
+        run = ImportRun.objects.create(
+            kind=ImportRun.Kind.ACCOUNTS,
+            filename=f"{label.lower()}-accounts.csv",
+            strict=False,
+            status=ImportRun.Status.PARTIAL,
+            rows_total=2,
+            rows_created=1,
+            rows_rejected=1,
+            errors=[
+                {
+                    "line": 3,
+                    "column": "employees",
+                    "value": "many",
+                    "message": "Expected a whole number.",
+                }
+            ],
+        )
+    return SimpleNamespace(
+        tenant=tenant,
+        version=version,
+        partner=partner,
+        account=account,
+        deal=partner_deal,
+        entry=entry,
+        run=run,
+        plan=plan,
+    )

@@ -1,0 +1,57 @@
+"""The dashboard's pages by name, with URLs built from a filled tenant."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+
+
+def staff_pages(program) -> dict[str, str]:
+    """Return every GET page that staff roles may open, with object ids from `program`."""
+    return {
+        "dashboard": reverse("reporting:dashboard"),
+        "account list": reverse("crm:account_list"),
+        "account detail": reverse("crm:account_detail", args=[program.account.pk]),
+        "import list": reverse("crm:import_list"),
+        "import detail": reverse("crm:import_detail", args=[program.run.pk]),
+        "icp list": reverse("icp:version_list"),
+        "icp detail": reverse("icp:version_detail", args=[program.version.pk]),
+        "partner list": reverse("partners:partner_list"),
+        "partner detail": reverse("partners:partner_detail", args=[program.partner.pk]),
+        "ledger": reverse("commissions:ledger_list"),
+        "settings": reverse("tenancy:settings"),
+    }
+
+
+def detail_pages(program) -> dict[str, str]:
+    """Return the pages that show one object of `program`'s tenant."""
+    pages = staff_pages(program)
+    return {
+        name: pages[name]
+        for name in ("account detail", "import detail", "icp detail", "partner detail")
+    }
+
+
+STAFF_PAGE_NAMES = [
+    "dashboard",
+    "account list",
+    "account detail",
+    "import list",
+    "import detail",
+    "icp list",
+    "icp detail",
+    "partner list",
+    "partner detail",
+    "ledger",
+    "settings",
+]
+
+# Pages without an object id, by URL name.
+LIST_PAGES = {
+    "dashboard": "reporting:dashboard",
+    "account list": "crm:account_list",
+    "import list": "crm:import_list",
+    "icp list": "icp:version_list",
+    "partner list": "partners:partner_list",
+    "ledger": "commissions:ledger_list",
+    "settings": "tenancy:settings",
+}
