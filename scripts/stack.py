@@ -36,6 +36,7 @@ from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
 MANAGE_PY = str(ROOT / "manage.py")
+BENCH_SCRIPT = ROOT / "bench" / "pipeline.py"
 DATABASE_NAME = "track360"
 DEFAULT_WEB_PORT = 8000
 # Ports above Redis's standard 6379, so the private Redis leaves a system Redis alone.
@@ -48,11 +49,13 @@ STOP_TIMEOUT_SECONDS = 15
 PREFIX_WIDTH = 6
 
 USAGE = """\
-usage: scripts/stack.py up | test [-- PYTEST_ARGS...] | services
+usage: scripts/stack.py up | test [-- PYTEST_ARGS...] | bench [-- BENCH_ARGS...] | services
 
   up        migrate, collect static files, load the demo tenant, then run
             web (gunicorn), worker and beat until Ctrl-C
   test      run pytest with PYTEST_ARGS and exit with pytest's exit code
+  bench     migrate, then time the bulk pipeline (bench/pipeline.py) and write
+            bench/results.md
   services  start only the private PostgreSQL and Redis and wait for Ctrl-C
 
 Without DATABASE_URL or REDIS_URL, a private PostgreSQL or Redis is started under
@@ -675,6 +678,14 @@ def command_test(env: dict[str, str], services: EmbeddedServices, pytest_args: l
     return returncode
 
 
+def command_bench(env: dict[str, str], services: EmbeddedServices, bench_args: list[str]) -> int:
+    services.provide(env)
+    run_setup_step(env, "migrate", "--noinput")
+    returncode = run_foreground(python_command(str(BENCH_SCRIPT), *bench_args), env)
+    logger.info("bench/pipeline.py exited with exit code %d", returncode)
+    return returncode
+
+
 def command_services(env: dict[str, str], services: EmbeddedServices) -> int:
     services.provide(env)
     logger.info("To use these servers from another shell, run:")
@@ -694,7 +705,7 @@ def parse_arguments(argv: list[str]) -> tuple[str, list[str]]:
         print(USAGE)
         raise SystemExit(0 if argv else 2)
     command, rest = argv[0], argv[1:]
-    if command == "test":
+    if command in ("test", "bench"):
         return command, rest[1:] if rest[:1] == ["--"] else rest
     if command not in ("up", "services"):
         print(f"Unknown command {command!r}.\n\n{USAGE}", file=sys.stderr)
@@ -706,7 +717,7 @@ def parse_arguments(argv: list[str]) -> tuple[str, list[str]]:
 
 
 def main(argv: list[str]) -> int:
-    command, pytest_args = parse_arguments(argv)
+    command, extra_args = parse_arguments(argv)
     configure_logging()
     # Someone may run this file with an older interpreter instead of through bin/dev.
     if sys.version_info < (3, 12):  # noqa: UP036
@@ -723,7 +734,9 @@ def main(argv: list[str]) -> int:
         if command == "up":
             return command_up(env, services)
         if command == "test":
-            return command_test(env, services, pytest_args)
+            return command_test(env, services, extra_args)
+        if command == "bench":
+            return command_bench(env, services, extra_args)
         return command_services(env, services)
     except SetupError as error:
         logger.error("%s", error)

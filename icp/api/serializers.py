@@ -7,6 +7,18 @@ from rest_framework import serializers
 from icp.models import IcpVersion
 
 
+class SupportSerializer(serializers.Serializer):
+    deals = serializers.IntegerField(help_text="Closed deals on matching accounts.")
+    accounts = serializers.IntegerField(help_text="Matching accounts with closed deals.")
+
+
+class LiftSerializer(serializers.Serializer):
+    win_rate = serializers.FloatField(allow_null=True, help_text="Win rate over the base rate.")
+    won_value = serializers.FloatField(
+        allow_null=True, help_text="Mean won value per account over the base mean."
+    )
+
+
 class CriterionSerializer(serializers.Serializer):
     """One weighted criterion, matched against accounts as `icp.scoring` describes.
 
@@ -29,16 +41,18 @@ class CriterionSerializer(serializers.Serializer):
     max = serializers.FloatField(
         required=False, allow_null=True, help_text="Upper bound of a range, exclusive."
     )
-    weight = serializers.FloatField(help_text="Points; the weights of a version sum to 100.")
-    support = serializers.FloatField(
-        required=False,
-        allow_null=True,
-        help_text="Learned criteria: share of training accounts that match.",
+    weight = serializers.IntegerField(
+        help_text="Points; a score is matched points over all points, times 100."
     )
-    lift = serializers.FloatField(
+    support = SupportSerializer(
         required=False,
         allow_null=True,
-        help_text="Learned criteria: outcome rate when matched over base rate.",
+        help_text="Learned criteria: the closed deals and accounts that match.",
+    )
+    lift = LiftSerializer(
+        required=False,
+        allow_null=True,
+        help_text="Learned criteria: outcome when matched, relative to all accounts (1.0 = same).",
     )
 
 

@@ -43,8 +43,8 @@ def learned(scoped):
                 "kind": "category",
                 "values": ["software"],
                 "weight": 100,
-                "support": 0.41,
-                "lift": 1.8,
+                "support": {"deals": 210, "accounts": 12},
+                "lift": {"win_rate": 1.8, "won_value": 1.25},
             }
         ],
         metrics={"roc_auc": 0.61, "deals": 512},
@@ -78,9 +78,9 @@ def test_detail_returns_version_fields(client, headers, learned):
                 "values": ["software"],
                 "min": None,
                 "max": None,
-                "weight": 100.0,
-                "support": 0.41,
-                "lift": 1.8,
+                "weight": 100,
+                "support": {"deals": 210, "accounts": 12},
+                "lift": {"win_rate": 1.8, "won_value": 1.25},
             }
         ],
         "tier_cutoffs": {"A": 80, "B": 40, "C": 20},
