@@ -1,0 +1,116 @@
+"""Closed-deal input of the learner: cleaning, counts and the per-account table."""
+
+from __future__ import annotations
+
+import datetime
+
+import numpy as np
+import pandas as pd
+
+from tenancy.errors import DomainError
+
+MIN_CLOSED_DEALS = 40
+
+
+MIN_WON_DEALS = 10
+
+
+MIN_LOST_DEALS = 10
+
+
+MIN_ACCOUNTS = 15
+
+
+CATEGORY_FEATURES = ("industry", "country")
+
+
+# Skewed counts and amounts are modelled on a log scale, the founding year as is.
+LOG_FEATURES = ("employees", "annual_revenue")
+
+
+LINEAR_FEATURES = ("year_established",)
+
+
+NUMERIC_FEATURES = LOG_FEATURES + LINEAR_FEATURES
+
+
+MISSING = "(missing)"
+
+
+OTHER = "(other)"
+
+
+class InsufficientData(DomainError):
+    """Too few closed deals or accounts to learn an ICP from."""
+
+    code = "insufficient_data"
+
+
+def prepare_deals(deals: pd.DataFrame) -> pd.DataFrame:
+    frame = deals.loc[deals["account_id"].notna()].copy()
+    frame["won"] = frame["won"].astype(bool)
+    frame["amount"] = pd.to_numeric(frame["amount"], errors="coerce").astype(float).fillna(0.0)
+    frame["close_date"] = pd.to_datetime(frame["close_date"], errors="coerce")
+    for feature in CATEGORY_FEATURES:
+        text = frame.get(feature, pd.Series(index=frame.index, dtype="object"))
+        text = text.astype("string").str.strip().str.casefold()
+        cleaned = text.mask(text == "")
+        frame[feature] = cleaned.astype("object").where(cleaned.notna(), np.nan)
+    for feature in NUMERIC_FEATURES:
+        values = frame.get(feature, pd.Series(index=frame.index, dtype="float64"))
+        frame[feature] = pd.to_numeric(values, errors="coerce").astype("float64")
+    return frame.reset_index(drop=True)
+
+
+def deal_counts(deals: pd.DataFrame) -> dict:
+    won = int(deals["won"].sum())
+    return {
+        "closed": len(deals),
+        "won": won,
+        "lost": len(deals) - won,
+        "accounts": int(deals["account_id"].nunique()),
+    }
+
+
+def check_enough(deals: pd.DataFrame) -> None:
+    counts = deal_counts(deals)
+    needed = {"closed": MIN_CLOSED_DEALS, "won": MIN_WON_DEALS, "lost": MIN_LOST_DEALS}
+    needed["accounts"] = MIN_ACCOUNTS
+    short = [name for name, minimum in needed.items() if counts[name] < minimum]
+    if not short:
+        return
+    have = ", ".join(f"{counts[name]} {name}" for name in needed)
+    want = ", ".join(f"{needed[name]} {name}" for name in needed)
+    raise InsufficientData(
+        f"Too few closed deals to learn an ICP: found {have}, and learning needs at least "
+        f"{want} (short on {', '.join(short)}).",
+        field="deals",
+        value=counts,
+        fix="Import more won and lost deals with their accounts, or write the ICP by hand.",
+    )
+
+
+def accounts_table(deals: pd.DataFrame) -> pd.DataFrame:
+    """Return one row per account: its features, closed and won deal counts, won value."""
+    with_value = deals.assign(won_amount=deals["amount"].where(deals["won"], 0.0))
+    grouped = with_value.groupby("account_id", sort=True)
+    accounts = grouped[list(CATEGORY_FEATURES + NUMERIC_FEATURES)].first()
+    accounts["closed_deals"] = grouped.size()
+    accounts["won_deals"] = grouped["won"].sum().astype(int)
+    accounts["won_value"] = grouped["won_amount"].sum()
+    return accounts
+
+
+def usable_features(frame: pd.DataFrame) -> tuple[list[str], list[str], list[str]]:
+    def present(names):
+        return [name for name in names if frame[name].notna().any()]
+
+    return present(CATEGORY_FEATURES), present(LOG_FEATURES), present(LINEAR_FEATURES)
+
+
+def iso_date(value) -> str | None:
+    return None if pd.isna(value) else value.date().isoformat()
+
+
+def as_date(value) -> datetime.date | None:
+    return None if pd.isna(value) else value.date()
