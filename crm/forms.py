@@ -26,10 +26,7 @@ class AccountFilterForm(forms.Form):
 class ImportUploadForm(forms.Form):
     kind = forms.ChoiceField(
         label="File contains",
-        choices=[
-            (ImportRun.Kind.ACCOUNTS, ImportRun.Kind.ACCOUNTS.label),
-            (ImportRun.Kind.DEALS, ImportRun.Kind.DEALS.label),
-        ],
+        choices=ImportRun.Kind.choices,
     )
     file = forms.FileField(label="CSV file", help_text="UTF-8 CSV with a header line.")
     strict = forms.BooleanField(

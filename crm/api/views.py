@@ -33,7 +33,7 @@ from tenancy.api.views import (
 from tenancy.errors import DomainError
 
 # Kinds of CSV import this endpoint accepts, which excludes ImportRun.Kind.REACH.
-API_IMPORT_KINDS = (ImportRun.Kind.ACCOUNTS, ImportRun.Kind.DEALS)
+API_IMPORT_KINDS = tuple(ImportRun.Kind.values)
 # Largest CSV file the import endpoint reads into memory.
 MAX_IMPORT_FILE_BYTES = 64 * 1024 * 1024
 
@@ -140,14 +140,14 @@ class AccountDetailView(TenantApiView):
 
 
 class ImportCreateView(TenantApiView):
-    """Import a CSV file of accounts or deals and return the recorded import run."""
+    """Import a CSV file of accounts, deals or partner reach and return the recorded run."""
 
     parser_classes = (MultiPartParser, FormParser)
 
     @extend_schema(
         operation_id="imports_create",
         tags=["imports"],
-        summary="Import accounts or deals from a CSV file",
+        summary="Import accounts, deals or partner reach from a CSV file",
         description=(
             "Checks every line, then writes the valid rows keyed on external_id, so sending a "
             "file twice changes nothing the second time. A strict import (the default) writes "
@@ -185,7 +185,7 @@ class ImportCreateView(TenantApiView):
                 "Unknown import kind.",
                 field="kind",
                 value=kind,
-                fix="Post to /api/v1/imports/accounts/ or /api/v1/imports/deals/.",
+                fix="Post to /api/v1/imports/accounts/, /deals/ or /reach/.",
             )
         serializer = ImportInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

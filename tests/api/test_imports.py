@@ -164,7 +164,7 @@ def test_import_records_session_user(client, admin_user, scoped):
 
 
 def test_import_rejects_unknown_kind(client, headers, scoped):
-    url = "/api/v1/imports/reach/"
+    url = "/api/v1/imports/invoices/"
 
     response = client.post(url, {"file": csv_file(ACCOUNTS_CSV)}, headers=headers)
 
@@ -173,8 +173,8 @@ def test_import_rejects_unknown_kind(client, headers, scoped):
         "code": "invalid",
         "message": "Unknown import kind.",
         "field": "kind",
-        "value": "reach",
-        "fix": "Post to /api/v1/imports/accounts/ or /api/v1/imports/deals/.",
+        "value": "invoices",
+        "fix": "Post to /api/v1/imports/accounts/, /deals/ or /reach/.",
     }
     assert ImportRun.objects.count() == 0
 

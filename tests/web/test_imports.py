@@ -84,7 +84,7 @@ def test_upload_without_file_shows_form_error(staff_client, tenant):
 
 
 def test_upload_rejects_unknown_kind(staff_client, tenant):
-    data = {"kind": "reach", "file": SimpleUploadedFile("r.csv", GOOD_CSV, "text/csv")}
+    data = {"kind": "invoices", "file": SimpleUploadedFile("r.csv", GOOD_CSV, "text/csv")}
 
     response = staff_client.post(reverse("crm:import_upload"), data)
 
