@@ -1,0 +1,94 @@
+"""Every route that takes an object id answers 404 for another tenant's object.
+
+The test walks the URL configuration, so a new route with an id fails here until
+it is listed in OBJECT_ROUTES with the object it loads.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from tenancy.scope import tenant_scope
+from tenancy.services import api_key_create
+from tests.factories import MembershipFactory, UserFactory
+from tests.web.data import program_create
+
+# Route name → (HTTP method, attribute of the other tenant's program to request).
+OBJECT_ROUTES = {
+    "api-deal-detail": ("get", "deal"),
+    "api-account-detail": ("get", "account"),
+    "api-partner-detail": ("get", "partner"),
+    "api-icp-version-detail": ("get", "version"),
+    "crm:account_detail": ("get", "account"),
+    "crm:import_detail": ("get", "run"),
+    "icp:version_detail": ("get", "version"),
+    "partners:partner_detail": ("get", "partner"),
+    "tenancy:api_key_revoke": ("post", "api_key"),
+}
+
+
+def _routes_with_ids(patterns, namespace=""):
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            inner = f"{pattern.namespace}:" if pattern.namespace else namespace
+            yield from _routes_with_ids(pattern.url_patterns, inner)
+        elif isinstance(pattern, URLPattern) and "pk" in pattern.pattern.converters:
+            yield f"{namespace}{pattern.name}"
+
+
+def test_every_route_with_an_id_is_listed():
+    routes = {name for name in _routes_with_ids(get_resolver().url_patterns)}
+    routes = {name for name in routes if not name.startswith("admin:")}
+
+    assert routes == set(OBJECT_ROUTES)
+
+
+@pytest.fixture
+def other_program(other_tenant):
+    program = program_create(other_tenant, label="Globex")
+    program.api_key, _ = api_key_create(tenant=other_tenant, name="globex")
+    return program
+
+
+@pytest.fixture
+def own_program(tenant):
+    return program_create(tenant, label="Acme")
+
+
+@pytest.mark.parametrize("route", sorted(OBJECT_ROUTES))
+def test_other_tenants_object_is_404(route, tenant, own_program, other_program, client):
+    user = UserFactory(username="isolation-admin")
+    MembershipFactory(tenant=tenant, user=user, role="admin")
+    client.force_login(user)
+    method, attribute = OBJECT_ROUTES[route]
+    url = reverse(route, kwargs={"pk": getattr(other_program, attribute).pk})
+
+    response = getattr(client, method)(url)
+
+    assert response.status_code == 404
+    assert "Globex" not in response.content.decode()
+
+
+@pytest.mark.parametrize("route", sorted(r for r in OBJECT_ROUTES if r.startswith("api-")))
+def test_other_tenants_object_is_404_by_api_key(route, tenant, own_program, other_program, client):
+    _, raw_key = api_key_create(tenant=tenant, name="acme")
+    _, attribute = OBJECT_ROUTES[route]
+    url = reverse(route, kwargs={"pk": getattr(other_program, attribute).pk})
+
+    response = client.get(url, headers={"Authorization": f"Api-Key {raw_key}"})
+
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+
+
+def test_revoking_other_tenants_key_leaves_it_live(tenant, other_program, client):
+    user = UserFactory(username="isolation-admin")
+    MembershipFactory(tenant=tenant, user=user, role="admin")
+    client.force_login(user)
+
+    client.post(reverse("tenancy:api_key_revoke", kwargs={"pk": other_program.api_key.pk}))
+
+    with tenant_scope(other_program.tenant):
+        other_program.api_key.refresh_from_db()
+    assert other_program.api_key.revoked_at is None
