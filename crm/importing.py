@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from crm import parsing
 from crm.models import Account, Deal, ImportRun
+from crm.pipeline import deals_attribute
 from partners.models import Partner
 from tenancy.errors import DomainError
 from tenancy.queue import enqueue_on_commit
@@ -387,8 +388,14 @@ def _write_deals(tenant, parsed: ParsedFile, run: ImportRun) -> tuple[int, int]:
     )
     # Newly won deals enter the pipeline; processed ones keep their status so a
     # re-import never pays a commission twice.
+    saved_ids = list(
+        Deal.objects.filter(external_id__in=[row["external_id"] for row in rows]).values_list(
+            "pk", flat=True
+        )
+    )
+    deals_attribute(tenant=tenant, deal_ids=saved_ids)
     Deal.objects.filter(
-        external_id__in=[row["external_id"] for row in rows],
+        pk__in=saved_ids,
         stage=Deal.Stage.WON,
         pipeline_status=Deal.PipelineStatus.NOT_APPLICABLE,
     ).update(pipeline_status=Deal.PipelineStatus.PENDING, updated_at=timezone.now())

@@ -61,7 +61,7 @@ def _process_chunk(tenant: Tenant, deal_ids: list[int] | None) -> int:
 
     icp_services.accounts_rescore(tenant=tenant, account_ids=account_ids)
     _snapshot_fit(tenant.pk, ids)
-    _attribute(tenant, ids)
+    deals_attribute(tenant=tenant, deal_ids=ids)
 
     plan = commission_plan_active()
     attributed = list(
@@ -106,11 +106,12 @@ def _snapshot_fit(tenant_id: int, deal_ids: list[int]) -> None:
         )
 
 
-def _attribute(tenant: Tenant, deal_ids: list[int]) -> None:
+def deals_attribute(*, tenant: Tenant, deal_ids: list[int]) -> None:
     """Credit deals to a partner: the one named on the deal, else the account's referrer.
 
     A referral counts for deals that close within the tenant's attribution window
-    after the referral date.
+    after the referral date. Imports and the API call this for deals of every
+    stage, so lost deals count against partners as they do against direct sales.
     """
     with connection.cursor() as cursor:
         cursor.execute(

@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.db import transaction
 
 from crm.models import Account, Deal
+from crm.pipeline import deals_attribute
 from partners.models import Partner
 from tenancy.errors import Conflict, DomainError
 from tenancy.queue import enqueue_on_commit
@@ -145,6 +146,9 @@ def deal_upsert(
             stage,
             created,
         )
+    if changed and deal.partner_id is None:
+        deals_attribute(tenant=tenant, deal_ids=[deal.pk])
+        deal.refresh_from_db(fields=["partner", "source"])
     if deal.pipeline_status == Deal.PipelineStatus.PENDING:
         from crm.tasks import process_won_deal_task
 

@@ -13,6 +13,7 @@ from crm.models import Deal
 from crm.pipeline import deals_process
 from icp import services as icp_services
 from partners import services as partner_services
+from reporting.services import partner_rollups_refresh
 from tenancy.models import Tenant
 from tenancy.scope import tenant_scope
 
@@ -31,7 +32,15 @@ def process_won_deal_task(tenant_id: int, deal_id: int) -> int:
     time_limit=PIPELINE_TIME_LIMIT_SECONDS,
 )
 def process_pending_deals_task(tenant_id: int) -> int:
-    return deals_process(tenant_id=tenant_id)
+    """Process an import's won deals, then refresh every partner's roll-up.
+
+    Imported lost and open deals are attributed too, and they change the roll-ups
+    of partners that had no won deal in the file.
+    """
+    processed = deals_process(tenant_id=tenant_id)
+    with tenant_scope(tenant_id):
+        partner_rollups_refresh()
+    return processed
 
 
 @shared_task(

@@ -71,3 +71,9 @@ class IcpVersion(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"v{self.number} {self.name}"
+
+    @property
+    def objective_label(self) -> str:
+        """Name the outcome the criteria predict, for labels such as "signal for won value"."""
+        labels = {"won": "won vs lost deals", "won_value": "won value per account"}
+        return labels.get(self.objective, self.objective)

@@ -10,10 +10,6 @@ from tenancy.permissions import staff_required
 from tenancy.shortcuts import get_for_tenant_or_404
 
 TIERS = ("A", "B", "C", "D")
-OBJECTIVE_LABELS = {
-    "won": "won vs lost deals",
-    "won_value": "won value per account",
-}
 WARNING_SIGNALS = (IcpVersion.Signal.WEAK, IcpVersion.Signal.NONE)
 
 
@@ -74,9 +70,7 @@ def version_list(request):
         "versions": versions,
         "active": active,
         "active_warning": active is not None and active.signal in WARNING_SIGNALS,
-        "objective_label": OBJECTIVE_LABELS.get(active.objective, active.objective)
-        if active
-        else "",
+        "objective_label": active.objective_label if active else "",
     }
     return render(request, "icp/version_list.html", context)
 
@@ -93,7 +87,7 @@ def version_detail(request, pk: int):
         "tiers": _tier_rows(version),
         "auc_rows": _auc_rows(metrics),
         "counts": metrics.get("counts"),
-        "objective_label": OBJECTIVE_LABELS.get(version.objective, version.objective),
+        "objective_label": version.objective_label,
         "show_warning": version.signal in WARNING_SIGNALS,
     }
     return render(request, "icp/version_detail.html", context)

@@ -7,6 +7,7 @@ import logging
 from celery import shared_task
 
 from partners import services
+from reporting.services import partner_rollups_refresh
 from tenancy.models import Tenant
 from tenancy.scope import tenant_scope
 
@@ -25,9 +26,10 @@ def refresh_partner_scores_task(tenant_id: int) -> int:
 
 @shared_task(name="partners.tasks.refresh_all_partner_scores_task", time_limit=1800)
 def refresh_all_partner_scores_task() -> int:
-    """Refresh every tenant's partner scores, one tenant scope at a time."""
+    """Refresh every tenant's partner scores and roll-ups, one tenant scope at a time."""
     total = 0
     for tenant in Tenant.objects.order_by("pk"):
         with tenant_scope(tenant):
             total += services.partner_scores_refresh(tenant=tenant)
+            partner_rollups_refresh()
     return total

@@ -137,3 +137,26 @@ def test_fit_is_frozen_when_icp_changes(program, django_capture_on_commit_callba
     assert program["account"].fit_tier == "B"
     assert deal.won_fit_tier == "A"
     assert LedgerEntry.objects.get().fit_tier == "A"
+
+
+def test_lost_deal_on_referred_account_counts_for_partner(program):
+    tenant = program["partner"].tenant
+
+    deal, _ = _post(tenant, external_id="L1", stage="lost", amount=Decimal("0"))
+
+    deal.refresh_from_db()
+    assert deal.partner == program["partner"]
+    assert deal.source == Deal.Source.PARTNER
+    assert deal.pipeline_status == Deal.PipelineStatus.NOT_APPLICABLE
+    assert LedgerEntry.objects.count() == 0
+
+
+def test_imported_lost_deal_is_attributed(program):
+    from crm.importing import csv_import
+
+    tenant = program["partner"].tenant
+    content = b"external_id,account_external_id,stage,close_date\nL2,a1,lost,2017-04-01\n"
+
+    csv_import(tenant=tenant, kind="deals", content=content, filename="d.csv")
+
+    assert Deal.objects.get(external_id="L2").partner == program["partner"]
