@@ -80,14 +80,26 @@ def parse_decimal(raw: str, *, places: int = 2, minimum: Decimal = Decimal(0)) -
     return number
 
 
+# Dates outside these years are typing errors in CRM data, not real deals.
+EARLIEST_YEAR = 1900
+LATEST_YEAR = 2100
+
+
+def check_date_range(value: datetime.date | None) -> datetime.date | None:
+    if value is not None and not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise ValueError(f"a date between {EARLIEST_YEAR} and {LATEST_YEAR}")
+    return value
+
+
 def parse_date(raw: str) -> datetime.date | None:
     value = raw.strip()
     if not value:
         return None
     try:
-        return datetime.date.fromisoformat(value)
+        date = datetime.date.fromisoformat(value)
     except ValueError:
         raise ValueError("a date as YYYY-MM-DD") from None
+    return check_date_range(date)
 
 
 @functools.cache

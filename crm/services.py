@@ -5,18 +5,22 @@ from __future__ import annotations
 import logging
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from crm.models import Account, Deal
 from crm.pipeline import deals_attribute
+from crm.rules import (
+    BOOKED_DEAL_MESSAGE,
+    BOOKED_FIELDS,
+    booked_field_changes,
+    currency_mismatch_message,
+)
 from partners.models import Partner
 from tenancy.errors import Conflict, DomainError
 from tenancy.queue import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
-
-# Fields that decide a commission; they are frozen once a won deal is processed.
-PAID_FIELDS = ("stage", "amount", "currency", "account_id", "partner_id")
 
 
 def _resolve_account(
@@ -59,7 +63,6 @@ def _resolve_partner(partner_external_id: str | None) -> Partner | None:
     return partner
 
 
-@transaction.atomic
 def deal_upsert(
     *,
     tenant,
@@ -80,56 +83,65 @@ def deal_upsert(
 
     A won deal enters the pipeline after the transaction commits. Sending the same
     deal again is a no-op; changing what decided the commission of a deal that
-    has been processed raises Conflict instead.
+    has been processed raises Conflict instead. Two requests creating the same new
+    deal at once both succeed: the one that loses the insert race updates instead.
     """
-    account = _resolve_account(
-        account_external_id=account_external_id, account_domain=account_domain
-    )
-    partner = _resolve_partner(partner_external_id)
-    if stage == Deal.Stage.WON and account is None:
-        raise DomainError(
-            "A won deal needs its account.",
-            field="account_external_id",
-            value=None,
-            fix="Send account_external_id or account_domain.",
-        )
-    if stage == Deal.Stage.WON and close_date is None:
-        raise DomainError(
-            "A won deal needs its close date.",
-            field="close_date",
-            value=None,
-            fix="Send close_date as YYYY-MM-DD.",
-        )
     values = {
         "stage": stage,
         "amount": amount,
-        "currency": currency or tenant.base_currency,
+        "currency": currency,
         "close_date": close_date,
         "engage_date": engage_date,
         "name": name,
         "product": product,
         "owner": owner,
-        "account_id": account.pk if account else None,
-        "partner_id": partner.pk if partner else None,
     }
+    references = {
+        "account_external_id": account_external_id,
+        "account_domain": account_domain,
+        "partner_external_id": partner_external_id,
+    }
+    try:
+        return _deal_upsert(tenant, external_id, values, references)
+    except IntegrityError:
+        if not Deal.objects.filter(external_id=external_id).exists():
+            raise
+        logger.info("deal.insert_race tenant_id=%s external_id=%s", tenant.pk, external_id)
+        return _deal_upsert(tenant, external_id, values, references)
+
+
+@transaction.atomic
+def _deal_upsert(tenant, external_id: str, values: dict, references: dict) -> tuple[Deal, bool]:
+    account = _resolve_account(
+        account_external_id=references["account_external_id"],
+        account_domain=references["account_domain"],
+    )
+    partner = _resolve_partner(references["partner_external_id"])
+    values["currency"] = values["currency"] or tenant.base_currency
+    _check_deal_values(tenant, values, account)
 
     deal = Deal.objects.select_for_update().filter(external_id=external_id).first()
+    created = deal is None
+    values["account_id"] = account.pk if account else None
+    values["partner_id"] = partner.pk if partner else None
     if deal is not None and partner is None:
         # Without a partner in the request, keep the one the pipeline attributed.
         values["partner_id"] = deal.partner_id
-    created = deal is None
     if created:
         deal = Deal(tenant=tenant, external_id=external_id)
     elif deal.pipeline_status == Deal.PipelineStatus.PROCESSED:
-        for field in PAID_FIELDS:
-            if getattr(deal, field) != values[field]:
-                raise Conflict(
-                    f"Deal {external_id} is won and its commission is booked, "
-                    f"so its {field} cannot change.",
-                    field=field.removesuffix("_id"),
-                    value=str(values[field]),
-                    fix="Record a correction as a new ledger adjustment instead.",
-                )
+        stored = {field: getattr(deal, field) for field in BOOKED_FIELDS}
+        changed = booked_field_changes(stored, values)
+        if changed:
+            field = changed[0]
+            label = BOOKED_REQUEST_FIELDS.get(field, field)
+            raise Conflict(
+                f"Deal {external_id} is won and its commission is booked, "
+                f"so its {label} cannot change.",
+                field=label,
+                value=_request_value(label, values, references),
+                fix=BOOKED_DEAL_MESSAGE,
+            )
 
     changed = created or any(getattr(deal, field) != value for field, value in values.items())
     for field, value in values.items():
@@ -137,13 +149,14 @@ def deal_upsert(
     if deal.stage == Deal.Stage.WON and deal.pipeline_status == Deal.PipelineStatus.NOT_APPLICABLE:
         deal.pipeline_status = Deal.PipelineStatus.PENDING
     if changed:
-        deal.save()
+        with transaction.atomic():
+            deal.save()
         logger.info(
             "deal.saved tenant_id=%s deal_id=%s external_id=%s stage=%s created=%s",
             tenant.pk,
             deal.pk,
             external_id,
-            stage,
+            values["stage"],
             created,
         )
     if changed and deal.partner_id is None:
@@ -154,3 +167,48 @@ def deal_upsert(
 
         enqueue_on_commit(process_won_deal_task, tenant.pk, deal.pk)
     return deal, created
+
+
+# The request field that names each booked field, for Conflict errors.
+BOOKED_REQUEST_FIELDS = {"account_id": "account", "partner_id": "partner_external_id"}
+
+
+def _request_value(label: str, values: dict, references: dict) -> str:
+    if label == "account":
+        return references["account_external_id"] or references["account_domain"] or ""
+    if label in references:
+        return references[label] or ""
+    return str(values[label])
+
+
+def _check_deal_values(tenant, values: dict, account: Account | None) -> None:
+    if values["currency"] != tenant.base_currency:
+        raise DomainError(
+            "The deal's currency is not the tenant's base currency.",
+            field="currency",
+            value=values["currency"],
+            fix=currency_mismatch_message(tenant),
+        )
+    if values["stage"] != Deal.Stage.WON:
+        return
+    if account is None:
+        raise DomainError(
+            "A won deal needs its account.",
+            field="account_external_id",
+            value=None,
+            fix="Send account_external_id or account_domain.",
+        )
+    if values["close_date"] is None:
+        raise DomainError(
+            "A won deal needs its close date.",
+            field="close_date",
+            value=None,
+            fix="Send close_date as YYYY-MM-DD.",
+        )
+    if values["close_date"] > timezone.localdate():
+        raise DomainError(
+            "A won deal cannot close in the future.",
+            field="close_date",
+            value=values["close_date"].isoformat(),
+            fix="Send the date the deal was won.",
+        )

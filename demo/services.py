@@ -37,6 +37,13 @@ DEMO_PASSWORD = "track360-demo"
 # A fixed key so the README's curl examples work against the demo; local use only.
 DEMO_API_KEY = "t360_demo_local_only_key"
 REFERRAL_START = datetime.date(2017, 1, 1)
+# Import file names of the demo's own data; the reach generator uses only accounts
+# that came from these imports.
+DEMO_FILES = {
+    "crm_accounts": "demo-crm-accounts.csv",
+    "inc5000_accounts": "demo-inc5000-accounts.csv",
+    "crm_deals": "demo-crm-deals.csv",
+}
 
 
 @dataclass(frozen=True)
@@ -121,9 +128,19 @@ def _ensure_partners(tenant: Tenant) -> dict[str, Partner]:
     return partners
 
 
+def _demo_sources() -> list[str]:
+    filenames = [DEMO_FILES[kind] for kind in ("crm_accounts", "inc5000_accounts")]
+    run_ids = ImportRun.objects.filter(filename__in=filenames).values_list("pk", flat=True)
+    return [f"import:{pk}" for pk in run_ids]
+
+
 def _ensure_reach_and_referrals(partners: dict[str, Partner]) -> int:
+    # Only the accounts the demo itself loaded: a tenant's own imports stay out of
+    # the generated reach lists, so loading the demo again keeps the same partners.
     accounts = list(
-        Account.objects.values("id", "external_id", "name", "domain", "industry", "employees")
+        Account.objects.filter(source__in=_demo_sources())
+        .exclude(domain="")
+        .values("id", "external_id", "name", "domain", "industry", "employees")
     )
     reach_domains: dict[str, set[str]] = {}
     for spec in PARTNERS:
@@ -176,10 +193,8 @@ def demo_load() -> dict:
 
     with tenant_scope(tenant):
         _ensure_api_key(tenant)
-        _import(tenant, ImportRun.Kind.ACCOUNTS, sources.crm_accounts_csv(), "crm-accounts.csv")
-        _import(
-            tenant, ImportRun.Kind.ACCOUNTS, sources.inc5000_accounts_csv(), "inc5000-accounts.csv"
-        )
+        _import(tenant, "accounts", sources.crm_accounts_csv(), DEMO_FILES["crm_accounts"])
+        _import(tenant, "accounts", sources.inc5000_accounts_csv(), DEMO_FILES["inc5000_accounts"])
         partners = _ensure_partners(tenant)
         with transaction.atomic():
             referred = _ensure_reach_and_referrals(partners)
@@ -194,7 +209,7 @@ def demo_load() -> dict:
         )
         logins.append(("partner", f"Partner user of {partners[PARTNERS[0].external_id].name}"))
 
-        _import(tenant, ImportRun.Kind.DEALS, sources.crm_deals_csv(), "crm-deals.csv")
+        _import(tenant, "deals", sources.crm_deals_csv(), DEMO_FILES["crm_deals"])
 
         version = icp_selectors.icp_version_active(tenant=tenant)
         if version is None:

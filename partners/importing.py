@@ -20,7 +20,7 @@ REACH_COLUMNS = (
 )
 
 
-def check_reach(parsed: ParsedFile) -> None:
+def check_reach(tenant, parsed: ParsedFile) -> None:
     for _, row in parsed.rows:
         row["pair"] = f"{row['partner_external_id']} {row['domain']}"
     reject_duplicates(parsed, "pair", column="domain", label="partner and domain")

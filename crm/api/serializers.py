@@ -27,7 +27,9 @@ class DealInputSerializer(serializers.Serializer):
     external_id = serializers.CharField(
         max_length=100, help_text="The deal's id in your CRM; the API upserts on it."
     )
-    stage = serializers.ChoiceField(choices=Deal.Stage.choices)
+    stage = serializers.CharField(
+        help_text="open, won or lost; CRM names such as Closed Won and Prospecting also work."
+    )
     amount = serializers.DecimalField(
         max_digits=14,
         decimal_places=2,
@@ -69,8 +71,17 @@ class DealInputSerializer(serializers.Serializer):
         help_text="The partner credited with the deal; blank lets the pipeline attribute one.",
     )
 
+    def validate_stage(self, value: str) -> str:
+        return _run_parser(parsing.parse_stage, value)
+
     def validate_currency(self, value: str) -> str:
         return _run_parser(parsing.parse_currency, value)
+
+    def validate_close_date(self, value):
+        return _run_parser(parsing.check_date_range, value)
+
+    def validate_engage_date(self, value):
+        return _run_parser(parsing.check_date_range, value)
 
     def validate_account_domain(self, value: str) -> str:
         return _run_parser(parsing.parse_domain, value)
@@ -78,8 +89,8 @@ class DealInputSerializer(serializers.Serializer):
     def validate(self, attrs: dict) -> dict:
         currency = attrs.get("currency")
         amount = attrs["amount"]
-        if currency and -amount.as_tuple().exponent > parsing.currency_exponent(currency):
-            places = parsing.currency_exponent(currency)
+        places = parsing.currency_exponent(currency) if currency else 2
+        if amount != amount.quantize(Decimal(1).scaleb(-places)):
             raise serializers.ValidationError(
                 {"amount": f"{currency} amounts take at most {places} decimals."}
             )

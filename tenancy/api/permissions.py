@@ -21,4 +21,10 @@ class IsTenantMember(permissions.BasePermission):
             return False
         if request.method in permissions.SAFE_METHODS:
             return True
-        return membership.role in WRITE_ROLES
+        if membership.role not in WRITE_ROLES:
+            self.message = (
+                f"Your role '{membership.get_role_display()}' may read but not change data: "
+                "ask an admin or partner manager, or use an API key."
+            )
+            return False
+        return True

@@ -15,7 +15,7 @@ OPEN_BODY = {
     "external_id": "opp-1",
     "stage": "open",
     "amount": "12500.50",
-    "currency": "eur",
+    "currency": "usd",
     "close_date": "2024-05-31",
     "name": "Acme renewal",
     "account_external_id": "acc-acme",
@@ -55,7 +55,7 @@ def test_post_creates_deal(client, headers, acme):
         "name": "Acme renewal",
         "stage": "open",
         "amount": "12500.50",
-        "currency": "EUR",
+        "currency": "USD",
         "engage_date": None,
         "close_date": "2024-05-31",
         "account": {"id": acme.pk, "external_id": "acc-acme", "name": "Acme", "domain": "acme.com"},
@@ -129,7 +129,12 @@ def test_post_blank_currency_uses_tenant_base(client, headers, acme, tenant):
             "Expected an ISO 4217 currency code such as USD or EUR.",
             id="bad-currency",
         ),
-        pytest.param("stage", "maybe", '"maybe" is not a valid choice.', id="bad-stage"),
+        pytest.param(
+            "stage",
+            "maybe",
+            "Expected one of open, won, lost (or Prospecting, Engaging, Closed Won, Closed Lost).",
+            id="bad-stage",
+        ),
         pytest.param(
             "close_date",
             "31/05/2024",
@@ -164,7 +169,9 @@ def test_post_rejects_invalid_field(client, headers, acme, field, value, message
     assert Deal.objects.count() == 0
 
 
-def test_post_rejects_decimals_currency_lacks(client, headers, acme):
+def test_post_rejects_decimals_currency_lacks(client, headers, acme, tenant):
+    tenant.base_currency = "JPY"
+    tenant.save()
     body = {**OPEN_BODY, "currency": "JPY", "amount": "100.50"}
 
     response = client.post(LIST_URL, body, content_type="application/json", headers=headers)
@@ -173,6 +180,48 @@ def test_post_rejects_decimals_currency_lacks(client, headers, acme):
     assert response.json()["errors"] == [
         {"field": "amount", "value": "100.50", "message": "JPY amounts take at most 0 decimals."}
     ]
+
+
+def test_post_accepts_whole_jpy_amount(client, headers, acme, tenant):
+    tenant.base_currency = "JPY"
+    tenant.save()
+    body = {**OPEN_BODY, "currency": "JPY", "amount": "100"}
+
+    response = client.post(LIST_URL, body, content_type="application/json", headers=headers)
+
+    assert response.status_code == 201
+    assert Deal.objects.get().amount == Decimal("100")
+
+
+def test_post_rejects_other_currency_than_base(client, headers, acme):
+    body = {**OPEN_BODY, "currency": "EUR"}
+
+    response = client.post(LIST_URL, body, content_type="application/json", headers=headers)
+
+    assert response.status_code == 400
+    assert response.json()["field"] == "currency"
+    assert response.json()["value"] == "EUR"
+    assert "base currency USD" in response.json()["fix"]
+    assert Deal.objects.count() == 0
+
+
+def test_post_accepts_crm_stage_names(client, headers, acme):
+    body = {**OPEN_BODY, "stage": "Closed Lost"}
+
+    response = client.post(LIST_URL, body, content_type="application/json", headers=headers)
+
+    assert response.status_code == 201
+    assert Deal.objects.get().stage == "lost"
+
+
+def test_post_rejects_won_deal_in_future(client, headers, acme):
+    body = {**OPEN_BODY, "stage": "won", "close_date": "2099-01-01"}
+
+    response = client.post(LIST_URL, body, content_type="application/json", headers=headers)
+
+    assert response.status_code == 400
+    assert response.json()["field"] == "close_date"
+    assert response.json()["value"] == "2099-01-01"
 
 
 def test_post_requires_external_id(client, headers, acme):

@@ -127,7 +127,7 @@ def test_deals_import_links_accounts(client, headers, scoped):
     content = (
         b"external_id,stage,account_external_id,amount,currency,close_date\n"
         b"opp-1,Closed Lost,acc-acme,5000,usd,2024-02-01\n"
-        b"opp-2,Prospecting,,750.25,EUR,\n"
+        b"opp-2,Prospecting,,750.25,USD,\n"
     )
 
     response = client.post(DEALS_URL, {"file": csv_file(content, "deals.csv")}, headers=headers)
@@ -138,7 +138,7 @@ def test_deals_import_links_accounts(client, headers, scoped):
     lost = Deal.objects.get(external_id="opp-1")
     assert lost.stage == Deal.Stage.LOST
     assert lost.account == account
-    assert Deal.objects.get(external_id="opp-2").currency == "EUR"
+    assert Deal.objects.get(external_id="opp-2").currency == "USD"
 
 
 def test_deals_import_rejects_other_tenant_account(client, headers, other_tenant, scoped):

@@ -21,7 +21,10 @@ from tests.factories import PartnerFactory
 )
 def test_commission_amount_rounding(base, rate, multiplier, currency, expected):
     amount = commission_amount(
-        base_amount=Decimal(base), rate=Decimal(rate), multiplier=Decimal(multiplier), currency=currency
+        base_amount=Decimal(base),
+        rate=Decimal(rate),
+        multiplier=Decimal(multiplier),
+        currency=currency,
     )
 
     assert amount == Decimal(expected)

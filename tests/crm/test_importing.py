@@ -130,12 +130,18 @@ def test_deals_import_links_accounts_and_marks_won_pending(scoped, settings):
 @pytest.mark.parametrize(
     ("line", "column", "value"),
     [
-        pytest.param(b"D1,nope,won,10,2017-01-01,", "account_external_id", "nope", id="unknown-account"),
+        pytest.param(
+            b"D1,nope,won,10,2017-01-01,", "account_external_id", "nope", id="unknown-account"
+        ),
         pytest.param(b"D1,a1,maybe,10,2017-01-01,", "stage", "maybe", id="bad-stage"),
         pytest.param(b"D1,a1,won,-5,2017-01-01,", "amount", "-5", id="negative-amount"),
         pytest.param(b"D1,a1,won,10,01/02/2017,", "close_date", "01/02/2017", id="bad-date"),
-        pytest.param(b"D1,,won,10,2017-01-01,", "account_external_id", "", id="won-without-account"),
-        pytest.param(b"D1,a1,won,10,2017-01-01,ghost", "partner_external_id", "ghost", id="unknown-partner"),
+        pytest.param(
+            b"D1,,won,10,2017-01-01,", "account_external_id", "", id="won-without-account"
+        ),
+        pytest.param(
+            b"D1,a1,won,10,2017-01-01,ghost", "partner_external_id", "ghost", id="unknown-partner"
+        ),
     ],
 )
 def test_deals_import_line_errors(scoped, line, column, value):
@@ -147,7 +153,8 @@ def test_deals_import_line_errors(scoped, line, column, value):
 
     assert run.status == ImportRun.Status.FAILED
     assert Deal.objects.count() == 0
-    assert (run.errors[0]["line"], run.errors[0]["column"], run.errors[0]["value"]) == (2, column, value)
+    error = run.errors[0]
+    assert (error["line"], error["column"], error["value"]) == (2, column, value)
 
 
 def test_import_is_scoped_to_tenant(tenant, other_tenant):
@@ -160,7 +167,9 @@ def test_import_is_scoped_to_tenant(tenant, other_tenant):
 
 def test_reach_import_merges_by_partner_and_domain(scoped):
     PartnerFactory(tenant=scoped, external_id="p1")
-    content = b"partner_external_id,domain,company_name\np1,www.acme.com,Acme\np1,globex.com,Globex\n"
+    content = (
+        b"partner_external_id,domain,company_name\np1,www.acme.com,Acme\np1,globex.com,Globex\n"
+    )
 
     first = _import(scoped, "reach", content)
     second = _import(scoped, "reach", content)
@@ -193,3 +202,91 @@ def test_import_rejects_unknown_kind(scoped):
 
     assert error.value.field == "kind"
     assert error.value.value == "invoices"
+
+
+def _processed_won_deal(tenant):
+    account = AccountFactory(tenant=tenant, external_id="a1")
+    PartnerFactory(tenant=tenant, external_id="p1")
+    from tests.factories import DealFactory
+
+    return DealFactory(
+        tenant=tenant,
+        external_id="W1",
+        account=account,
+        amount=Decimal("5000.00"),
+        pipeline_status=Deal.PipelineStatus.PROCESSED,
+    )
+
+
+@pytest.mark.parametrize(
+    ("row", "column", "value"),
+    [
+        pytest.param(b"W1,a1,won,9000000,2017-06-01,", "amount", "9000000", id="amount"),
+        pytest.param(b"W1,a1,lost,5000,2017-06-01,", "stage", "lost", id="stage"),
+        pytest.param(b"W1,a1,won,5000,2019-01-01,", "close_date", "2019-01-01", id="close-date"),
+        pytest.param(b"W1,a1,won,5000,2017-06-01,p1", "partner_external_id", "p1", id="partner"),
+    ],
+)
+def test_import_cannot_change_booked_deal(scoped, row, column, value):
+    deal = _processed_won_deal(scoped)
+    header = b"external_id,account_external_id,stage,amount,close_date,partner_external_id\n"
+
+    run = _import(scoped, "deals", header + row + b"\n")
+
+    deal.refresh_from_db()
+    assert run.status == ImportRun.Status.FAILED
+    assert (run.errors[0]["column"], run.errors[0]["value"]) == (column, value)
+    assert "already booked" in run.errors[0]["message"]
+    assert deal.amount == Decimal("5000.00")
+
+
+def test_reimport_without_partner_column_keeps_partner(scoped):
+    partner = PartnerFactory(tenant=scoped, external_id="p9")
+    account = AccountFactory(tenant=scoped, external_id="a9")
+    from tests.factories import DealFactory
+
+    DealFactory(tenant=scoped, external_id="O1", stage=Deal.Stage.OPEN, account=account,
+                partner=partner, source=Deal.Source.PARTNER)  # fmt: skip
+
+    _import(scoped, "deals", b"external_id,stage\nO1,open\n")
+
+    deal = Deal.objects.get(external_id="O1")
+    assert deal.partner == partner
+    assert deal.account == account
+
+
+def test_import_rejects_currency_other_than_base(scoped):
+    AccountFactory(tenant=scoped, external_id="a1")
+
+    run = _import(
+        scoped, "deals", b"external_id,account_external_id,stage,currency\nD1,a1,open,EUR\n"
+    )
+
+    assert run.status == ImportRun.Status.FAILED
+    assert (run.errors[0]["column"], run.errors[0]["value"]) == ("currency", "EUR")
+    assert "base currency USD" in run.errors[0]["message"]
+
+
+@pytest.mark.parametrize(
+    ("content", "line", "column", "message_part"),
+    [
+        pytest.param(b"external_id,name,anual_revenue\na1,Acme,10\n", 1, "anual_revenue",
+                     "Unknown column 'anual_revenue'", id="unknown-column"),
+        pytest.param(b"external_id,name,name\na1,Acme,Acme 2\n", 1, "name",
+                     "appears twice", id="repeated-column"),
+        pytest.param(b'external_id,name\na1,"Unclosed\n', 2, "",
+                     "not valid CSV", id="unclosed-quote"),
+        pytest.param(b"external_id,name\na1,Ac\x00me\n", 2, "name",
+                     "NUL", id="nul-byte"),
+        pytest.param(b"external_id,name\na1,Acme\na2,Caf\xe9\n", 3, "",
+                     "not UTF-8", id="latin-1-byte"),
+    ],
+)  # fmt: skip
+def test_import_rejects_malformed_csv(scoped, content, line, column, message_part):
+    run = _import(scoped, "accounts", content, strict=False)
+
+    assert run.status == ImportRun.Status.FAILED
+    assert run.errors[0]["line"] == line
+    assert run.errors[0]["column"] == column
+    assert message_part in run.errors[0]["message"]
+    assert Account.objects.count() == 0

@@ -9,7 +9,7 @@ from commissions.models import LedgerEntry
 from crm.models import Deal
 from crm.services import deal_upsert
 from crm.tasks import sweep_pending_deals_task
-from track360.celery import app as celery_app
+from tests.pipeline.broker import celery_broker
 
 # Nothing listens on port 1 of the loopback address, so connecting is refused at once.
 UNREACHABLE_BROKER = "redis://127.0.0.1:1/0"
@@ -17,29 +17,33 @@ UNREACHABLE_BROKER = "redis://127.0.0.1:1/0"
 
 @pytest.fixture
 def broker_down():
-    saved = {key: celery_app.conf[key] for key in ("broker_url", "task_always_eager")}
-    celery_app.conf.update(broker_url=UNREACHABLE_BROKER, task_always_eager=False)
-    celery_app._pool = None
-    yield
-    celery_app.conf.update(saved)
-    celery_app._pool = None
+    with celery_broker(UNREACHABLE_BROKER):
+        yield
 
 
-def test_deal_committed_while_broker_down_is_swept(program, broker_down, settings,
-                                                    django_capture_on_commit_callbacks):
+def test_deal_committed_while_broker_down_is_swept(
+    program, broker_down, settings, django_capture_on_commit_callbacks
+):
     settings.TRACK360_SWEEP_GRACE_SECONDS = 0
     tenant = program["partner"].tenant
 
     with django_capture_on_commit_callbacks(execute=True):
-        deal, _ = deal_upsert(tenant=tenant, external_id="D-outage", stage="won",
-                              amount=Decimal("200.00"), close_date=datetime.date(2017, 6, 1),
-                              account_external_id="a1")
+        deal, _ = deal_upsert(
+            tenant=tenant,
+            external_id="D-outage",
+            stage="won",
+            amount=Decimal("200.00"),
+            close_date=datetime.date(2017, 6, 1),
+            account_external_id="a1",
+        )
 
     deal.refresh_from_db()
     assert deal.pipeline_status == Deal.PipelineStatus.PENDING
     assert LedgerEntry.objects.count() == 0
 
-    Deal.objects.filter(pk=deal.pk).update(updated_at=deal.updated_at - datetime.timedelta(seconds=1))
+    Deal.objects.filter(pk=deal.pk).update(
+        updated_at=deal.updated_at - datetime.timedelta(seconds=1)
+    )
     processed = sweep_pending_deals_task.apply().get()
 
     deal.refresh_from_db()

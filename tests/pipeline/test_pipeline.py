@@ -31,7 +31,11 @@ def test_won_deal_accrues_fit_weighted_commission(program, django_capture_on_com
     assert deal.partner == program["partner"]
     assert deal.source == Deal.Source.PARTNER
     assert entry.amount == Decimal("150.00")
-    assert (entry.rate, entry.multiplier, entry.fit_tier) == (Decimal("0.1000"), Decimal("1.50"), "A")
+    assert (entry.rate, entry.multiplier, entry.fit_tier) == (
+        Decimal("0.1000"),
+        Decimal("1.50"),
+        "A",
+    )
     assert entry.icp_version == program["version"]
     assert entry.idempotency_key == f"accrual:deal:{deal.pk}"
 
@@ -97,8 +101,14 @@ def test_deal_outside_attribution_window_is_direct(program, django_capture_on_co
 
 def test_low_fit_account_earns_tier_d_multiplier(program, django_capture_on_commit_callbacks):
     tenant = program["partner"].tenant
-    AccountFactory(tenant=tenant, external_id="small", industry="retail", employees=10,
-                   referred_by=program["partner"], referred_at=datetime.date(2017, 1, 1))
+    AccountFactory(
+        tenant=tenant,
+        external_id="small",
+        industry="retail",
+        employees=10,
+        referred_by=program["partner"],
+        referred_at=datetime.date(2017, 1, 1),
+    )
 
     with django_capture_on_commit_callbacks(execute=True):
         _post(tenant, account_external_id="small")

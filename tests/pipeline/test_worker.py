@@ -17,9 +17,9 @@ from django.db import connection
 from commissions.models import LedgerEntry
 from tenancy.scope import tenant_scope
 from tenancy.services import api_key_create
-from tests.pipeline.conftest import make_active_version
 from tests.factories import AccountFactory, CommissionPlanFactory, PartnerFactory
-from track360.celery import app as celery_app
+from tests.pipeline.broker import celery_broker
+from tests.pipeline.conftest import make_active_version
 
 ROOT = Path(__file__).resolve().parents[2]
 # A Redis database of its own, so a developer's running worker never takes these tasks.
@@ -58,22 +58,18 @@ def worker():
          "--loglevel", "INFO", "--without-heartbeat", "--without-gossip", "--without-mingle"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
-    saved = {key: celery_app.conf[key] for key in ("broker_url", "task_always_eager")}
-    celery_app.conf.update(broker_url=redis_url, task_always_eager=False)
-    celery_app._pool = None
     try:
-        yield process
+        with celery_broker(redis_url):
+            yield process
     finally:
-        celery_app.conf.update(saved)
-        celery_app._pool = None
         process.terminate()
         try:
             output, _ = process.communicate(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
             output, _ = process.communicate()
-        if os.environ.get("TRACK360_SHOW_WORKER_LOG"):
-            print(output)
+        # pytest shows captured output only when the test fails.
+        print(output)
 
 
 @pytest.mark.worker
@@ -83,8 +79,14 @@ def test_api_won_deal_reaches_ledger_through_worker(tenant, client, worker):
         make_active_version(tenant)
         CommissionPlanFactory(tenant=tenant, base_rate=Decimal("0.1000"))
         partner = PartnerFactory(tenant=tenant, external_id="p1")
-        AccountFactory(tenant=tenant, external_id="a1", industry="software", employees=2000,
-                       referred_by=partner, referred_at=datetime.date(2017, 1, 1))
+        AccountFactory(
+            tenant=tenant,
+            external_id="a1",
+            industry="software",
+            employees=2000,
+            referred_by=partner,
+            referred_at=datetime.date(2017, 1, 1),
+        )
         _, raw_key = api_key_create(tenant=tenant, name="worker-test")
 
     response = client.post(
@@ -100,7 +102,7 @@ def test_api_won_deal_reaches_ledger_through_worker(tenant, client, worker):
     entry = None
     while time.monotonic() < deadline and entry is None:
         if worker.poll() is not None:
-            pytest.fail(f"worker exited early:\n{worker.stdout.read()}")
+            pytest.fail("the worker exited early; its output follows the test")
         entry = LedgerEntry.all_tenants.filter(tenant=tenant).first()
         time.sleep(0.2)
 

@@ -1,0 +1,30 @@
+"""Rules a deal must keep, shared by the API and CSV import."""
+
+from __future__ import annotations
+
+# Fields that decided a won deal's commission. Once the pipeline has processed the
+# deal, they are frozen: the ledger entry would no longer match them.
+BOOKED_FIELDS = ("stage", "amount", "currency", "close_date", "account_id", "partner_id")
+
+# NOTE: there is no ledger adjustment workflow yet, so a booked deal cannot be
+# corrected from the API or an import; this message says so instead of hiding it.
+BOOKED_DEAL_MESSAGE = (
+    "This won deal's commission is already booked, so this field cannot change: send the "
+    "value it was booked with. Corrections to booked commissions are not supported yet."
+)
+
+
+def booked_field_changes(existing: dict, incoming: dict) -> list[str]:
+    """Return the booked fields whose incoming value differs from the stored one."""
+    return [
+        field for field in BOOKED_FIELDS if field in incoming and incoming[field] != existing[field]
+    ]
+
+
+def currency_mismatch_message(tenant) -> str:
+    # NOTE: roll-ups, leaderboards and commission totals add amounts together, and
+    # there is no exchange-rate source, so only the base currency is accepted.
+    return (
+        f"Deals must be in the tenant's base currency {tenant.base_currency}: convert the "
+        "amount before sending it, or leave currency empty."
+    )
