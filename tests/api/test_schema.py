@@ -54,3 +54,14 @@ def test_schema_import_kind_enum(schema):
 
     assert kind["schema"]["enum"] == ["accounts", "deals", "reach"]
     assert "multipart/form-data" in operation["requestBody"]["content"]
+
+
+def test_api_docs_use_bundled_assets(client, admin_user):
+    client.force_login(admin_user)
+
+    response = client.get("/api/docs/")
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "swagger-ui-dist" in page
+    assert "cdn." not in page
