@@ -14,6 +14,8 @@ api_v1 = [
     path("", include("icp.api.urls")),
 ]
 
+handler404 = "tenancy.http.page_not_found"
+
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("admin/", admin.site.urls),
