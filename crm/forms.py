@@ -5,8 +5,16 @@ from __future__ import annotations
 from django import forms
 
 from crm.models import Account, ImportRun
+from crm.selectors import ACCOUNT_DEFAULT_ORDERING
 
 UNSCORED_TIER = "none"
+# Keys of crm.selectors.ACCOUNT_ORDERINGS, with the label the sort menu shows.
+ACCOUNT_ORDERING_CHOICES = [
+    ("-fit_score", "Fit score, highest first"),
+    ("fit_score", "Fit score, lowest first"),
+    ("name", "Name, A to Z"),
+    ("-name", "Name, Z to A"),
+]
 
 
 class AccountFilterForm(forms.Form):
@@ -20,6 +28,12 @@ class AccountFilterForm(forms.Form):
         required=False,
         label="Tier",
         choices=[("", "All tiers"), *Account.Tier.choices, (UNSCORED_TIER, "Not scored")],
+    )
+    ordering = forms.ChoiceField(
+        required=False,
+        label="Sort",
+        choices=ACCOUNT_ORDERING_CHOICES,
+        initial=ACCOUNT_DEFAULT_ORDERING,
     )
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import F, QuerySet
 from django.shortcuts import redirect, render
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from crm import selectors as crm_selectors
@@ -19,11 +22,48 @@ from tenancy.shortcuts import get_for_tenant_or_404
 ACCOUNTS_PER_PAGE = 25
 RECENT_IMPORTS = 20
 
+# Sortable columns of the account list: the ordering a first click applies, then the reverse.
+SORT_COLUMNS = {
+    "name": ("name", "-name"),
+    "fit_score": ("-fit_score", "fit_score"),
+}
+COMPACT_SCALES = ((10**12, "T"), (10**9, "B"), (10**6, "M"), (10**3, "K"))
 
-def _account_search(*, query: str, tier: str) -> QuerySet[Account]:
+
+def _account_search(*, query: str, tier: str, ordering: str) -> QuerySet[Account]:
     if tier == UNSCORED_TIER:
-        return crm_selectors.account_list(search=query).filter(fit_tier="")
-    return crm_selectors.account_list(search=query, tier=tier)
+        return crm_selectors.account_list(search=query, ordering=ordering).filter(fit_tier="")
+    return crm_selectors.account_list(search=query, tier=tier, ordering=ordering)
+
+
+def compact_amount(amount: Decimal) -> str:
+    """Shorten an amount to three significant digits, such as "11.7B", "540M" or "950"."""
+    value = float(amount)
+    # Rounded before the scale is picked, so 999,950,000 becomes "1B" and not "1e+03M".
+    rounded = float(f"{value:.3g}")
+    for scale, suffix in COMPACT_SCALES:
+        if abs(rounded) >= scale:
+            return f"{rounded / scale:g}{suffix}"
+    return f"{value:,.0f}"
+
+
+def _sort_links(ordering: str) -> dict[str, dict]:
+    """Describe each sortable column header: the ordering its link applies and its state."""
+    descending = ordering.startswith("-")
+    links = {}
+    for column, (first, reverse) in SORT_COLUMNS.items():
+        link = {
+            "ordering": reverse if ordering == first else first,
+            "active": False,
+            "aria_sort": "",
+            "mark": "",
+        }
+        if ordering in (first, reverse):
+            link["active"] = True
+            link["aria_sort"] = "descending" if descending else "ascending"
+            link["mark"] = "▼" if descending else "▲"
+        links[column] = link
+    return links
 
 
 @staff_required
@@ -33,9 +73,20 @@ def account_list(request):
     filters = form.cleaned_data if form.is_valid() else {}
     query = filters.get("q", "").strip()
     tier = filters.get("tier", "")
-    accounts = _account_search(query=query, tier=tier)
+    ordering = filters.get("ordering") or crm_selectors.ACCOUNT_DEFAULT_ORDERING
+    accounts = _account_search(query=query, tier=tier, ordering=ordering)
     page = Paginator(accounts, ACCOUNTS_PER_PAGE).get_page(request.GET.get("page"))
-    context = {"form": form, "page": page, "filtered": bool(query or tier)}
+    page.object_list = list(page.object_list)
+    for account in page.object_list:
+        if account.annual_revenue is not None:
+            account.annual_revenue_compact = compact_amount(account.annual_revenue)
+    context = {
+        "form": form,
+        "page": page,
+        "filtered": bool(query or tier),
+        "sort_links": _sort_links(ordering),
+        "currency": request.tenant.base_currency,
+    }
     return render(request, "crm/account_list.html", context)
 
 
@@ -53,11 +104,26 @@ def account_detail(request, pk: int):
     return render(request, "crm/account_detail.html", context)
 
 
+def _file_rejected(run: ImportRun) -> bool:
+    """Return True when the import stopped before reading any data line.
+
+    This happens when the file is not UTF-8, is empty or has an invalid header. The
+    run then counts 0 lines and 1 rejected line, so the pages show its errors instead.
+    """
+    return run.rows_total == 0 and bool(run.errors)
+
+
 def _render_imports(request, form: ImportUploadForm, *, status: int = 200):
-    runs = ImportRun.objects.select_related("created_by").order_by("-created_at", "-id")
+    runs = list(
+        ImportRun.objects.select_related("created_by").order_by("-created_at", "-id")[
+            :RECENT_IMPORTS
+        ]
+    )
+    for run in runs:
+        run.file_rejected = _file_rejected(run)
     context = {
         "form": form,
-        "runs": runs[:RECENT_IMPORTS],
+        "runs": runs,
         **page_permissions(request.membership),
     }
     return render(request, "crm/import_list.html", context, status=status)
@@ -86,12 +152,14 @@ def import_upload(request):
     )
 
     if run.status == ImportRun.Status.FAILED:
-        messages.error(request, "The import failed and wrote nothing: fix the lines listed below.")
-    elif run.status == ImportRun.Status.PARTIAL:
-        messages.warning(
-            request,
-            f"Imported the valid lines; {run.rows_rejected} lines were rejected (listed below).",
+        messages.error(
+            request, "The import failed and wrote nothing: fix the problems listed below."
         )
+    elif run.status == ImportRun.Status.PARTIAL:
+        rejected = ngettext(
+            "%(count)d line was rejected", "%(count)d lines were rejected", run.rows_rejected
+        ) % {"count": run.rows_rejected}
+        messages.warning(request, f"Imported the valid lines, but {rejected} (listed below).")
     else:
         messages.success(
             request, f"Imported {run.rows_created} new and {run.rows_updated} updated rows."
@@ -102,5 +170,9 @@ def import_upload(request):
 @staff_required
 def import_detail(request, pk: int):
     run = get_for_tenant_or_404(ImportRun.objects.select_related("created_by"), pk=pk)
-    context = {"run": run, "errors_truncated": len(run.errors) >= MAX_STORED_ERRORS}
+    context = {
+        "run": run,
+        "errors_truncated": len(run.errors) >= MAX_STORED_ERRORS,
+        "file_rejected": _file_rejected(run),
+    }
     return render(request, "crm/import_detail.html", context)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.core.paginator import Paginator
+from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.db.models.functions import Coalesce, Lower, NullIf
 from django.shortcuts import render
 
 from partners import selectors as partner_selectors
@@ -14,6 +16,29 @@ from tenancy.shortcuts import get_for_tenant_or_404
 PARTNERS_PER_PAGE = 25
 REACH_PER_PAGE = 25
 LEDGER_ROWS_SHOWN = 50
+TIER_ORDER = ("A", "B", "C", "D")
+
+
+def _reach_entries(partner) -> QuerySet[ReachEntry]:
+    """Return the partner's reach list: matched accounts by tier (A first), then by name.
+
+    Matched accounts without a tier come after tier D, and entries that match no
+    account come last. The name is the matched account's name, else the company
+    name given in the reach list, else the domain.
+    """
+    tier_rank = Case(
+        *(When(account__fit_tier=tier, then=Value(rank)) for rank, tier in enumerate(TIER_ORDER)),
+        When(account__isnull=False, then=Value(len(TIER_ORDER))),
+        default=Value(len(TIER_ORDER) + 1),
+        output_field=IntegerField(),
+    )
+    name = Coalesce("account__name", NullIf("company_name", Value("")), "domain")
+    return (
+        ReachEntry.objects.filter(partner=partner)
+        .select_related("account")
+        .annotate(tier_rank=tier_rank, sort_name=Lower(name))
+        .order_by("tier_rank", "sort_name", "domain", "id")
+    )
 
 
 @staff_required
@@ -26,7 +51,7 @@ def partner_list(request):
 @staff_required
 def partner_detail(request, pk: int):
     partner = get_for_tenant_or_404(partner_selectors.partner_list(), pk=pk)
-    reach = ReachEntry.objects.filter(partner=partner).select_related("account").order_by("domain")
+    reach = _reach_entries(partner)
     context = {
         "partner": partner,
         "tier_mix": reporting_selectors.rollup_tier_mix(partner.rollup_tier_mix),

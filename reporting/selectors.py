@@ -6,10 +6,12 @@ must run inside a tenant scope (the web middleware provides one per request).
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce, TruncDate
 
 from commissions.models import LedgerEntry
 from commissions.selectors import ledger_entry_list
@@ -27,6 +29,25 @@ ON_PROFILE_TIERS = ("A", "B")
 LEADERBOARD_SIZE = 10
 
 
+def percent_label(part: int, whole: int) -> str:
+    """Format `part` as a share of `whole` for display, such as "29%", "0.4%" or "<0.1%".
+
+    Shares between 0% and 1%, or between 99% and 100%, keep one decimal, so that a
+    small tier does not read as 0% and a large one as 100%. Halves round up.
+    """
+    if not part or not whole:
+        return "0%"
+    if part == whole:
+        return "100%"
+    exact = Decimal(part) * 100 / Decimal(whole)
+    if exact < Decimal("0.1"):
+        return "<0.1%"
+    if exact > Decimal("99.9"):
+        return ">99.9%"
+    step = Decimal("0.1") if exact < 1 or exact > 99 else Decimal(1)
+    return f"{exact.quantize(step, rounding=ROUND_HALF_UP)}%"
+
+
 @dataclass(frozen=True)
 class TierShare:
     """One ICP tier's part of a set of won deals."""
@@ -36,6 +57,12 @@ class TierShare:
     revenue: Decimal
     # Share of the won deals, from 0 to 100.
     percent: float
+    # Won deals of all tiers together.
+    total_deals: int
+
+    @property
+    def percent_label(self) -> str:
+        return percent_label(self.deals, self.total_deals)
 
 
 @dataclass(frozen=True)
@@ -78,6 +105,12 @@ class TierCount:
     accounts: int
     # Share of the scored accounts, from 0 to 100.
     percent: float
+    # Scored accounts of all tiers together.
+    scored: int
+
+    @property
+    def percent_label(self) -> str:
+        return percent_label(self.accounts, self.scored)
 
 
 @dataclass(frozen=True)
@@ -116,7 +149,8 @@ def tier_shares(counts: dict[str, tuple[int, Decimal]]) -> list[TierShare]:
     for tier in (*TIERS, UNSCORED):
         deals, revenue = merged.get(tier, (0, Decimal(0)))
         if deals:
-            shares.append(TierShare(tier, deals, revenue, _percent(deals, total_deals) or 0.0))
+            percent = _percent(deals, total_deals) or 0.0
+            shares.append(TierShare(tier, deals, revenue, percent, total_deals))
     return shares
 
 
@@ -208,12 +242,10 @@ def dashboard_headline() -> Headline:
     )
     tier_accounts = {row["fit_tier"]: row["accounts"] for row in tier_rows}
     scored = sum(tier_accounts.values())
-    tier_counts = [
-        TierCount(
-            tier, tier_accounts.get(tier, 0), _percent(tier_accounts.get(tier, 0), scored) or 0.0
-        )
-        for tier in TIERS
-    ]
+    tier_counts = []
+    for tier in TIERS:
+        accounts = tier_accounts.get(tier, 0)
+        tier_counts.append(TierCount(tier, accounts, _percent(accounts, scored) or 0.0, scored))
 
     ledger_totals = [
         (row["currency"], row["total"] or Decimal(0))
@@ -233,12 +265,16 @@ def dashboard_headline() -> Headline:
 
 
 def ledger_entries(*, partner_id: int | None = None, status: str = "") -> QuerySet[LedgerEntry]:
-    """Return ledger entries for display, newest first, with `rate_percent` (rate × 100)."""
-    entries = ledger_entry_list(partner_id=partner_id)
-    if status:
-        entries = entries.filter(status=status)
+    """Return ledger entries for display with `rate_percent` (rate × 100), latest deals first.
+
+    Entries are ordered by their deal's close date, newest first. An entry without
+    a deal, or whose deal has no close date, sorts by the UTC date it was booked.
+    Entries of the same date are ordered newest booking first.
+    """
+    entries = ledger_entry_list(partner_id=partner_id, status=status or None)
     return entries.annotate(
         rate_percent=ExpressionWrapper(
             F("rate") * 100, output_field=DecimalField(max_digits=8, decimal_places=2)
-        )
-    )
+        ),
+        sort_date=Coalesce("deal__close_date", TruncDate("created_at", tzinfo=datetime.UTC)),
+    ).order_by("-sort_date", "-created_at", "-id")

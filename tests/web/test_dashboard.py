@@ -128,3 +128,53 @@ def test_ledger_totals_sum_across_rates(staff_client, program):
     assert response.context["totals"][0]["amount"] == Decimal("2000.00")
     assert response.context["totals"][0]["entries"] == 2
     assert "7.50%" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("part", "whole", "label"),
+    [
+        pytest.param(0, 0, "0%", id="nothing-scored"),
+        pytest.param(0, 5086, "0%", id="empty-tier"),
+        pytest.param(1, 5086, "<0.1%", id="rounds-to-zero"),
+        pytest.param(21, 5086, "0.4%", id="under-one-percent"),
+        pytest.param(1, 100, "1%", id="one-percent"),
+        pytest.param(1, 8, "13%", id="half-rounds-up"),
+        pytest.param(1493, 5086, "29%", id="whole-percent"),
+        pytest.param(199, 200, "99.5%", id="over-99-percent"),
+        pytest.param(5085, 5086, ">99.9%", id="rounds-to-hundred"),
+        pytest.param(7, 7, "100%", id="all"),
+    ],
+)
+def test_percent_label(part, whole, label):
+    assert selectors.percent_label(part, whole) == label
+
+
+def test_headline_small_tier_share_keeps_decimal(scoped):
+    AccountFactory(fit_tier="A", fit_score=95)
+    AccountFactory.create_batch(199, fit_tier="D", fit_score=0)
+
+    labels = {row.tier: row.percent_label for row in selectors.dashboard_headline().tier_counts}
+
+    assert labels == {"A": "0.5%", "B": "0%", "C": "0%", "D": "99.5%"}
+
+
+def test_dashboard_tier_card_shows_count_and_share(staff_client, tenant):
+    with tenant_scope(tenant):
+        AccountFactory(fit_tier="A", fit_score=95)
+        AccountFactory.create_batch(199, fit_tier="D", fit_score=0)
+
+    content = staff_client.get(reverse("reporting:dashboard")).content.decode()
+
+    assert '<span class="tier-count-value">199</span>' in content
+    assert '<span class="tier-count-share">0.5%</span>' in content
+    assert '<span class="tier-count-share">99.5%</span>' in content
+
+
+def test_dashboard_amounts_use_tenant_currency(staff_client, tenant):
+    tenant.base_currency = "EUR"
+    tenant.save(update_fields=["base_currency"])
+
+    content = staff_client.get(reverse("reporting:dashboard")).content.decode()
+
+    assert "Amounts in EUR." in content
+    assert "USD" not in content

@@ -86,3 +86,26 @@ def test_manual_version_without_metrics_renders(staff_client, tenant):
 
     assert response.status_code == 200
     assert "No validation figures" in response.content.decode()
+
+
+def test_list_shows_objective_label_not_code(staff_client, tenant):
+    with tenant_scope(tenant):
+        icp_version_create(objective="won_value")
+
+    content = staff_client.get(reverse("icp:version_list")).content.decode()
+
+    assert "<td>Won value per account</td>" in content
+    assert "Strong signal for won value per account</span>" in content
+    assert "won_value" not in content
+
+
+def test_detail_heading_and_won_value_currency(staff_client, program):
+    program.tenant.base_currency = "EUR"
+    program.tenant.save(update_fields=["base_currency"])
+
+    url = reverse("icp:version_detail", args=[program.version.pk])
+    content = staff_client.get(url).content.decode()
+
+    assert "<h1>v1 · Acme profile" in content
+    assert "<dd>Won vs lost deals</dd>" in content
+    assert '<th class="num">Won value (EUR)</th>' in content

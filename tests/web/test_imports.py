@@ -108,3 +108,36 @@ def test_import_list_shows_recent_runs(staff_client, tenant):
 
     assert "upload.csv" in content
     assert "Succeeded" in content
+
+
+def test_lenient_csv_one_rejected_line_is_singular(staff_client, tenant):
+    content = b"external_id,name\nacc-300,Good Co\nacc-301,\n"
+
+    response = post_upload(staff_client, content, strict=False)
+    page = response.content.decode()
+
+    assert "Imported the valid lines, but 1 line was rejected (listed below)." in page
+    assert "1 lines" not in page
+    assert '<span class="muted">(empty)</span>' in page
+
+
+def test_not_utf8_file_shows_no_line_counts(staff_client, tenant):
+    content = "external_id,name\nacc-400,Café Müller\n".encode("latin-1")
+
+    response = post_upload(staff_client, content)
+    page = response.content.decode()
+    listed = staff_client.get(reverse("crm:import_list")).content.decode()
+
+    assert "the file was rejected before any line was read" in page
+    assert "Rejected lines" not in page
+    assert "(empty)" not in page
+    assert "File rejected before any line was read" in listed
+
+
+def test_missing_header_column_value_is_not_empty(staff_client, tenant):
+    response = post_upload(staff_client, b"name\nHooli\n")
+    page = response.content.decode()
+
+    assert "Required column &#x27;external_id&#x27; is missing from the header." in page
+    assert '<td><span class="muted">–</span></td>' in page
+    assert "(empty)" not in page
