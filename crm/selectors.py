@@ -7,7 +7,7 @@ import datetime
 from django.db.models import F, Q, QuerySet
 
 from crm.models import Account, Deal
-from tenancy.errors import NotFound
+from tenancy.errors import DomainError, NotFound
 
 # Orderings that `account_list` accepts. Unscored accounts sort last in both fit_score orderings.
 ACCOUNT_ORDERINGS = {
@@ -85,3 +85,32 @@ def deal_get(*, pk: int) -> Deal:
             fix="List deals with GET /api/v1/deals/ to find the id.",
         )
     return deal
+
+
+def account_by_reference(*, external_id: str | None, domain: str | None) -> Account | None:
+    """Return the account a request names by external id (first) or domain.
+
+    Returns None when neither is given, and raises DomainError naming the field
+    when the named account does not exist.
+    """
+    if external_id:
+        account = Account.objects.filter(external_id=external_id).first()
+        if account is None:
+            raise DomainError(
+                "No account has this external_id.",
+                field="account_external_id",
+                value=external_id,
+                fix="Create the account first, or send account_domain instead.",
+            )
+        return account
+    if domain:
+        account = Account.objects.filter(domain=domain).first()
+        if account is None:
+            raise DomainError(
+                "No account has this domain.",
+                field="account_domain",
+                value=domain,
+                fix="Create the account first, or send account_external_id instead.",
+            )
+        return account
+    return None

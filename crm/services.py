@@ -16,51 +16,12 @@ from crm.rules import (
     booked_field_changes,
     currency_mismatch_message,
 )
-from partners.models import Partner
+from crm.selectors import account_by_reference
+from partners.selectors import partner_by_external_id
 from tenancy.errors import Conflict, DomainError
 from tenancy.queue import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
-
-
-def _resolve_account(
-    *, account_external_id: str | None, account_domain: str | None
-) -> Account | None:
-    if account_external_id:
-        account = Account.objects.filter(external_id=account_external_id).first()
-        if account is None:
-            raise DomainError(
-                "No account has this external_id.",
-                field="account_external_id",
-                value=account_external_id,
-                fix="Create the account first, or send account_domain instead.",
-            )
-        return account
-    if account_domain:
-        account = Account.objects.filter(domain=account_domain).first()
-        if account is None:
-            raise DomainError(
-                "No account has this domain.",
-                field="account_domain",
-                value=account_domain,
-                fix="Create the account first, or send account_external_id instead.",
-            )
-        return account
-    return None
-
-
-def _resolve_partner(partner_external_id: str | None) -> Partner | None:
-    if not partner_external_id:
-        return None
-    partner = Partner.objects.filter(external_id=partner_external_id).first()
-    if partner is None:
-        raise DomainError(
-            "No partner has this external_id.",
-            field="partner_external_id",
-            value=partner_external_id,
-            fix="Create the partner first or leave partner_external_id empty.",
-        )
-    return partner
 
 
 def deal_upsert(
@@ -112,11 +73,12 @@ def deal_upsert(
 
 @transaction.atomic
 def _deal_upsert(tenant, external_id: str, values: dict, references: dict) -> tuple[Deal, bool]:
-    account = _resolve_account(
-        account_external_id=references["account_external_id"],
-        account_domain=references["account_domain"],
+    account = account_by_reference(
+        external_id=references["account_external_id"], domain=references["account_domain"]
     )
-    partner = _resolve_partner(references["partner_external_id"])
+    partner = None
+    if references["partner_external_id"]:
+        partner = partner_by_external_id(external_id=references["partner_external_id"])
     values["currency"] = values["currency"] or tenant.base_currency
     _check_deal_values(tenant, values, account)
 

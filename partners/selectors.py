@@ -9,7 +9,7 @@ from django.db.models.functions import Coalesce
 
 from partners.models import Partner, PartnerScore
 from reporting.models import PartnerRollup
-from tenancy.errors import NotFound
+from tenancy.errors import DomainError, NotFound
 
 # PartnerScore columns exposed on each partner as `score_<name>`. All are None
 # until the partner's score has been computed.
@@ -70,5 +70,18 @@ def partner_get(*, pk: int) -> Partner:
             field="id",
             value=pk,
             fix="List partners with GET /api/v1/partners/ to find the id.",
+        )
+    return partner
+
+
+def partner_by_external_id(*, external_id: str) -> Partner:
+    """Return the partner a request names, or raise DomainError naming the field."""
+    partner = Partner.objects.filter(external_id=external_id).first()
+    if partner is None:
+        raise DomainError(
+            "No partner has this external_id.",
+            field="partner_external_id",
+            value=external_id,
+            fix="Create the partner first or leave partner_external_id empty.",
         )
     return partner

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from rest_framework import serializers
 
 from commissions.models import LedgerEntry
@@ -51,3 +53,31 @@ class LedgerEntryOutputSerializer(serializers.Serializer):
     currency = serializers.CharField()
     memo = serializers.CharField()
     created_at = serializers.DateTimeField()
+
+
+def _multiplier_field(tier: str):
+    return serializers.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        min_value=Decimal(0),
+        max_value=Decimal(10),
+        help_text=f"Multiplier for accounts in ICP tier {tier}; 0 pays nothing.",
+    )
+
+
+class CommissionPlanSerializer(serializers.Serializer):
+    """The active commission plan; PUT replaces it and keeps booked entries as they are."""
+
+    name = serializers.CharField(max_length=200)
+    base_rate = serializers.DecimalField(
+        max_digits=6,
+        decimal_places=4,
+        min_value=Decimal(0),
+        max_value=Decimal(1),
+        help_text="Fraction of the won deal amount, e.g. 0.1000 for 10 %.",
+    )
+    multiplier_a = _multiplier_field("A")
+    multiplier_b = _multiplier_field("B")
+    multiplier_c = _multiplier_field("C")
+    multiplier_d = _multiplier_field("D (and unscored accounts)")
+    updated_at = serializers.DateTimeField(read_only=True)

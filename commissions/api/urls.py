@@ -6,4 +6,5 @@ from commissions.api import views
 
 urlpatterns = [
     path("ledger/", views.LedgerEntryListView.as_view(), name="api-ledger-list"),
+    path("commission-plan/", views.CommissionPlanView.as_view(), name="api-commission-plan"),
 ]

@@ -3,10 +3,23 @@
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
+from rest_framework.response import Response
 
-from commissions.api.serializers import LedgerEntryOutputSerializer, LedgerFilterSerializer
-from commissions.selectors import ledger_entry_list
-from tenancy.api.views import READ_ERRORS, TenantApiView
+from commissions.api.serializers import (
+    CommissionPlanSerializer,
+    LedgerEntryOutputSerializer,
+    LedgerFilterSerializer,
+)
+from commissions.selectors import commission_plan_active, ledger_entry_list
+from commissions.services import commission_plan_activate
+from tenancy.api.views import (
+    AUTH_ERRORS,
+    DETAIL_ERRORS,
+    READ_ERRORS,
+    TenantApiView,
+    error_response,
+)
+from tenancy.errors import NotFound
 
 
 class LedgerEntryListView(TenantApiView):
@@ -27,3 +40,47 @@ class LedgerEntryListView(TenantApiView):
             kind=filters.get("kind"),
         )
         return self.paginated_response(entries, LedgerEntryOutputSerializer)
+
+
+class CommissionPlanView(TenantApiView):
+    """Read or replace the tenant's active commission plan."""
+
+    @extend_schema(
+        operation_id="commission_plan_retrieve",
+        tags=["ledger"],
+        summary="Get the active commission plan",
+        responses={200: CommissionPlanSerializer, **DETAIL_ERRORS},
+    )
+    def get(self, request):
+        plan = commission_plan_active()
+        if plan is None:
+            raise NotFound(
+                "The tenant has no active commission plan.",
+                fix="PUT a plan to /api/v1/commission-plan/.",
+            )
+        return Response(CommissionPlanSerializer(plan).data)
+
+    @extend_schema(
+        operation_id="commission_plan_update",
+        tags=["ledger"],
+        summary="Replace the active commission plan",
+        description=(
+            "Creates or updates the plan with this name and makes it the only active one. "
+            "Ledger entries already booked keep the rate and multiplier they were booked with."
+        ),
+        request=CommissionPlanSerializer,
+        responses={
+            200: CommissionPlanSerializer,
+            400: error_response("A field is invalid."),
+            **AUTH_ERRORS,
+        },
+    )
+    def put(self, request):
+        serializer = CommissionPlanSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+
+        plan = commission_plan_activate(
+            tenant=self.tenant, actor=self.actor(), **serializer.validated_data
+        )
+
+        return Response(CommissionPlanSerializer(plan).data)

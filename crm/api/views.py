@@ -67,7 +67,7 @@ class DealListCreateView(TenantApiView):
             "Creates the deal (201) or updates the one with the same external_id (200). "
             "Sending the same body again changes nothing. A won deal enters the commission "
             "pipeline; once its commission is booked, changing stage, amount, currency, "
-            "account or partner returns 409."
+            "close date, account or partner returns 409."
         ),
         request=DealInputSerializer,
         responses={

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from crm import parsing
 from partners.models import Partner
 
 
@@ -99,3 +100,58 @@ class PartnerOutputSerializer(serializers.Serializer):
         if instance.score_overlap_score is None:
             data["score"] = None
         return data
+
+
+class PartnerInputSerializer(serializers.Serializer):
+    external_id = serializers.CharField(
+        max_length=100, help_text="The partner's id in your system; the API upserts on it."
+    )
+    name = serializers.CharField(max_length=200)
+    kind = serializers.ChoiceField(choices=Partner.Kind.choices, default=Partner.Kind.REFERRAL)
+    status = serializers.ChoiceField(choices=Partner.Status.choices, default=Partner.Status.ACTIVE)
+    domain = serializers.CharField(
+        max_length=253, required=False, allow_blank=True, default="", help_text="Web domain or URL."
+    )
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+
+    def validate_domain(self, value: str) -> str:
+        try:
+            return parsing.parse_domain(value)
+        except ValueError as error:
+            raise serializers.ValidationError(f"Expected {error}.") from None
+
+
+class ReferralInputSerializer(serializers.Serializer):
+    partner_external_id = serializers.CharField(max_length=100)
+    account_external_id = serializers.CharField(
+        max_length=100, required=False, allow_blank=True, default=""
+    )
+    account_domain = serializers.CharField(
+        max_length=253, required=False, allow_blank=True, default="", help_text="Domain or URL."
+    )
+    referred_at = serializers.DateField(
+        required=False,
+        default=None,
+        help_text="When the partner introduced the account; today when empty.",
+    )
+
+    def validate_account_domain(self, value: str) -> str:
+        try:
+            return parsing.parse_domain(value)
+        except ValueError as error:
+            raise serializers.ValidationError(f"Expected {error}.") from None
+
+    def validate(self, attrs: dict) -> dict:
+        if not attrs["account_external_id"] and not attrs["account_domain"]:
+            raise serializers.ValidationError(
+                {"account_external_id": "Send account_external_id or account_domain."}
+            )
+        return attrs
+
+
+class ReferralOutputSerializer(serializers.Serializer):
+    partner_external_id = serializers.CharField(source="referred_by.external_id")
+    account_id = serializers.IntegerField(source="pk")
+    account_external_id = serializers.CharField(source="external_id")
+    account_domain = serializers.CharField(source="domain")
+    referred_at = serializers.DateField()

@@ -7,4 +7,5 @@ from partners.api import views
 urlpatterns = [
     path("partners/", views.PartnerListView.as_view(), name="api-partner-list"),
     path("partners/<int:pk>/", views.PartnerDetailView.as_view(), name="api-partner-detail"),
+    path("referrals/", views.ReferralCreateView.as_view(), name="api-referral-create"),
 ]

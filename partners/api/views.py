@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
 from rest_framework.response import Response
 
-from partners import selectors
-from partners.api.serializers import PartnerOutputSerializer
-from tenancy.api.views import AUTH_ERRORS, DETAIL_ERRORS, TenantApiView
+from crm.selectors import account_by_reference
+from partners import selectors, services
+from partners.api.serializers import (
+    PartnerInputSerializer,
+    PartnerOutputSerializer,
+    ReferralInputSerializer,
+    ReferralOutputSerializer,
+)
+from tenancy.api.views import AUTH_ERRORS, DETAIL_ERRORS, TenantApiView, error_response
 
 
 class PartnerListView(TenantApiView):
@@ -22,6 +30,36 @@ class PartnerListView(TenantApiView):
     def get(self, request):
         return self.paginated_response(selectors.partner_list(), PartnerOutputSerializer)
 
+    @extend_schema(
+        operation_id="partners_upsert",
+        tags=["partners"],
+        summary="Create or update a partner by external id",
+        request=PartnerInputSerializer,
+        responses={
+            200: OpenApiResponse(PartnerOutputSerializer, description="The partner existed."),
+            201: OpenApiResponse(PartnerOutputSerializer, description="The partner was created."),
+            400: error_response("A field is invalid."),
+            **AUTH_ERRORS,
+        },
+    )
+    def post(self, request):
+        serializer = PartnerInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        values = dict(serializer.validated_data)
+
+        partner, created = services.partner_upsert(
+            tenant=self.tenant,
+            external_id=values.pop("external_id"),
+            name=values.pop("name"),
+            actor=self.actor(),
+            **values,
+        )
+
+        return Response(
+            PartnerOutputSerializer(selectors.partner_get(pk=partner.pk)).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
 
 class PartnerDetailView(TenantApiView):
     """Return one partner with ICP overlap score and delivered results."""
@@ -34,3 +72,48 @@ class PartnerDetailView(TenantApiView):
     )
     def get(self, request, pk: int):
         return Response(PartnerOutputSerializer(selectors.partner_get(pk=pk)).data)
+
+
+class ReferralCreateView(TenantApiView):
+    """Register which partner introduced an account (deal registration)."""
+
+    @extend_schema(
+        operation_id="referrals_create",
+        tags=["partners"],
+        summary="Register a partner's referral of an account",
+        description=(
+            "The first partner to register an account is credited with its deals that close "
+            "within the tenant's attribution window after the referral date. Registering the "
+            "same partner again returns 200 and changes nothing; another partner gets 409."
+        ),
+        request=ReferralInputSerializer,
+        responses={
+            200: OpenApiResponse(ReferralOutputSerializer, description="Already registered."),
+            201: OpenApiResponse(ReferralOutputSerializer, description="Registered now."),
+            400: error_response("A field is invalid, or the account or partner is unknown."),
+            409: error_response("Another partner registered the account first."),
+            **AUTH_ERRORS,
+        },
+    )
+    def post(self, request):
+        serializer = ReferralInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        partner = selectors.partner_by_external_id(external_id=data["partner_external_id"])
+        account = account_by_reference(
+            external_id=data["account_external_id"], domain=data["account_domain"]
+        )
+
+        created = services.referral_create(
+            tenant=self.tenant,
+            partner=partner,
+            account=account,
+            referred_at=data["referred_at"] or timezone.localdate(),
+            actor=self.actor(),
+        )
+
+        account.refresh_from_db()
+        return Response(
+            ReferralOutputSerializer(account).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )

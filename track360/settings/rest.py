@@ -23,6 +23,13 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Partners and ledger entries both have `kind` and `status` fields.
+    "ENUM_NAME_OVERRIDES": {
+        "PartnerKindEnum": "partners.models.Partner.Kind",
+        "PartnerStatusEnum": "partners.models.Partner.Status",
+        "LedgerKindEnum": "commissions.models.LedgerEntry.Kind",
+        "LedgerStatusEnum": "commissions.models.LedgerEntry.Status",
+    },
     # Swagger UI is served from this app's static files, not from a CDN, so the docs
     # work on a self-hosted machine without outside network access.
     "SWAGGER_UI_DIST": "SIDECAR",
