@@ -29,7 +29,10 @@ CHUNK_SIZE = 2000
 
 def deals_process(*, tenant_id: int, deal_ids: list[int] | None = None) -> int:
     """Process the tenant's pending won deals (all, or only `deal_ids`); return the count."""
-    tenant = Tenant.objects.get(pk=tenant_id)
+    tenant = Tenant.objects.filter(pk=tenant_id).first()
+    if tenant is None:
+        logger.warning("pipeline.tenant_missing tenant_id=%s", tenant_id)
+        return 0
     total = 0
     logger.info("pipeline.started tenant_id=%s deal_ids=%s", tenant_id, deal_ids)
     with tenant_scope(tenant):

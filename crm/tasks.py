@@ -7,6 +7,7 @@ import logging
 
 from celery import shared_task
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
 from crm.models import Deal
@@ -20,17 +21,23 @@ from tenancy.scope import tenant_scope
 logger = logging.getLogger(__name__)
 
 PIPELINE_TIME_LIMIT_SECONDS = 600
+# Lost database connections are retried with backoff; every task is idempotent, so a
+# retry after a partial run only finishes what is left.
+PIPELINE_TASK_OPTIONS = {
+    "time_limit": PIPELINE_TIME_LIMIT_SECONDS,
+    "autoretry_for": (OperationalError, InterfaceError),
+    "retry_backoff": True,
+    "retry_backoff_max": 60,
+    "max_retries": 5,
+}
 
 
-@shared_task(name="crm.tasks.process_won_deal_task", time_limit=PIPELINE_TIME_LIMIT_SECONDS)
+@shared_task(name="crm.tasks.process_won_deal_task", **PIPELINE_TASK_OPTIONS)
 def process_won_deal_task(tenant_id: int, deal_id: int) -> int:
     return deals_process(tenant_id=tenant_id, deal_ids=[deal_id])
 
 
-@shared_task(
-    name="crm.tasks.process_pending_deals_task",
-    time_limit=PIPELINE_TIME_LIMIT_SECONDS,
-)
+@shared_task(name="crm.tasks.process_pending_deals_task", **PIPELINE_TASK_OPTIONS)
 def process_pending_deals_task(tenant_id: int) -> int:
     """Process an import's won deals, then refresh every partner's roll-up.
 
@@ -43,10 +50,7 @@ def process_pending_deals_task(tenant_id: int) -> int:
     return processed
 
 
-@shared_task(
-    name="crm.tasks.sweep_pending_deals_task",
-    time_limit=PIPELINE_TIME_LIMIT_SECONDS,
-)
+@shared_task(name="crm.tasks.sweep_pending_deals_task", **PIPELINE_TASK_OPTIONS)
 def sweep_pending_deals_task() -> int:
     """Process won deals whose task never ran, for example while Redis was down."""
     cutoff = timezone.now() - datetime.timedelta(seconds=settings.TRACK360_SWEEP_GRACE_SECONDS)
@@ -67,10 +71,7 @@ def sweep_pending_deals_task() -> int:
     return total
 
 
-@shared_task(
-    name="crm.tasks.refresh_after_account_import_task",
-    time_limit=PIPELINE_TIME_LIMIT_SECONDS,
-)
+@shared_task(name="crm.tasks.refresh_after_account_import_task", **PIPELINE_TASK_OPTIONS)
 def refresh_after_account_import_task(tenant_id: int) -> int:
     """Rescore the tenant's accounts, then re-match reach lists and partner scores."""
     tenant = Tenant.objects.filter(pk=tenant_id).first()

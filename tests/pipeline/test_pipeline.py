@@ -170,3 +170,10 @@ def test_imported_lost_deal_is_attributed(program):
     csv_import(tenant=tenant, kind="deals", content=content, filename="d.csv")
 
     assert Deal.objects.get(external_id="L2").partner == program["partner"]
+
+
+def test_pipeline_skips_missing_tenant(db, caplog):
+    processed = deals_process(tenant_id=999_999)
+
+    assert processed == 0
+    assert "pipeline.tenant_missing tenant_id=999999" in caplog.text
