@@ -55,7 +55,9 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             )
         key = api_key_for_secret(raw_key=raw_key)
         if key is None:
-            logger.info("api_key.rejected prefix=%s", raw_key[:11])
+            # Never log the presented key, not even part of it: it may be a real key
+            # with a typo.
+            logger.info("api_key.rejected length=%s", len(raw_key))
             raise exceptions.AuthenticationFailed(
                 "The API key is invalid or revoked: create a new key in Settings → API keys."
             )
