@@ -1,18 +1,29 @@
-"""The commission ledger page: entries filtered by partner and status, with totals."""
+"""The commission ledger page and the commission plan page."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from decimal import Decimal
+
 from django import forms
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Sum
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
-from commissions.models import LedgerEntry
+from commissions.forms import TIERS, CommissionPlanForm
+from commissions.models import CommissionPlan, LedgerEntry
+from commissions.selectors import commission_plan_active
+from commissions.services import commission_amount, commission_plan_activate
 from partners.models import Partner
 from reporting.selectors import ledger_entries
-from tenancy.permissions import staff_required
+from tenancy.errors import DomainError
+from tenancy.permissions import editor_required, page_permissions, staff_required
 
 ENTRIES_PER_PAGE = 50
+# Won deal amount of the worked example on the plan page, in the tenant's base currency.
+EXAMPLE_DEAL_AMOUNT = Decimal("10000.00")
 
 
 class LedgerFilterForm(forms.Form):
@@ -62,3 +73,83 @@ def ledger_list(request):
         "filtered": bool(partner or status),
     }
     return render(request, "commissions/ledger_list.html", context)
+
+
+@dataclass(frozen=True)
+class TierExample:
+    """The commission that one ICP tier earns on a deal of EXAMPLE_DEAL_AMOUNT."""
+
+    tier: str
+    multiplier: Decimal
+    # Base rate × multiplier, from 0 to 100.
+    effective_percent: Decimal
+    amount: Decimal
+
+
+def _tier_examples(plan: CommissionPlan, *, currency: str) -> list[TierExample]:
+    examples = []
+    for tier in TIERS:
+        multiplier = getattr(plan, f"multiplier_{tier}")
+        amount = commission_amount(
+            base_amount=EXAMPLE_DEAL_AMOUNT,
+            rate=plan.base_rate,
+            multiplier=multiplier,
+            currency=currency,
+        )
+        examples.append(
+            TierExample(
+                tier=tier.upper(),
+                multiplier=multiplier,
+                effective_percent=plan.base_rate * multiplier * 100,
+                amount=amount,
+            )
+        )
+    return examples
+
+
+def _render_plan(
+    request, form: CommissionPlanForm, *, plan: CommissionPlan | None, status: int = 200
+):
+    currency = request.tenant.base_currency
+    examples = _tier_examples(plan, currency=currency) if plan else []
+    context = {
+        "plan": plan,
+        "base_rate_percent": plan.base_rate * 100 if plan else None,
+        "examples": examples,
+        "tier_a_example": examples[0] if examples else None,
+        "example_amount": EXAMPLE_DEAL_AMOUNT,
+        "currency": currency,
+        "form": form,
+        **page_permissions(request.membership),
+    }
+    return render(request, "commissions/plan.html", context, status=status)
+
+
+@staff_required
+def plan(request):
+    active = commission_plan_active()
+    form = CommissionPlanForm(initial=CommissionPlanForm.initial_from(active))
+    return _render_plan(request, form, plan=active)
+
+
+@editor_required
+@require_POST
+def plan_update(request):
+    form = CommissionPlanForm(request.POST)
+    if not form.is_valid():
+        return _render_plan(request, form, plan=commission_plan_active(), status=400)
+
+    try:
+        updated = commission_plan_activate(
+            tenant=request.tenant, actor=request.user, **form.plan_values()
+        )
+    except DomainError as error:
+        form.add_service_error(error)
+        return _render_plan(request, form, plan=commission_plan_active(), status=400)
+
+    messages.success(
+        request,
+        f"Activated the plan “{updated.name}”. Deals processed from now on use it, "
+        "and entries already booked keep the rate they were booked with.",
+    )
+    return redirect("commissions:plan")

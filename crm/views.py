@@ -131,7 +131,10 @@ def _render_imports(request, form: ImportUploadForm, *, status: int = 200):
 
 @staff_required
 def import_list(request):
-    return _render_imports(request, ImportUploadForm())
+    # A link such as "?kind=reach" from a partner's page preselects the file kind.
+    kind = request.GET.get("kind")
+    initial = {"kind": kind} if kind in ImportRun.Kind.values else {}
+    return _render_imports(request, ImportUploadForm(initial=initial))
 
 
 @editor_required

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
@@ -32,18 +32,7 @@ COVERAGE_POINTS = 40
 FULL_COVERAGE_SHARE = Decimal("0.25")
 
 
-@transaction.atomic
-def partner_upsert(
-    *, tenant, external_id: str, name: str, actor=None, **fields
-) -> tuple[Partner, bool]:
-    """Create the partner or update it by external id; return `(partner, created)`."""
-    if not external_id.strip():
-        raise DomainError(
-            "Partner external_id is empty.",
-            field="external_id",
-            value=external_id,
-            fix="Give the partner's id in your system.",
-        )
+def _validate_partner_fields(fields: dict) -> None:
     if "kind" in fields and fields["kind"] not in Partner.Kind.values:
         raise DomainError(
             f"Unknown partner kind {fields['kind']!r}.",
@@ -58,6 +47,21 @@ def partner_upsert(
             value=fields["status"],
             fix=f"Use one of {', '.join(Partner.Status.values)}.",
         )
+
+
+@transaction.atomic
+def partner_upsert(
+    *, tenant, external_id: str, name: str, actor=None, **fields
+) -> tuple[Partner, bool]:
+    """Create the partner or update it by external id; return `(partner, created)`."""
+    if not external_id.strip():
+        raise DomainError(
+            "Partner external_id is empty.",
+            field="external_id",
+            value=external_id,
+            fix="Give the partner's id in your system.",
+        )
+    _validate_partner_fields(fields)
     partner, created = Partner.objects.update_or_create(
         tenant=tenant, external_id=external_id.strip(), defaults={"name": name, **fields}
     )
@@ -70,6 +74,75 @@ def partner_upsert(
             after={"name": name, **{k: str(v) for k, v in fields.items()}},
         )
     return partner, created
+
+
+PARTNER_FIELDS = ("external_id", "name", "kind", "status", "domain", "description")
+
+
+def _external_id_taken(external_id: str) -> Conflict:
+    return Conflict(
+        f"Another partner already has the external id {external_id!r}.",
+        field="external_id",
+        value=external_id,
+        fix="Enter an id that no other partner uses.",
+    )
+
+
+def partner_create(*, tenant, external_id: str, name: str, actor=None, **fields) -> Partner:
+    """Create a partner; raise Conflict when its external id is taken.
+
+    Unlike `partner_upsert`, this never updates an existing partner, even when
+    another request creates the same external id at the same moment.
+    """
+    try:
+        with transaction.atomic():
+            if Partner.objects.filter(external_id=external_id.strip()).exists():
+                raise _external_id_taken(external_id)
+            partner, created = partner_upsert(
+                tenant=tenant, external_id=external_id, name=name, actor=actor, **fields
+            )
+            if not created:
+                raise _external_id_taken(external_id)
+    except IntegrityError:
+        raise _external_id_taken(external_id) from None
+    return partner
+
+
+def partner_update(*, partner: Partner, actor=None, **values) -> Partner:
+    """Change a partner's fields, its external id included, with an audit event.
+
+    Raises Conflict when the new external id belongs to another partner.
+    """
+    try:
+        with transaction.atomic():
+            locked = Partner.objects.select_for_update().get(pk=partner.pk)
+            before = {field: getattr(locked, field) for field in PARTNER_FIELDS}
+            _validate_partner_fields(values)
+            new_id = values.get("external_id", locked.external_id).strip()
+            if (
+                new_id != locked.external_id
+                and Partner.objects.filter(external_id=new_id).exclude(pk=locked.pk).exists()
+            ):
+                raise _external_id_taken(new_id)
+            for field, value in values.items():
+                if field not in PARTNER_FIELDS:
+                    raise ValueError(f"unknown partner field {field!r}")
+                setattr(locked, field, value.strip() if field == "external_id" else value)
+            locked.save()
+            after = {field: getattr(locked, field) for field in PARTNER_FIELDS}
+            if after != before:
+                audit_record(
+                    tenant_id=locked.tenant_id,
+                    actor=actor,
+                    event="partner.updated",
+                    obj=locked,
+                    before={k: v for k, v in before.items() if after[k] != v},
+                    after={k: v for k, v in after.items() if before[k] != v},
+                )
+    except IntegrityError:
+        raise _external_id_taken(values.get("external_id", "")) from None
+    logger.info("partner.updated tenant_id=%s partner_id=%s", locked.tenant_id, locked.pk)
+    return locked
 
 
 @transaction.atomic

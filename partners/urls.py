@@ -5,6 +5,8 @@ from partners import views
 app_name = "partners"
 urlpatterns = [
     path("", views.partner_list, name="partner_list"),
+    path("new/", views.partner_create, name="partner_create"),
     path("portal/", views.portal, name="portal"),
     path("<int:pk>/", views.partner_detail, name="partner_detail"),
+    path("<int:pk>/edit/", views.partner_edit, name="partner_edit"),
 ]

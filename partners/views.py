@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
+import logging
+
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.db.models.functions import Coalesce, Lower, NullIf
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
 
 from partners import selectors as partner_selectors
-from partners.models import ReachEntry
+from partners import services as partner_services
+from partners.forms import PartnerForm
+from partners.models import Partner, ReachEntry
 from reporting import selectors as reporting_selectors
-from tenancy.permissions import partner_user_required, staff_required
+from tenancy.errors import DomainError
+from tenancy.permissions import (
+    editor_required,
+    page_permissions,
+    partner_user_required,
+    staff_required,
+)
 from tenancy.shortcuts import get_for_tenant_or_404
+
+logger = logging.getLogger(__name__)
 
 PARTNERS_PER_PAGE = 25
 REACH_PER_PAGE = 25
@@ -45,7 +59,8 @@ def _reach_entries(partner) -> QuerySet[ReachEntry]:
 def partner_list(request):
     partners = partner_selectors.partner_list()
     page = Paginator(partners, PARTNERS_PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "partners/partner_list.html", {"page": page})
+    context = {"page": page, **page_permissions(request.membership)}
+    return render(request, "partners/partner_list.html", context)
 
 
 @staff_required
@@ -58,8 +73,65 @@ def partner_detail(request, pk: int):
         "reach_page": Paginator(reach, REACH_PER_PAGE).get_page(request.GET.get("page")),
         "entries": reporting_selectors.ledger_entries(partner_id=partner.pk)[:LEDGER_ROWS_SHOWN],
         "entries_limit": LEDGER_ROWS_SHOWN,
+        **page_permissions(request.membership),
     }
     return render(request, "partners/partner_detail.html", context)
+
+
+def _render_partner_form(request, form: PartnerForm, *, partner: Partner | None = None):
+    status = 400 if form.is_bound else 200
+    context = {"form": form, "partner": partner}
+    return render(request, "partners/partner_form.html", context, status=status)
+
+
+@editor_required
+@require_http_methods(["GET", "POST"])
+def partner_create(request):
+    if request.method == "GET":
+        return _render_partner_form(request, PartnerForm())
+
+    form = PartnerForm(request.POST)
+    if not form.is_valid():
+        return _render_partner_form(request, form)
+
+    values = dict(form.cleaned_data)
+    try:
+        partner = partner_services.partner_create(
+            tenant=request.tenant,
+            actor=request.user,
+            external_id=values.pop("external_id"),
+            name=values.pop("name"),
+            **values,
+        )
+    except DomainError as error:
+        form.add_service_error(error)
+        return _render_partner_form(request, form)
+
+    messages.success(request, f"Added the partner “{partner.name}”.")
+    return redirect("partners:partner_detail", pk=partner.pk)
+
+
+@editor_required
+@require_http_methods(["GET", "POST"])
+def partner_edit(request, pk: int):
+    partner = get_for_tenant_or_404(Partner, pk=pk)
+    if request.method == "GET":
+        return _render_partner_form(request, PartnerForm(partner=partner), partner=partner)
+
+    form = PartnerForm(request.POST, partner=partner)
+    if not form.is_valid():
+        return _render_partner_form(request, form, partner=partner)
+
+    try:
+        updated = partner_services.partner_update(
+            partner=partner, actor=request.user, **form.cleaned_data
+        )
+    except DomainError as error:
+        form.add_service_error(error)
+        return _render_partner_form(request, form, partner=partner)
+
+    messages.success(request, f"Saved the partner “{updated.name}”.")
+    return redirect("partners:partner_detail", pk=updated.pk)
 
 
 @partner_user_required

@@ -5,4 +5,5 @@ from reporting import views
 app_name = "reporting"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("dashboard/live/", views.dashboard_live, name="dashboard_live"),
 ]

@@ -1,18 +1,66 @@
-"""The dashboard page."""
+"""The dashboard page and the fragment that refreshes its numbers in place."""
 
 from __future__ import annotations
 
-from django.shortcuts import render
+from collections.abc import Callable
+from functools import wraps
+
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import HttpResponseClientRedirect
 
 from reporting import selectors
 from tenancy.permissions import staff_required
 
+# Seconds between two fragment requests of the dashboard's htmx polling.
+LIVE_REFRESH_SECONDS = 15
 
-@staff_required
-def dashboard(request):
-    context = {
+
+def _live_sections() -> dict:
+    """Return the context of the sections that refresh: headline, leaderboard and sources."""
+    return {
         "headline": selectors.dashboard_headline(),
         "leaderboard": selectors.partner_leaderboard(),
         "sources": selectors.deal_source_comparison(),
+        "updated_at": timezone.now(),
+        "refresh_seconds": LIVE_REFRESH_SECONDS,
     }
-    return render(request, "reporting/dashboard.html", context)
+
+
+def htmx_full_page_redirect(view: Callable) -> Callable:
+    """Convert a redirect returned to an htmx request into a redirect of the whole page.
+
+    The browser follows a plain redirect inside the htmx request, so htmx would
+    swap the login page (for an expired session) or the partner portal into the
+    dashboard. An HX-Redirect header makes htmx load that page in the window instead.
+    """
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        if request.htmx and response.status_code in (301, 302, 303, 307, 308):
+            return HttpResponseClientRedirect(response["Location"])
+        return response
+
+    return wrapped
+
+
+@staff_required
+def dashboard(request):
+    return render(request, "reporting/dashboard.html", _live_sections())
+
+
+@never_cache
+@vary_on_headers("HX-Request")
+@htmx_full_page_redirect
+@staff_required
+@require_GET
+def dashboard_live(request):
+    # Only htmx polling needs the bare fragment. A browser that opens the URL
+    # directly is sent to the whole dashboard.
+    if not request.htmx:
+        return redirect("reporting:dashboard")
+    return render(request, "reporting/_dashboard_live.html", _live_sections())

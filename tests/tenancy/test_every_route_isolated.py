@@ -24,6 +24,7 @@ OBJECT_ROUTES = {
     "crm:import_detail": ("get", "run"),
     "icp:version_detail": ("get", "version"),
     "partners:partner_detail": ("get", "partner"),
+    "partners:partner_edit": ("get", "partner"),
     "tenancy:api_key_revoke": ("post", "api_key"),
 }
 

@@ -18,6 +18,7 @@ def staff_pages(program) -> dict[str, str]:
         "partner list": reverse("partners:partner_list"),
         "partner detail": reverse("partners:partner_detail", args=[program.partner.pk]),
         "ledger": reverse("commissions:ledger_list"),
+        "commission plan": reverse("commissions:plan"),
         "settings": reverse("tenancy:settings"),
     }
 
@@ -42,6 +43,7 @@ STAFF_PAGE_NAMES = [
     "partner list",
     "partner detail",
     "ledger",
+    "commission plan",
     "settings",
 ]
 
@@ -53,5 +55,6 @@ LIST_PAGES = {
     "icp list": "icp:version_list",
     "partner list": "partners:partner_list",
     "ledger": "commissions:ledger_list",
+    "commission plan": "commissions:plan",
     "settings": "tenancy:settings",
 }

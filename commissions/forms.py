@@ -1,0 +1,99 @@
+"""The commission plan form of the plan page."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import forms
+
+from commissions.models import CommissionPlan
+from tenancy.errors import DomainError
+
+TIERS = ("a", "b", "c", "d")
+PERCENT = Decimal(100)
+# CommissionPlan.base_rate is a fraction with 4 decimal places.
+RATE_QUANTUM = Decimal("0.0001")
+PERCENT_QUANTUM = Decimal("0.01")
+# The multipliers have 2 decimal places. Quantizing before the service call makes the
+# audit event record them as stored, such as "0.10" for an input of 0.1.
+MULTIPLIER_QUANTUM = Decimal("0.01")
+
+
+def _multiplier_field(tier: str) -> forms.DecimalField:
+    return forms.DecimalField(
+        label=f"Tier {tier.upper()}",
+        min_value=Decimal(0),
+        max_value=Decimal(10),
+        max_digits=4,
+        decimal_places=2,
+        widget=forms.NumberInput(attrs={"step": "0.01"}),
+    )
+
+
+class CommissionPlanForm(forms.Form):
+    """A plan as the page shows it: the base rate in percent, multipliers as factors.
+
+    `plan_values()` converts the cleaned data to the keyword arguments of
+    `commissions.services.commission_plan_activate`, with the rate as a fraction.
+    """
+
+    name = forms.CharField(
+        max_length=200,
+        help_text=(
+            "Saving under a new name creates a new plan. Saving under the name of an "
+            "earlier plan updates and reactivates that plan."
+        ),
+    )
+    base_rate_percent = forms.DecimalField(
+        label="Base rate (%)",
+        min_value=Decimal(0),
+        max_value=PERCENT,
+        max_digits=5,
+        decimal_places=2,
+        widget=forms.NumberInput(attrs={"step": "0.01"}),
+        help_text="Percentage of the won deal amount, from 0 to 100, such as 10 for 10%.",
+    )
+    multiplier_a = _multiplier_field("a")
+    multiplier_b = _multiplier_field("b")
+    multiplier_c = _multiplier_field("c")
+    multiplier_d = _multiplier_field("d")
+
+    # DomainError fields of commission_plan_activate, mapped to the fields of this form.
+    SERVICE_FIELDS = {"base_rate": "base_rate_percent"}
+
+    @classmethod
+    def initial_from(cls, plan: CommissionPlan | None) -> dict:
+        """Return the form's initial values: the active plan's, or the model defaults."""
+        if plan is None:
+            return {
+                f"multiplier_{tier}": CommissionPlan._meta.get_field(f"multiplier_{tier}").default
+                for tier in TIERS
+            }
+        initial = {
+            "name": plan.name,
+            "base_rate_percent": (plan.base_rate * PERCENT).quantize(PERCENT_QUANTUM),
+        }
+        for tier in TIERS:
+            initial[f"multiplier_{tier}"] = getattr(plan, f"multiplier_{tier}")
+        return initial
+
+    @property
+    def multiplier_fields(self) -> list[forms.BoundField]:
+        return [self[f"multiplier_{tier}"] for tier in TIERS]
+
+    def plan_values(self) -> dict:
+        """Return the cleaned plan as the keyword arguments of commission_plan_activate."""
+        data = self.cleaned_data
+        values = {
+            "name": data["name"],
+            "base_rate": (data["base_rate_percent"] / PERCENT).quantize(RATE_QUANTUM),
+        }
+        for tier in TIERS:
+            values[f"multiplier_{tier}"] = data[f"multiplier_{tier}"].quantize(MULTIPLIER_QUANTUM)
+        return values
+
+    def add_service_error(self, error: DomainError) -> None:
+        """Show a DomainError of commission_plan_activate on the field it names."""
+        text = f"{error.message} {error.fix}".strip()
+        field = self.SERVICE_FIELDS.get(error.field, error.field)
+        self.add_error(field if field in self.fields else None, text)

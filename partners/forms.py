@@ -1,0 +1,72 @@
+"""The partner form of the partner create and edit pages."""
+
+from __future__ import annotations
+
+from django import forms
+
+from crm.domains import InvalidDomain, normalize_domain
+from partners.models import Partner
+from tenancy.errors import DomainError
+
+FIELDS = ("external_id", "name", "kind", "status", "domain", "description")
+
+
+class PartnerForm(forms.Form):
+    """A partner's editable fields. `partner` is the partner being edited, or None.
+
+    The external id must be unique in the tenant, so the form rejects an id that
+    another partner of the active tenant already has.
+    """
+
+    external_id = forms.CharField(
+        label="External id",
+        max_length=100,
+        help_text="The partner's id in your CRM. Deal and reach list imports refer to it.",
+    )
+    name = forms.CharField(max_length=200)
+    kind = forms.ChoiceField(choices=Partner.Kind.choices, initial=Partner.Kind.REFERRAL)
+    status = forms.ChoiceField(choices=Partner.Status.choices, initial=Partner.Status.ACTIVE)
+    domain = forms.CharField(
+        max_length=253,
+        required=False,
+        help_text="The partner's web domain, such as acme.com. Optional.",
+    )
+    description = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 4, "cols": 40})
+    )
+
+    def __init__(self, *args, partner: Partner | None = None, **kwargs):
+        self.partner = partner
+        if partner is not None:
+            kwargs.setdefault("initial", {field: getattr(partner, field) for field in FIELDS})
+        super().__init__(*args, **kwargs)
+
+    def clean_external_id(self) -> str:
+        external_id = self.cleaned_data["external_id"]
+        # The scoped manager limits the lookup to the active tenant's partners.
+        holders = Partner.objects.filter(external_id=external_id)
+        if self.partner is not None:
+            holders = holders.exclude(pk=self.partner.pk)
+        holder = holders.first()
+        if holder is not None:
+            raise forms.ValidationError(
+                f"Partner “{holder.name}” already has the external id “{external_id}”. "
+                "Enter an id that no other partner uses."
+            )
+        return external_id
+
+    def clean_domain(self) -> str:
+        domain = self.cleaned_data["domain"]
+        if not domain:
+            return ""
+        try:
+            return normalize_domain(domain)
+        except InvalidDomain:
+            raise forms.ValidationError(
+                f"“{domain}” is not a valid web domain. Enter a domain such as acme.com."
+            ) from None
+
+    def add_service_error(self, error: DomainError) -> None:
+        """Show a DomainError of partners.services on the field it names."""
+        text = f"{error.message} {error.fix}".strip()
+        self.add_error(error.field if error.field in self.fields else None, text)
