@@ -87,13 +87,18 @@ def _on_focus(partner: DemoPartner, industry: str, employees: int | None) -> boo
     return industry_ok and size_ok
 
 
+# Chance that a partner's reach contains a company, by (CRM account?, on the
+# partner's focus?): partners reach mostly on-focus companies, few others.
+REACH_CHANCE = {(True, True): 0.7, (True, False): 0.15, (False, True): 0.2, (False, False): 0.01}
+
+
 def _reach_for(partner: DemoPartner, accounts: list[dict]) -> list[tuple[str, str]]:
     """Draw the partner's reach: mostly on-focus companies, some others."""
     reach = []
     for account in accounts:
         is_crm = account["external_id"].startswith("crm-")
         focus = _on_focus(partner, account["industry"], account["employees"])
-        chance = (0.7 if focus else 0.15) if is_crm else (0.2 if focus else 0.01)
+        chance = REACH_CHANCE[(is_crm, focus)]
         if _fraction(partner.external_id, account["domain"]) < chance:
             reach.append((account["domain"], account["name"]))
     return reach

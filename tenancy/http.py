@@ -5,7 +5,7 @@ from django.views import defaults
 
 
 def page_not_found(request, exception):
-    """Answer 404 in the API's JSON error shape under /api/, else with the HTML page."""
+    """Return the API's JSON 404 body under /api/, and the HTML 404 page elsewhere."""
     if request.path.startswith("/api/"):
         return JsonResponse(
             {

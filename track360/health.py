@@ -33,5 +33,10 @@ def healthz(request):
         logger.warning("health.redis_unreachable", exc_info=True)
         checks["redis"] = "unreachable"
     healthy = checks["database"] == "ok"
-    status = "ok" if healthy and checks["redis"] == "ok" else ("degraded" if healthy else "error")
+    if not healthy:
+        status = "error"
+    elif checks["redis"] != "ok":
+        status = "degraded"
+    else:
+        status = "ok"
     return JsonResponse({"status": status, **checks}, status=200 if healthy else 503)

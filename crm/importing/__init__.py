@@ -37,7 +37,7 @@ ANALYZE_AFTER_ROWS = 5000
 
 @dataclass(frozen=True)
 class Importer:
-    """What one kind of import reads, checks against stored rows, and writes."""
+    """The columns, checks and writer of one kind of import."""
 
     columns: tuple[Column, ...]
     check: Callable[[Any, ParsedFile], None]

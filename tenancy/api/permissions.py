@@ -1,4 +1,4 @@
-"""Who may call the API: tenant staff with a session, or a tenant's API key."""
+"""API permission: tenant staff with a session, or a tenant's API key."""
 
 from rest_framework import permissions
 
