@@ -95,7 +95,9 @@ class LedgerEntry(TenantOwnedModel):
     icp_version = models.ForeignKey(
         "icp.IcpVersion", on_delete=models.SET_NULL, null=True, related_name="+"
     )
-    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    # Four decimals hold every ISO 4217 minor unit, and 18 digits the largest deal
+    # amount (below 10^12) times the largest rate (1) and multiplier (10).
+    amount = models.DecimalField(max_digits=18, decimal_places=4)
     currency = models.CharField(max_length=3)
     memo = models.CharField(max_length=255, blank=True)
     created_by = models.ForeignKey(

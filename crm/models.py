@@ -88,6 +88,8 @@ class Deal(TenantOwnedModel):
         NOT_APPLICABLE = "n/a", "Not applicable"
         PENDING = "pending", "Pending"
         PROCESSED = "processed", "Processed"
+        # The pipeline could not process the deal; `pipeline_error` says why.
+        FAILED = "failed", "Failed"
 
     external_id = models.CharField(max_length=100)
     account = models.ForeignKey(
@@ -106,11 +108,15 @@ class Deal(TenantOwnedModel):
     partner = models.ForeignKey(
         "partners.Partner", on_delete=models.PROTECT, null=True, blank=True, related_name="deals"
     )
+    # True when the source system named the partner; otherwise the partner comes
+    # from a referral and is recomputed until the deal is booked.
+    partner_named = models.BooleanField(default=False)
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.DIRECT)
     pipeline_status = models.CharField(
         max_length=10, choices=PipelineStatus.choices, default=PipelineStatus.NOT_APPLICABLE
     )
     processed_at = models.DateTimeField(null=True, blank=True)
+    pipeline_error = models.CharField(max_length=500, blank=True)
     # Fit of the account when the deal was won, frozen for reporting and commissions.
     won_fit_score = models.PositiveSmallIntegerField(null=True, blank=True)
     won_fit_tier = models.CharField(max_length=1, blank=True)

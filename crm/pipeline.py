@@ -115,23 +115,32 @@ def deals_attribute(*, tenant: Tenant, deal_ids: list[int]) -> None:
     A referral counts for deals that close within the tenant's attribution window
     after the referral date. Imports and the API call this for deals of every
     stage, so lost deals count against partners as they do against direct sales.
+    Referral credit is recomputed from the deal's current account and close date
+    on every call, until the deal is booked; booked deals never change.
     """
+    window = datetime.timedelta(days=tenant.attribution_window_days)
     with connection.cursor() as cursor:
         cursor.execute(
             """
             UPDATE crm_deal AS d
-               SET partner_id = a.referred_by_id
-              FROM crm_account AS a
-             WHERE d.tenant_id = %s AND d.id = ANY(%s)
-               AND d.partner_id IS NULL
-               AND a.tenant_id = d.tenant_id AND a.id = d.account_id
-               AND a.referred_by_id IS NOT NULL
-               AND a.referred_at IS NOT NULL
-               AND d.close_date >= a.referred_at
-               AND d.close_date <= a.referred_at + %s
+               SET partner_id = credit.partner_id,
+                   source = CASE WHEN credit.partner_id IS NULL THEN 'direct' ELSE 'partner' END
+              FROM (SELECT d2.id,
+                           CASE WHEN d2.partner_named THEN d2.partner_id
+                                WHEN a.referred_at IS NOT NULL
+                                 AND d2.close_date >= a.referred_at
+                                 AND d2.close_date <= a.referred_at + %s
+                                THEN a.referred_by_id
+                           END AS partner_id
+                      FROM crm_deal AS d2
+                 LEFT JOIN crm_account AS a
+                        ON a.tenant_id = d2.tenant_id AND a.id = d2.account_id
+                     WHERE d2.tenant_id = %s AND d2.id = ANY(%s)
+                       AND d2.pipeline_status <> 'processed') AS credit
+             WHERE d.tenant_id = %s AND d.id = credit.id
+               AND (d.partner_id IS DISTINCT FROM credit.partner_id
+                    OR d.source <> CASE WHEN credit.partner_id IS NULL
+                                        THEN 'direct' ELSE 'partner' END)
             """,
-            [tenant.pk, deal_ids, datetime.timedelta(days=tenant.attribution_window_days)],
+            [window, tenant.pk, deal_ids, tenant.pk],
         )
-    Deal.objects.filter(pk__in=deal_ids, partner__isnull=False).exclude(
-        source=Deal.Source.PARTNER
-    ).update(source=Deal.Source.PARTNER)

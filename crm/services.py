@@ -86,9 +86,12 @@ def _deal_upsert(tenant, external_id: str, values: dict, references: dict) -> tu
     created = deal is None
     values["account_id"] = account.pk if account else None
     values["partner_id"] = partner.pk if partner else None
+    values["partner_named"] = partner is not None
     if deal is not None and partner is None:
-        # Without a partner in the request, keep the one the pipeline attributed.
+        # Without a partner in the request, keep the deal's partner: a named one
+        # stays, and a referral credit is recomputed by deals_attribute below.
         values["partner_id"] = deal.partner_id
+        values["partner_named"] = deal.partner_named
     if created:
         deal = Deal(tenant=tenant, external_id=external_id)
     elif deal.pipeline_status == Deal.PipelineStatus.PROCESSED:
@@ -110,6 +113,9 @@ def _deal_upsert(tenant, external_id: str, values: dict, references: dict) -> tu
         setattr(deal, field, value)
     if deal.stage == Deal.Stage.WON and deal.pipeline_status == Deal.PipelineStatus.NOT_APPLICABLE:
         deal.pipeline_status = Deal.PipelineStatus.PENDING
+    if deal.stage != Deal.Stage.WON and deal.pipeline_status == Deal.PipelineStatus.PENDING:
+        # Reopened or lost before the pipeline reached it: nothing to pay.
+        deal.pipeline_status = Deal.PipelineStatus.NOT_APPLICABLE
     if changed:
         with transaction.atomic():
             deal.save()
@@ -121,7 +127,7 @@ def _deal_upsert(tenant, external_id: str, values: dict, references: dict) -> tu
             values["stage"],
             created,
         )
-    if changed and deal.partner_id is None:
+    if changed:
         deals_attribute(tenant=tenant, deal_ids=[deal.pk])
         deal.refresh_from_db(fields=["partner", "source"])
     if deal.pipeline_status == Deal.PipelineStatus.PENDING:

@@ -12,13 +12,13 @@ class PartnerRollup(TenantOwnedModel):
 
     partner = models.ForeignKey("partners.Partner", on_delete=models.CASCADE, related_name="+")
     won_deals = models.PositiveIntegerField(default=0)
-    won_revenue = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    won_revenue = models.DecimalField(max_digits=20, decimal_places=2, default=0)
     # Won revenue on accounts that were tier A or B when the deal was won.
-    on_profile_revenue = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    on_profile_revenue = models.DecimalField(max_digits=20, decimal_places=2, default=0)
     # {"A": {"deals": n, "revenue": "123.00"}, ...} with tier frozen at won time.
     tier_mix = models.JSONField(default=dict)
     lost_deals = models.PositiveIntegerField(default=0)
-    commission_total = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    commission_total = models.DecimalField(max_digits=20, decimal_places=4, default=0)
     refreshed_at = models.DateTimeField(null=True)
 
     class Meta:

@@ -74,7 +74,12 @@ def check_deals(tenant, parsed: ParsedFile) -> None:
         deal["external_id"]: deal
         for deal in Deal.objects.filter(
             external_id__in=[row["external_id"] for _, row in parsed.rows]
-        ).values("external_id", "pipeline_status", *BOOKED_FIELDS)
+        )
+        # Locked so the pipeline cannot book one of these deals between this check
+        # and the write below; its SKIP LOCKED query passes over them meanwhile.
+        .select_for_update()
+        .order_by("pk")
+        .values("external_id", "pipeline_status", "partner_named", *BOOKED_FIELDS)
     }
 
     kept = []
@@ -118,7 +123,9 @@ def _deal_row_error(tenant, row, existing, by_external_id, by_domain, partners):
     elif existing is not None:
         account_id = existing["account_id"]
     partner_id = existing["partner_id"] if existing is not None else None
+    partner_named = existing["partner_named"] if existing is not None else False
     if row.get("partner_external_id"):
+        partner_named = True
         partner_id = partners.get(row["partner_external_id"])
         if partner_id is None:
             return (
@@ -147,6 +154,7 @@ def _deal_row_error(tenant, row, existing, by_external_id, by_domain, partners):
 
     row["account_id"] = account_id
     row["partner_id"] = partner_id
+    row["partner_named"] = partner_named
     row["currency"] = currency
     if "amount" in row and row["amount"] is None:
         row["amount"] = Decimal(0)
@@ -181,10 +189,11 @@ def write_deals(tenant, parsed: ParsedFile, run: ImportRun) -> tuple[int, int]:
                 external_id=row["external_id"],
                 account_id=row["account_id"],
                 partner_id=row["partner_id"],
+                partner_named=row["partner_named"],
                 **values,
             )
         )
-    update_fields = [*{*fields, "currency"}, "account", "partner", "updated_at"]
+    update_fields = [*{*fields, "currency"}, "account", "partner", "partner_named", "updated_at"]
     Deal.objects.bulk_create(
         objects,
         batch_size=WRITE_BATCH_SIZE,
@@ -205,6 +214,10 @@ def write_deals(tenant, parsed: ParsedFile, run: ImportRun) -> tuple[int, int]:
         stage=Deal.Stage.WON,
         pipeline_status=Deal.PipelineStatus.NOT_APPLICABLE,
     ).update(pipeline_status=Deal.PipelineStatus.PENDING, updated_at=timezone.now())
+    # Reopened or lost before the pipeline reached them: nothing to pay.
+    Deal.objects.filter(pk__in=saved_ids, pipeline_status=Deal.PipelineStatus.PENDING).exclude(
+        stage=Deal.Stage.WON
+    ).update(pipeline_status=Deal.PipelineStatus.NOT_APPLICABLE, updated_at=timezone.now())
     enqueue_follow_ups(tenant.pk)
     return len(rows) - len(existing), len(existing)
 

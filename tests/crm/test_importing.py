@@ -246,7 +246,7 @@ def test_reimport_without_partner_column_keeps_partner(scoped):
     from tests.factories import DealFactory
 
     DealFactory(tenant=scoped, external_id="O1", stage=Deal.Stage.OPEN, account=account,
-                partner=partner, source=Deal.Source.PARTNER)  # fmt: skip
+                partner=partner, partner_named=True, source=Deal.Source.PARTNER)  # fmt: skip
 
     _import(scoped, "deals", b"external_id,stage\nO1,open\n")
 

@@ -177,3 +177,59 @@ def test_pipeline_skips_missing_tenant(db, caplog):
 
     assert processed == 0
     assert "pipeline.tenant_missing tenant_id=999999" in caplog.text
+
+
+def test_referral_credit_follows_close_date_until_booked(program):
+    tenant = program["partner"].tenant
+    deal, _ = _post(tenant, external_id="O2", stage="open", amount=Decimal("0"))
+    assert deal.partner == program["partner"]
+
+    deal, _ = _post(tenant, external_id="O2", stage="won", close_date=datetime.date(2019, 1, 1))
+
+    deal.refresh_from_db()
+    assert deal.partner is None
+    assert deal.source == Deal.Source.DIRECT
+
+
+def test_referral_credit_follows_account_until_booked(program):
+    tenant = program["partner"].tenant
+    AccountFactory(tenant=tenant, external_id="unreferred")
+    _post(tenant, external_id="O3", stage="open", amount=Decimal("0"))
+
+    deal, _ = _post(tenant, external_id="O3", stage="open", amount=Decimal("0"),
+                    account_external_id="unreferred")  # fmt: skip
+
+    deal.refresh_from_db()
+    assert deal.partner is None
+
+
+def test_booked_direct_deal_never_gains_partner(program, django_capture_on_commit_callbacks):
+    tenant = program["partner"].tenant
+    account = program["account"]
+    account.referred_by = None
+    account.referred_at = None
+    account.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        deal, _ = _post(tenant, external_id="B1")
+    deal.refresh_from_db()
+    assert deal.pipeline_status == Deal.PipelineStatus.PROCESSED
+    account.referred_by = program["partner"]
+    account.referred_at = datetime.date(2017, 1, 1)
+    account.save()
+
+    deal, _ = _post(tenant, external_id="B1", name="Renamed")
+
+    deal.refresh_from_db()
+    assert deal.partner is None
+    assert deal.source == Deal.Source.DIRECT
+    assert LedgerEntry.objects.count() == 0
+
+
+def test_pending_deal_reopened_leaves_pipeline(program, settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    tenant = program["partner"].tenant
+    _post(tenant, external_id="R1")
+
+    deal, _ = _post(tenant, external_id="R1", stage="open")
+
+    assert deal.pipeline_status == Deal.PipelineStatus.NOT_APPLICABLE
