@@ -10,10 +10,13 @@ from django.db import transaction
 from commissions.models import CommissionPlan, LedgerEntry
 from crm.parsing import currency_exponent
 from tenancy.errors import DomainError
+from tenancy.queue import enqueue_on_commit
 from tenancy.services import audit_record
 
 logger = logging.getLogger(__name__)
 
+# Bounds the largest commission, which the ledger's amount column must hold.
+MAX_MULTIPLIER = Decimal(10)
 PLAN_FIELDS = ("name", "base_rate", "multiplier_a", "multiplier_b", "multiplier_c", "multiplier_d")
 
 
@@ -87,6 +90,13 @@ def _validate_plan_values(values: dict) -> None:
         )
     for tier in "abcd":
         multiplier = values.get(f"multiplier_{tier}")
+        if multiplier is not None and multiplier > MAX_MULTIPLIER:
+            raise DomainError(
+                f"Tier {tier.upper()} multiplier {multiplier} is above {MAX_MULTIPLIER}.",
+                field=f"multiplier_{tier}",
+                value=multiplier,
+                fix=f"Use a multiplier between 0 and {MAX_MULTIPLIER}.",
+            )
         if multiplier is not None and multiplier < 0:
             raise DomainError(
                 f"Tier {tier.upper()} multiplier {multiplier} is negative.",
@@ -121,4 +131,8 @@ def commission_plan_activate(*, tenant, actor=None, **values) -> CommissionPlan:
         after={field: str(getattr(plan, field)) for field in PLAN_FIELDS},
     )
     logger.info("commission_plan.activated tenant_id=%s plan_id=%s", tenant.pk, plan.pk)
+    # Won deals that waited for a plan are booked once this one is committed.
+    from crm.tasks import process_pending_deals_task
+
+    enqueue_on_commit(process_pending_deals_task, tenant.pk)
     return plan

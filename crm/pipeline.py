@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 import logging
 
-from django.db import connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from commissions.selectors import commission_plan_active
@@ -27,38 +27,81 @@ logger = logging.getLogger(__name__)
 CHUNK_SIZE = 2000
 
 
+# Errors worth retrying later, so the pipeline lets them through to the task's retry.
+TRANSIENT_ERRORS = (OperationalError, InterfaceError)
+
+
 def deals_process(*, tenant_id: int, deal_ids: list[int] | None = None) -> int:
-    """Process the tenant's pending won deals (all, or only `deal_ids`); return the count."""
+    """Process the tenant's pending won deals (all, or only `deal_ids`); return the count.
+
+    A chunk that fails for any reason other than a lost database connection is
+    processed again one deal at a time, and a deal that still fails is marked
+    FAILED with its error, so one bad deal never blocks the others. Partner-
+    credited deals wait in PENDING while the tenant has no active commission plan.
+    """
     tenant = Tenant.objects.filter(pk=tenant_id).first()
     if tenant is None:
         logger.warning("pipeline.tenant_missing tenant_id=%s", tenant_id)
         return 0
     total = 0
+    held: set[int] = set()
     logger.info("pipeline.started tenant_id=%s deal_ids=%s", tenant_id, deal_ids)
     with tenant_scope(tenant):
         while True:
-            processed = _process_chunk(tenant, deal_ids)
+            try:
+                fetched, processed = _process_chunk(tenant, deal_ids, held)
+            except TRANSIENT_ERRORS:
+                raise
+            except Exception:
+                logger.exception("pipeline.chunk_failed tenant_id=%s", tenant_id)
+                fetched, processed = _process_one_by_one(tenant, deal_ids, held)
             total += processed
-            if processed < CHUNK_SIZE:
+            if fetched < CHUNK_SIZE:
                 break
-    logger.info("pipeline.finished tenant_id=%s processed=%s", tenant_id, total)
+    logger.info("pipeline.finished tenant_id=%s processed=%s held=%s", tenant_id, total, len(held))
     return total
 
 
-@transaction.atomic
-def _process_chunk(tenant: Tenant, deal_ids: list[int] | None) -> int:
+def _pending(deal_ids: list[int] | None, held: set[int]):
     pending = Deal.objects.filter(
         stage=Deal.Stage.WON, pipeline_status=Deal.PipelineStatus.PENDING
     ).order_by("pk")
     if deal_ids is not None:
         pending = pending.filter(pk__in=deal_ids)
+    return pending.exclude(pk__in=held)
+
+
+def _process_one_by_one(tenant: Tenant, deal_ids: list[int] | None, held: set[int]):
+    ids = list(_pending(deal_ids, held).values_list("pk", flat=True)[:CHUNK_SIZE])
+    processed = 0
+    for deal_id in ids:
+        try:
+            processed += _process_chunk(tenant, [deal_id], held)[1]
+        except TRANSIENT_ERRORS:
+            raise
+        except Exception as error:
+            logger.exception("pipeline.deal_failed tenant_id=%s deal_id=%s", tenant.pk, deal_id)
+            Deal.objects.filter(pk=deal_id).update(
+                pipeline_status=Deal.PipelineStatus.FAILED,
+                pipeline_error=f"{type(error).__name__}: {error}"[:500],
+                updated_at=timezone.now(),
+            )
+    return len(ids), processed
+
+
+@transaction.atomic
+def _process_chunk(tenant: Tenant, deal_ids: list[int] | None, held: set[int]) -> tuple[int, int]:
+    """Process one locked chunk; return how many deals it fetched and how many it booked.
+
+    Deals that need a commission while no plan is active are added to `held`.
+    """
     chunk = list(
-        pending.select_for_update(skip_locked=True, of=("self",)).values_list("pk", "account_id")[
-            :CHUNK_SIZE
-        ]
+        _pending(deal_ids, held)
+        .select_for_update(skip_locked=True, of=("self",))
+        .values_list("pk", "account_id")[:CHUNK_SIZE]
     )
     if not chunk:
-        return 0
+        return 0, 0
     ids = [pk for pk, _ in chunk]
     account_ids = sorted({account_id for _, account_id in chunk})
 
@@ -78,18 +121,25 @@ def _process_chunk(tenant: Tenant, deal_ids: list[int] | None) -> int:
             "won_fit_version_id",
         )
     )
+    booked = set(ids)
     if plan is None and attributed:
-        logger.warning("pipeline.no_active_plan tenant_id=%s deals=%s", tenant.pk, len(attributed))
+        waiting = {deal["id"] for deal in attributed}
+        logger.warning("pipeline.no_active_plan tenant_id=%s waiting=%s", tenant.pk, len(waiting))
+        held |= waiting
+        booked -= waiting
+        attributed = []
     elif attributed:
         accruals_write(plan=plan, deals=attributed)
 
-    Deal.objects.filter(pk__in=ids).update(
-        pipeline_status=Deal.PipelineStatus.PROCESSED, processed_at=timezone.now()
+    Deal.objects.filter(pk__in=booked).update(
+        pipeline_status=Deal.PipelineStatus.PROCESSED,
+        processed_at=timezone.now(),
+        pipeline_error="",
     )
     partner_ids = sorted({deal["partner_id"] for deal in attributed})
     if partner_ids:
         partner_rollups_refresh(partner_ids=partner_ids)
-    return len(ids)
+    return len(ids), len(booked)
 
 
 def _snapshot_fit(tenant_id: int, deal_ids: list[int]) -> None:

@@ -111,7 +111,10 @@ def _deal_upsert(tenant, external_id: str, values: dict, references: dict) -> tu
     changed = created or any(getattr(deal, field) != value for field, value in values.items())
     for field, value in values.items():
         setattr(deal, field, value)
-    if deal.stage == Deal.Stage.WON and deal.pipeline_status == Deal.PipelineStatus.NOT_APPLICABLE:
+    retry = changed and deal.pipeline_status == Deal.PipelineStatus.FAILED
+    if deal.stage == Deal.Stage.WON and (
+        deal.pipeline_status == Deal.PipelineStatus.NOT_APPLICABLE or retry
+    ):
         deal.pipeline_status = Deal.PipelineStatus.PENDING
     if deal.stage != Deal.Stage.WON and deal.pipeline_status == Deal.PipelineStatus.PENDING:
         # Reopened or lost before the pipeline reached it: nothing to pay.

@@ -65,7 +65,12 @@ def sweep_pending_deals_task() -> int:
     )
     total = 0
     for tenant_id in tenant_ids:
-        processed = deals_process(tenant_id=tenant_id)
+        try:
+            processed = deals_process(tenant_id=tenant_id)
+        except Exception:
+            # One tenant's trouble must not stop the sweep for the others.
+            logger.exception("sweep.tenant_failed tenant_id=%s", tenant_id)
+            continue
         logger.info("sweep.tenant_done tenant_id=%s processed=%s", tenant_id, processed)
         total += processed
     return total

@@ -201,8 +201,8 @@ def write_deals(tenant, parsed: ParsedFile, run: ImportRun) -> tuple[int, int]:
         unique_fields=["tenant", "external_id"],
         update_fields=update_fields,
     )
-    # Newly won deals enter the pipeline; processed ones keep their status so a
-    # re-import never pays a commission twice.
+    # Newly won deals, and won deals that failed before, enter the pipeline;
+    # processed ones keep their status so a re-import never pays a commission twice.
     saved_ids = list(
         Deal.objects.filter(external_id__in=[row["external_id"] for row in rows]).values_list(
             "pk", flat=True
@@ -212,7 +212,7 @@ def write_deals(tenant, parsed: ParsedFile, run: ImportRun) -> tuple[int, int]:
     Deal.objects.filter(
         pk__in=saved_ids,
         stage=Deal.Stage.WON,
-        pipeline_status=Deal.PipelineStatus.NOT_APPLICABLE,
+        pipeline_status__in=[Deal.PipelineStatus.NOT_APPLICABLE, Deal.PipelineStatus.FAILED],
     ).update(pipeline_status=Deal.PipelineStatus.PENDING, updated_at=timezone.now())
     # Reopened or lost before the pipeline reached them: nothing to pay.
     Deal.objects.filter(pk__in=saved_ids, pipeline_status=Deal.PipelineStatus.PENDING).exclude(
