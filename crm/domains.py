@@ -7,6 +7,9 @@ import re
 
 import tldextract
 
+# Host name limits of RFC 1035: 253 characters in all, 63 per label.
+MAX_HOST_LENGTH = 253
+MAX_LABEL_LENGTH = 63
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 
 
@@ -33,6 +36,10 @@ def normalize_domain(raw: str) -> str:
     value = value.rsplit("@", 1)[-1].split(":", 1)[0].rstrip(".")
     if not value:
         raise InvalidDomain("empty domain")
+    if len(value) > MAX_HOST_LENGTH or any(
+        len(label) > MAX_LABEL_LENGTH for label in value.split(".")
+    ):
+        raise InvalidDomain(f"{raw!r} is longer than a host name may be")
     parts = _extractor()(value)
     if not parts.domain or not parts.suffix:
         raise InvalidDomain(f"{raw!r} has no registrable domain")

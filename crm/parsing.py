@@ -44,6 +44,10 @@ def parse_text(raw: str, *, max_length: int) -> str:
     return value
 
 
+# Whole numbers in CSV and API input stay far below 10^18.
+MAX_INT_DIGITS = 18
+
+
 def parse_int(raw: str, *, minimum: int = 0, maximum: int | None = None) -> int | None:
     value = raw.strip().replace(",", "")
     if not value:
@@ -52,13 +56,21 @@ def parse_int(raw: str, *, minimum: int = 0, maximum: int | None = None) -> int 
         number = Decimal(value)
     except InvalidOperation:
         raise ValueError("a whole number") from None
+    # Range checks happen on the Decimal: int() of "Infinity" raises, and of
+    # "1e1000000" takes seconds.
+    if not number.is_finite() or number.adjusted() > MAX_INT_DIGITS:
+        raise ValueError(_int_bound(minimum, maximum))
     if number != number.to_integral_value():
         raise ValueError("a whole number")
-    number = int(number)
     if number < minimum or (maximum is not None and number > maximum):
-        bound = f"between {minimum} and {maximum}" if maximum is not None else f"≥ {minimum}"
-        raise ValueError(f"a whole number {bound}")
-    return number
+        raise ValueError(_int_bound(minimum, maximum))
+    return int(number)
+
+
+def _int_bound(minimum: int, maximum: int | None) -> str:
+    if maximum is None:
+        return f"a whole number ≥ {minimum}"
+    return f"a whole number between {minimum} and {maximum}"
 
 
 def parse_decimal(raw: str, *, places: int = 2, minimum: Decimal = Decimal(0)) -> Decimal | None:

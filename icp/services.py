@@ -29,7 +29,7 @@ from icp.selectors import icp_version_active
 from tenancy.errors import DomainError
 from tenancy.models import Tenant
 from tenancy.scope import tenant_scope
-from tenancy.services import audit_record
+from tenancy.services import actor_user, audit_record
 
 logger = logging.getLogger(__name__)
 
@@ -331,7 +331,7 @@ def _next_number(tenant: Tenant) -> int:
 
 
 def _user_or_none(actor):
-    return actor if getattr(actor, "is_authenticated", False) else None
+    return actor_user(actor)
 
 
 def _version_snapshot(version: IcpVersion) -> dict:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
 
@@ -17,6 +17,8 @@ from tenancy.scope import current_tenant_id
 logger = logging.getLogger(__name__)
 
 ON_PROFILE_TIERS = ("A", "B")
+# First key of the advisory lock taken per tenant while its roll-ups are refreshed.
+ROLLUP_LOCK_CLASS = 36001
 TIERS = ("A", "B", "C", "D")
 
 
@@ -24,6 +26,10 @@ TIERS = ("A", "B", "C", "D")
 def partner_rollups_refresh(*, partner_ids: list[int] | None = None) -> int:
     """Recompute roll-ups of the active tenant's partners (all, or `partner_ids`)."""
     tenant_id = current_tenant_id()
+    # Two pipeline chunks for the same partner would each compute totals from their
+    # own snapshot and the last to commit would win; this lock orders them.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [ROLLUP_LOCK_CLASS, tenant_id])
     deals = Deal.objects.filter(partner__isnull=False)
     if partner_ids is not None:
         deals = deals.filter(partner_id__in=partner_ids)

@@ -19,11 +19,23 @@ logger = logging.getLogger(__name__)
 API_KEY_PREFIX = "t360_"
 
 
+def actor_user(actor):
+    """Return `actor` when it is a user account, else None (for API keys and workers)."""
+    return actor if isinstance(actor, get_user_model()) and actor.pk is not None else None
+
+
+def actor_label(actor) -> str:
+    """Return how the audit trail names an actor that is not a user, such as an API key."""
+    if actor is None or actor_user(actor) is not None:
+        return ""
+    return actor.get_username() if hasattr(actor, "get_username") else str(actor)
+
+
 def audit_record(
     *,
     tenant_id: int,
     actor=None,
-    actor_label: str = "",
+    label: str = "",
     event: str,
     obj,
     before: dict | None = None,
@@ -32,8 +44,8 @@ def audit_record(
     """Append one audit event for a change to `obj`."""
     return AuditEvent.all_tenants.create(
         tenant_id=tenant_id,
-        actor=actor if getattr(actor, "is_authenticated", False) else None,
-        actor_label=actor_label,
+        actor=actor_user(actor),
+        actor_label=label or actor_label(actor),
         event=event,
         object_type=obj._meta.label,
         object_id=str(obj.pk),
@@ -115,7 +127,7 @@ def api_key_create(*, tenant: Tenant, name: str, actor=None, raw_key: str | None
             name=name,
             prefix=raw_key[: len(API_KEY_PREFIX) + 6],
             digest=api_key_digest(raw_key),
-            created_by=actor if getattr(actor, "is_authenticated", False) else None,
+            created_by=actor_user(actor),
         )
     audit_record(
         tenant_id=tenant.pk, actor=actor, event="api_key.created", obj=key, after={"name": name}

@@ -21,6 +21,7 @@ from crm.importing.deals import DEAL_COLUMNS, check_deals, write_deals
 from crm.models import ImportRun
 from tenancy.errors import DomainError
 from tenancy.scope import tenant_scope
+from tenancy.services import actor_user
 
 __all__ = ["Column", "ParsedFile", "csv_import", "parse_csv", "reject_duplicates"]
 
@@ -106,7 +107,7 @@ def csv_import(
             rows_total=parsed.total,
             rows_rejected=len(parsed.rejected_lines),
             errors=sorted(parsed.errors, key=lambda error: error["line"])[:MAX_STORED_ERRORS],
-            created_by=actor if getattr(actor, "is_authenticated", False) else None,
+            created_by=actor_user(actor),
         )
         nothing_valid = parsed.errors and not parsed.rows
         if header_broken or nothing_valid or (strict and parsed.errors):

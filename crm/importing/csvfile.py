@@ -27,7 +27,15 @@ class ParsedFile:
     fatal: bool = False
 
     def reject(self, line: int, column: str, value: str, message: str) -> None:
-        self.errors.append({"line": line, "column": column, "value": value, "message": message})
+        # PostgreSQL's jsonb cannot store NUL characters, so they are shown as \0.
+        self.errors.append(
+            {
+                "line": line,
+                "column": column.replace("\x00", "\\0"),
+                "value": value.replace("\x00", "\\0"),
+                "message": message.replace("\x00", "\\0"),
+            }
+        )
 
     @property
     def rejected_lines(self) -> set[int]:
@@ -108,7 +116,8 @@ def parse_csv(content: bytes, columns: tuple[Column, ...]) -> ParsedFile:
         return parsed
     positions, header_errors = _resolve_header(header, columns)
     if header_errors:
-        parsed.errors.extend(header_errors)
+        for error in header_errors:
+            parsed.reject(**error)
         parsed.fatal = True
         return parsed
     parsed.columns = set(positions.values())

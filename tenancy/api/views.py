@@ -98,9 +98,12 @@ class TenantApiView(APIView):
                 self._scope_token = None
 
     def actor(self):
-        """Return the logged-in user, or None when an API key made the request."""
-        user = self.request.user
-        return user if getattr(user, "pk", None) is not None else None
+        """Return who made the request: the logged-in user, or the API key's principal.
+
+        Services record a user in their `*_by` fields and name a key in the audit
+        trail's `actor_label`, such as "api-key:t360_ab12cd".
+        """
+        return self.request.user
 
     def query_params_validate(self, serializer_class: type[serializers.Serializer]) -> dict:
         """Validate the query string with `serializer_class` and return its data."""

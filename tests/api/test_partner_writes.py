@@ -193,3 +193,11 @@ def test_plan_is_per_tenant(client, headers, other_headers, scoped):
     response = client.get(PLAN_URL, headers=other_headers)
 
     assert response.status_code == 404
+
+
+def test_api_key_changes_name_the_key_in_audit(client, headers, scoped):
+    client.put(PLAN_URL, PLAN, content_type="application/json", headers=headers)
+
+    event = AuditEvent.objects.get(event="commission_plan.activated")
+    assert event.actor is None
+    assert event.actor_label.startswith("api-key:t360_")

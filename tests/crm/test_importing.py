@@ -290,3 +290,35 @@ def test_import_rejects_malformed_csv(scoped, content, line, column, message_par
     assert run.errors[0]["column"] == column
     assert message_part in run.errors[0]["message"]
     assert Account.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "value", ["Infinity", "-inf", "sNaN", "NaN", "1e1000000", "99999999999999999999999"]
+)
+def test_import_rejects_non_finite_or_huge_employees(scoped, value):
+    content = f"external_id,name,employees\na1,Acme,{value}\n".encode()
+
+    run = _import(scoped, "accounts", content)
+
+    assert run.status == ImportRun.Status.FAILED
+    assert (run.errors[0]["column"], run.errors[0]["value"]) == ("employees", value)
+
+
+def test_import_rejects_overlong_domain(scoped):
+    domain = "a" * 64 + ".com"
+
+    run = _import(scoped, "accounts", f"external_id,name,domain\na1,Acme,{domain}\n".encode())
+
+    assert run.status == ImportRun.Status.FAILED
+    assert run.errors[0]["column"] == "domain"
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"external_id,name,bad\x00col\na1,Acme,x\n", b"external_id,name\na1,Acme,extra\x00cell\n"],
+)
+def test_import_nul_in_rejected_value_is_stored(scoped, content):
+    run = _import(scoped, "accounts", content)
+
+    assert run.status == ImportRun.Status.FAILED
+    assert "\\0" in run.errors[0]["value"]
