@@ -45,9 +45,11 @@ EXPOSE 8000
 
 # WEB_CONCURRENCY sets the number of gunicorn workers (gunicorn reads it itself).
 # The control socket is off because its default folder, $HOME/.gunicorn, would
-# be inside /app, which this user cannot write.
+# be inside /app, which this user cannot write. The long timeout covers CSV
+# imports, which run inside the upload request.
 CMD ["gunicorn", "track360.wsgi:application", \
      "--bind", "0.0.0.0:8000", \
      "--access-logfile", "-", \
      "--error-logfile", "-", \
+     "--timeout", "300", \
      "--no-control-socket"]

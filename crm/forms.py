@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from django import forms
 
+from crm.importing import upload_size_check
 from crm.models import Account, ImportRun
 from crm.selectors import ACCOUNT_DEFAULT_ORDERING
+from tenancy.errors import DomainError
 
 UNSCORED_TIER = "none"
 # Keys of crm.selectors.ACCOUNT_ORDERINGS, with the label the sort menu shows.
@@ -49,3 +51,11 @@ class ImportUploadForm(forms.Form):
         label="Strict",
         help_text="Write nothing when any line is invalid. Untick to import the valid lines.",
     )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        try:
+            upload_size_check(upload)
+        except DomainError as error:
+            raise forms.ValidationError(f"{error.message} {error.fix}") from None
+        return upload

@@ -105,13 +105,14 @@ def score_frame(frame: pd.DataFrame, criteria: list[dict], tier_cutoffs: dict) -
     The result has the same index as `frame`. With no criteria, or a total weight
     of zero, every score is 0.
     """
-    total_weight = sum(criterion["weight"] for criterion in criteria)
-    points = np.zeros(len(frame), dtype="float64")
+    total_weight = sum(int(criterion["weight"]) for criterion in criteria)
+    points = np.zeros(len(frame), dtype="int64")
     for criterion in criteria:
-        points += criterion_matches(frame, criterion) * float(criterion["weight"])
+        points += criterion_matches(frame, criterion).astype("int64") * int(criterion["weight"])
 
     if total_weight > 0:
-        scores = np.floor(points / total_weight * 100 + 0.5).astype("int64")
+        # Integer arithmetic rounds halves up exactly: 100 × points / total, + 0.5.
+        scores = (200 * points + total_weight) // (2 * total_weight)
     else:
         scores = np.zeros(len(frame), dtype="int64")
     return pd.DataFrame(

@@ -19,7 +19,7 @@ from crm.api.serializers import (
     ImportInputSerializer,
     ImportRunOutputSerializer,
 )
-from crm.importing import csv_import
+from crm.importing import csv_import, upload_size_check
 from crm.models import ImportRun
 from crm.services import deal_upsert
 from icp.services import account_fit_explain
@@ -32,10 +32,7 @@ from tenancy.api.views import (
 )
 from tenancy.errors import DomainError
 
-# Kinds of CSV import this endpoint accepts, which excludes ImportRun.Kind.REACH.
 API_IMPORT_KINDS = tuple(ImportRun.Kind.values)
-# Largest CSV file the import endpoint reads into memory.
-MAX_IMPORT_FILE_BYTES = 64 * 1024 * 1024
 
 
 class DealListCreateView(TenantApiView):
@@ -192,14 +189,7 @@ class ImportCreateView(TenantApiView):
         upload = serializer.validated_data["file"]
         # Checked here rather than in the serializer so the error names the file
         # instead of echoing its content as the rejected value.
-        if upload.size > MAX_IMPORT_FILE_BYTES:
-            raise DomainError(
-                f"The file has {upload.size} bytes, more than the limit of "
-                f"{MAX_IMPORT_FILE_BYTES} bytes.",
-                field="file",
-                value=upload.name,
-                fix="Split the file into smaller files and import each one.",
-            )
+        upload_size_check(upload)
 
         run = csv_import(
             tenant=self.tenant,

@@ -13,7 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection, transaction
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
 
 from crm.importing.accounts import ACCOUNT_COLUMNS, check_accounts, write_accounts
 from crm.importing.csvfile import Column, ParsedFile, parse_csv, reject_duplicates
@@ -62,6 +63,18 @@ def _importers() -> dict[str, Importer]:
     }
 
 
+def upload_size_check(upload) -> None:
+    """Raise DomainError naming the file when it is larger than imports accept."""
+    limit = settings.TRACK360_MAX_IMPORT_BYTES
+    if upload.size > limit:
+        raise DomainError(
+            f"The file has {upload.size} bytes, more than the limit of {limit} bytes.",
+            field="file",
+            value=upload.name,
+            fix="Split the file into smaller files and import each one.",
+        )
+
+
 def _analyze(tables: tuple[str, ...]) -> None:
     with connection.cursor() as cursor:
         for table in tables:
@@ -73,8 +86,9 @@ def csv_import(
 ) -> ImportRun:
     """Import a CSV file of `kind` for `tenant` and return the recorded run.
 
-    The checks and the writes share one transaction, so a concurrent import cannot
-    slip a conflicting row in between them.
+    The checks and the writes share one transaction, and the deals check locks the
+    stored deals it compares, so the pipeline cannot book one in between. When a
+    concurrent import inserts the same new key first, this run fails and says so.
     """
     importers = _importers()
     if kind not in importers:
@@ -123,7 +137,23 @@ def csv_import(
 
         run.status = ImportRun.Status.PARTIAL if parsed.errors else ImportRun.Status.SUCCEEDED
         run.save()
-        run.rows_created, run.rows_updated = importer.write(tenant, parsed, run)
+        try:
+            with transaction.atomic():
+                run.rows_created, run.rows_updated = importer.write(tenant, parsed, run)
+        except IntegrityError:
+            logger.exception("import.write_conflict tenant_id=%s import_id=%s", tenant.pk, run.pk)
+            run.status = ImportRun.Status.FAILED
+            run.errors = [
+                {
+                    "line": 0,
+                    "column": "",
+                    "value": "",
+                    "message": "Another import or request wrote the same rows at the same "
+                    "time, so nothing was written: import the file again.",
+                }
+            ]
+            run.save(update_fields=["status", "errors", "updated_at"])
+            return run
         run.save(update_fields=["rows_created", "rows_updated", "updated_at"])
         if len(parsed.rows) >= ANALYZE_AFTER_ROWS:
             _analyze(importer.tables)

@@ -1,7 +1,6 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from crm.api import views
 from crm.models import Account, Deal, ImportRun
 from tenancy.scope import tenant_scope
 from tests.factories import AccountFactory
@@ -218,8 +217,8 @@ def test_import_of_empty_file_fails(client, headers, scoped):
     ]
 
 
-def test_import_rejects_file_over_limit(client, headers, scoped, monkeypatch):
-    monkeypatch.setattr(views, "MAX_IMPORT_FILE_BYTES", 20)
+def test_import_rejects_file_over_limit(client, headers, scoped, settings):
+    settings.TRACK360_MAX_IMPORT_BYTES = 20
 
     response = client.post(ACCOUNTS_URL, {"file": csv_file(ACCOUNTS_CSV)}, headers=headers)
 

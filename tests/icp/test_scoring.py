@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from icp.scoring import accounts_frame, criterion_label, explain, score_frame, tier_for
@@ -228,3 +229,24 @@ def test_explain_accepts_account_objects():
 )
 def test_criterion_label(criterion, label):
     assert criterion_label(criterion) == label
+
+
+def test_score_rounds_half_up_exactly():
+    frame = pd.DataFrame({"industry": ["a", "b"], "employees": [10, 10]})
+    criteria = [
+        {"key": "x", "field": "industry", "kind": "category", "values": ["a"], "weight": 29},
+        {
+            "key": "y",
+            "field": "employees",
+            "kind": "range",
+            "min": 1000,
+            "max": None,
+            "weight": 171,
+        },
+    ]
+
+    scored = score_frame(frame, criteria, {"A": 80, "B": 40, "C": 15})
+
+    # 29 of 200 points is 14.5, which rounds half up to 15 and reaches tier C.
+    assert scored["score"].tolist() == [15, 0]
+    assert scored["tier"].tolist() == ["C", "D"]

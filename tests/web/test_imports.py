@@ -141,3 +141,15 @@ def test_missing_header_column_value_is_not_empty(staff_client, tenant):
     assert "Required column &#x27;external_id&#x27; is missing from the header." in page
     assert '<td><span class="muted">–</span></td>' in page
     assert "(empty)" not in page
+
+
+def test_upload_rejects_file_over_limit(staff_client, tenant, settings):
+    settings.TRACK360_MAX_IMPORT_BYTES = 10
+    data = {"kind": "accounts", "file": SimpleUploadedFile("a.csv", GOOD_CSV, "text/csv")}
+
+    response = staff_client.post(reverse("crm:import_upload"), data)
+
+    assert response.status_code == 400
+    assert "more than the limit of 10 bytes" in response.content.decode()
+    with tenant_scope(tenant):
+        assert not ImportRun.objects.exists()

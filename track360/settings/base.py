@@ -104,9 +104,9 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
-# Largest CSV upload accepted by the import page, in bytes.
-DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("TRACK360_MAX_UPLOAD_BYTES", 50 * 1024 * 1024)
-FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
+# Largest CSV file the import page and API accept, in bytes; imports read the whole
+# file into memory.
+TRACK360_MAX_IMPORT_BYTES = env_int("TRACK360_MAX_IMPORT_BYTES", 64 * 1024 * 1024)
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", False)
