@@ -6,7 +6,6 @@ import logging
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from crm.models import Account, Deal
 from crm.pipeline import deals_attribute
@@ -176,7 +175,7 @@ def _check_deal_values(tenant, values: dict, account: Account | None) -> None:
             value=None,
             fix="Send close_date as YYYY-MM-DD.",
         )
-    if values["close_date"] > timezone.localdate():
+    if values["close_date"] > tenant.today():
         raise DomainError(
             "A won deal cannot close in the future.",
             field="close_date",

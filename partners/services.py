@@ -342,7 +342,7 @@ def referral_create(*, tenant, partner: Partner, account: Account, referred_at, 
             value=locked.domain or locked.external_id,
             fix=f"Referrals go to the first partner to register: {holder.external_id} holds it.",
         )
-    if referred_at > timezone.localdate():
+    if referred_at > tenant.today():
         raise DomainError(
             "A referral date cannot be in the future.",
             field="referred_at",

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
+import zoneinfo
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from tenancy.scope import AllTenantsManager, TenantManager, current_tenant_id
 
@@ -31,6 +35,10 @@ class Tenant(TimestampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    def today(self) -> datetime.date:
+        """Return today's date in the tenant's time zone, for "not in the future" checks."""
+        return timezone.localdate(timezone=zoneinfo.ZoneInfo(self.time_zone))
 
 
 class TenantOwnedModel(TimestampedModel):

@@ -145,7 +145,7 @@ def _deal_row_error(tenant, row, existing, by_external_id, by_domain, partners):
             )
         if row.get("close_date") is None:
             return ("close_date", "", "A won deal needs its close_date as YYYY-MM-DD.")
-        if row["close_date"] > timezone.localdate():
+        if row["close_date"] > tenant.today():
             return (
                 "close_date",
                 row["close_date"].isoformat(),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
@@ -108,7 +107,7 @@ class ReferralCreateView(TenantApiView):
             tenant=self.tenant,
             partner=partner,
             account=account,
-            referred_at=data["referred_at"] or timezone.localdate(),
+            referred_at=data["referred_at"] or self.tenant.today(),
             actor=self.actor(),
         )
 
