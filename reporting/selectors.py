@@ -14,7 +14,7 @@ from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Query
 from django.db.models.functions import Coalesce, TruncDate
 
 from commissions.models import LedgerEntry
-from commissions.selectors import ledger_entry_list
+from commissions.selectors import commission_plan_active, ledger_entry_list
 from crm.models import Account, Deal
 from icp.models import IcpVersion
 from icp.selectors import icp_version_active
@@ -124,6 +124,9 @@ class Headline:
     active_icp_version: IcpVersion | None
     # Sum of non-void ledger entries per currency: [(currency, amount), ...].
     ledger_totals: list[tuple[str, Decimal]]
+    # Won deals the pipeline could not process, and whether commissions have a plan.
+    deals_failed: int = 0
+    plan_active: bool = True
 
 
 def _percent(part: int | Decimal, whole: int | Decimal) -> float | None:
@@ -261,6 +264,8 @@ def dashboard_headline() -> Headline:
         partners_total=Partner.objects.count(),
         active_icp_version=icp_version_active(tenant=current_tenant_id()),
         ledger_totals=ledger_totals,
+        deals_failed=Deal.objects.filter(pipeline_status=Deal.PipelineStatus.FAILED).count(),
+        plan_active=commission_plan_active() is not None,
     )
 
 

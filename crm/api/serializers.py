@@ -179,6 +179,9 @@ class DealOutputSerializer(serializers.Serializer):
     partner = PartnerRefSerializer(allow_null=True)
     source = serializers.ChoiceField(choices=Deal.Source.choices)
     pipeline_status = serializers.ChoiceField(choices=Deal.PipelineStatus.choices)
+    pipeline_error = serializers.CharField(
+        help_text="Why the pipeline failed this deal; empty unless pipeline_status is failed."
+    )
     won_fit_score = serializers.IntegerField(
         allow_null=True, help_text="The account's fit score when the deal was processed as won."
     )

@@ -62,6 +62,7 @@ def test_post_creates_deal(client, headers, acme):
         "partner": None,
         "source": "direct",
         "pipeline_status": "n/a",
+        "pipeline_error": "",
         "won_fit_score": None,
         "won_fit_tier": "",
         "processed_at": None,

@@ -178,3 +178,16 @@ def test_dashboard_amounts_use_tenant_currency(staff_client, tenant):
 
     assert "Amounts in EUR." in content
     assert "USD" not in content
+
+
+def test_dashboard_warns_of_failed_deals_and_missing_plan(staff_client, program):
+    from commissions.models import CommissionPlan
+
+    with tenant_scope(program.tenant):
+        Deal.objects.filter(pk=program.deal.pk).update(pipeline_status="failed")
+        CommissionPlan.objects.update(is_active=False)
+
+    page = staff_client.get(reverse("reporting:dashboard")).content.decode()
+
+    assert "1 won deal failed in the commission pipeline." in page
+    assert "No commission plan is active." in page
