@@ -35,48 +35,53 @@ def deals_process(*, tenant_id: int, deal_ids: list[int] | None = None) -> int:
     """Process the tenant's pending won deals (all, or only `deal_ids`); return the count.
 
     A chunk that fails for any reason other than a lost database connection is
-    processed again one deal at a time, and a deal that still fails is marked
-    FAILED with its error, so one bad deal never blocks the others. Partner-
-    credited deals wait in PENDING while the tenant has no active commission plan.
+    processed again one deal at a time. A deal that still fails is marked FAILED
+    with its error, so one bad deal never blocks the others. Partner-credited
+    deals wait in PENDING while the tenant has no active commission plan.
     """
     tenant = Tenant.objects.filter(pk=tenant_id).first()
     if tenant is None:
         logger.warning("pipeline.tenant_missing tenant_id=%s", tenant_id)
         return 0
     total = 0
-    held: set[int] = set()
+    waiting_for_plan: set[int] = set()
     logger.info("pipeline.started tenant_id=%s deal_ids=%s", tenant_id, deal_ids)
     with tenant_scope(tenant):
         while True:
             try:
-                fetched, processed = _process_chunk(tenant, deal_ids, held)
+                fetched, processed = _process_chunk(tenant, deal_ids, waiting_for_plan)
             except TRANSIENT_ERRORS:
                 raise
             except Exception:
                 logger.exception("pipeline.chunk_failed tenant_id=%s", tenant_id)
-                fetched, processed = _process_one_by_one(tenant, deal_ids, held)
+                fetched, processed = _process_one_by_one(tenant, deal_ids, waiting_for_plan)
             total += processed
             if fetched < CHUNK_SIZE:
                 break
-    logger.info("pipeline.finished tenant_id=%s processed=%s held=%s", tenant_id, total, len(held))
+    logger.info(
+        "pipeline.finished tenant_id=%s processed=%s waiting_for_plan=%s",
+        tenant_id,
+        total,
+        len(waiting_for_plan),
+    )
     return total
 
 
-def _pending(deal_ids: list[int] | None, held: set[int]):
+def _pending(deal_ids: list[int] | None, waiting_for_plan: set[int]):
     pending = Deal.objects.filter(
         stage=Deal.Stage.WON, pipeline_status=Deal.PipelineStatus.PENDING
     ).order_by("pk")
     if deal_ids is not None:
         pending = pending.filter(pk__in=deal_ids)
-    return pending.exclude(pk__in=held)
+    return pending.exclude(pk__in=waiting_for_plan)
 
 
-def _process_one_by_one(tenant: Tenant, deal_ids: list[int] | None, held: set[int]):
-    ids = list(_pending(deal_ids, held).values_list("pk", flat=True)[:CHUNK_SIZE])
+def _process_one_by_one(tenant: Tenant, deal_ids: list[int] | None, waiting_for_plan: set[int]):
+    ids = list(_pending(deal_ids, waiting_for_plan).values_list("pk", flat=True)[:CHUNK_SIZE])
     processed = 0
     for deal_id in ids:
         try:
-            processed += _process_chunk(tenant, [deal_id], held)[1]
+            processed += _process_chunk(tenant, [deal_id], waiting_for_plan)[1]
         except TRANSIENT_ERRORS:
             raise
         except Exception as error:
@@ -90,13 +95,16 @@ def _process_one_by_one(tenant: Tenant, deal_ids: list[int] | None, held: set[in
 
 
 @transaction.atomic
-def _process_chunk(tenant: Tenant, deal_ids: list[int] | None, held: set[int]) -> tuple[int, int]:
+def _process_chunk(
+    tenant: Tenant, deal_ids: list[int] | None, waiting_for_plan: set[int]
+) -> tuple[int, int]:
     """Process one locked chunk; return how many deals it fetched and how many it booked.
 
-    Deals that need a commission while no plan is active are added to `held`.
+    Deals that need a commission while no plan is active are added to
+    `waiting_for_plan`, which later chunks of the same run skip.
     """
     chunk = list(
-        _pending(deal_ids, held)
+        _pending(deal_ids, waiting_for_plan)
         .select_for_update(skip_locked=True, of=("self",))
         .values_list("pk", "account_id")[:CHUNK_SIZE]
     )
@@ -125,7 +133,7 @@ def _process_chunk(tenant: Tenant, deal_ids: list[int] | None, held: set[int]) -
     if plan is None and attributed:
         waiting = {deal["id"] for deal in attributed}
         logger.warning("pipeline.no_active_plan tenant_id=%s waiting=%s", tenant.pk, len(waiting))
-        held |= waiting
+        waiting_for_plan |= waiting
         booked -= waiting
         attributed = []
     elif attributed:

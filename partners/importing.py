@@ -24,8 +24,10 @@ def check_reach(tenant, parsed: ParsedFile) -> None:
     for _, row in parsed.rows:
         row["pair"] = f"{row['partner_external_id']} {row['domain']}"
     reject_duplicates(parsed, "pair", column="domain", label="partner and domain")
-    wanted = {row["partner_external_id"] for _, row in parsed.rows}
-    partners = dict(Partner.objects.filter(external_id__in=wanted).values_list("external_id", "id"))
+    partner_ids = {row["partner_external_id"] for _, row in parsed.rows}
+    partners = dict(
+        Partner.objects.filter(external_id__in=partner_ids).values_list("external_id", "id")
+    )
     kept = []
     for line, row in parsed.rows:
         partner_id = partners.get(row["partner_external_id"])

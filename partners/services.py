@@ -1,10 +1,10 @@
-"""Partners, their reach lists and ICP-overlap scores.
+"""Partners, their reach lists, referrals and ICP-overlap scores.
 
-The overlap score (0–100) ranks partners before and after signing:
-60 points for the share of the partner's matched reach that is on-profile
-(ICP tier A or B), plus 40 points for how many of the tenant's open target
-accounts (tier A or B, not yet won) the reach covers, where covering a quarter
-of them earns the full 40.
+The overlap score (0 to 100) ranks partners before and after signing. Up to 60
+points come from the share of the partner's matched reach that is on-profile (ICP
+tier A or B). Up to 40 points come from how many of the tenant's open target
+accounts (tier A or B, not yet won) the reach covers, and covering a quarter of
+them earns all 40.
 """
 
 from __future__ import annotations
@@ -327,7 +327,7 @@ def referral_create(*, tenant, partner: Partner, account: Account, referred_at, 
     Conflict when another partner registered the account first, and DomainError
     for a referral date in the future. The account's deals that are not booked
     yet are attributed again, so open and lost deals in the window count for the
-    partner; booked commissions are never moved.
+    partner. Booked commissions never move.
     """
     from crm.pipeline import deals_attribute
 

@@ -176,6 +176,7 @@ def write_deals(tenant, parsed: ParsedFile, run: ImportRun) -> tuple[int, int]:
         )
     )
     fields = [name for name in DEAL_FIELDS if name in parsed.columns]
+
     objects = []
     for row in rows:
         values = {name: row[name] for name in fields}
@@ -194,6 +195,7 @@ def write_deals(tenant, parsed: ParsedFile, run: ImportRun) -> tuple[int, int]:
             )
         )
     update_fields = [*{*fields, "currency"}, "account", "partner", "partner_named", "updated_at"]
+
     Deal.objects.bulk_create(
         objects,
         batch_size=WRITE_BATCH_SIZE,
@@ -201,6 +203,7 @@ def write_deals(tenant, parsed: ParsedFile, run: ImportRun) -> tuple[int, int]:
         unique_fields=["tenant", "external_id"],
         update_fields=update_fields,
     )
+
     # Newly won deals, and won deals that failed before, enter the pipeline;
     # processed ones keep their status so a re-import never pays a commission twice.
     saved_ids = list(

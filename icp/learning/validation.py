@@ -120,8 +120,8 @@ def cross_validate_won(deals: pd.DataFrame) -> dict:
 def value_target(accounts: pd.DataFrame) -> np.ndarray:
     """Return 1 for accounts whose won value is above the median, else 0."""
     # NOTE: cross-validation labels every fold with the median of all accounts, so
-    # test folds inform the threshold; on the demo's 85 accounts the effect on the
-    # reported ROC AUC is small but not measured.
+    # the test folds help set the threshold. The effect on the reported ROC AUC is
+    # expected to be small and has not been measured.
     won_value = accounts["won_value"].to_numpy()
     return (won_value > np.median(won_value)).astype(int)
 
