@@ -43,7 +43,7 @@ def accruals_write(*, plan: CommissionPlan, deals: list[dict]) -> int:
     entries = []
     for deal in deals:
         multiplier = plan.multiplier_for(deal["won_fit_tier"])
-        tier = deal["won_fit_tier"] or "unscored"
+        tier = f"fit tier {deal['won_fit_tier']}" if deal["won_fit_tier"] else "an unscored account"
         entries.append(
             LedgerEntry(
                 tenant_id=plan.tenant_id,
@@ -65,7 +65,7 @@ def accruals_write(*, plan: CommissionPlan, deals: list[dict]) -> int:
                     currency=deal["currency"],
                 ),
                 currency=deal["currency"],
-                memo=f"{plan.base_rate:%} of deal value × {multiplier} for fit tier {tier}",
+                memo=f"{plan.base_rate:%} of deal value × {multiplier} for {tier}",
             )
         )
     before = LedgerEntry.objects.filter(

@@ -27,6 +27,7 @@ logger = logging.getLogger(__name__)
 CHUNK_SIZE = 2000
 
 
+NO_PLAN_ERROR = "Waiting for an active commission plan to book the partner's commission."
 # Errors worth retrying later, so the pipeline lets them through to the task's retry.
 TRANSIENT_ERRORS = (OperationalError, InterfaceError)
 
@@ -133,6 +134,9 @@ def _process_chunk(
     if plan is None and attributed:
         waiting = {deal["id"] for deal in attributed}
         logger.warning("pipeline.no_active_plan tenant_id=%s waiting=%s", tenant.pk, len(waiting))
+        Deal.objects.filter(pk__in=waiting).exclude(pipeline_error=NO_PLAN_ERROR).update(
+            pipeline_error=NO_PLAN_ERROR
+        )
         waiting_for_plan |= waiting
         booked -= waiting
         attributed = []

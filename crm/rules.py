@@ -8,9 +8,11 @@ BOOKED_FIELDS = ("stage", "amount", "currency", "close_date", "account_id", "par
 
 # NOTE: there is no ledger adjustment workflow yet, so a booked deal cannot be
 # corrected from the API or an import; this message says so instead of hiding it.
+BOOKED_DEAL_FIX = (
+    "Send the value it was booked with; corrections to booked commissions are not supported yet."
+)
 BOOKED_DEAL_MESSAGE = (
-    "This won deal's commission is already booked, so this field cannot change: send the "
-    "value it was booked with. Corrections to booked commissions are not supported yet."
+    f"This won deal's commission is already booked, so this field cannot change. {BOOKED_DEAL_FIX}"
 )
 
 

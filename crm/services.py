@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from crm.models import Account, Deal
 from crm.pipeline import deals_attribute
 from crm.rules import (
-    BOOKED_DEAL_MESSAGE,
+    BOOKED_DEAL_FIX,
     BOOKED_FIELDS,
     booked_field_changes,
     currency_mismatch_message,
@@ -77,7 +77,9 @@ def _deal_upsert(tenant, external_id: str, values: dict, references: dict) -> tu
     )
     partner = None
     if references["partner_external_id"]:
-        partner = partner_by_external_id(external_id=references["partner_external_id"])
+        partner = partner_by_external_id(
+            external_id=references["partner_external_id"], optional=True
+        )
     values["currency"] = values["currency"] or tenant.base_currency
     _check_deal_values(tenant, values, account)
 
@@ -104,7 +106,7 @@ def _deal_upsert(tenant, external_id: str, values: dict, references: dict) -> tu
                 f"so its {label} cannot change.",
                 field=label,
                 value=_request_value(label, values, references),
-                fix=BOOKED_DEAL_MESSAGE,
+                fix=BOOKED_DEAL_FIX,
             )
 
     changed = created or any(getattr(deal, field) != value for field, value in values.items())

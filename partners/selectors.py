@@ -74,14 +74,19 @@ def partner_get(*, pk: int) -> Partner:
     return partner
 
 
-def partner_by_external_id(*, external_id: str) -> Partner:
-    """Return the partner a request names, or raise DomainError naming the field."""
+def partner_by_external_id(*, external_id: str, optional: bool = False) -> Partner:
+    """Return the partner a request names, or raise DomainError naming the field.
+
+    `optional` says whether the request could leave the partner out, which the
+    error's fix then mentions.
+    """
     partner = Partner.objects.filter(external_id=external_id).first()
     if partner is None:
+        fix = "Create the partner first"
         raise DomainError(
             "No partner has this external_id.",
             field="partner_external_id",
             value=external_id,
-            fix="Create the partner first or leave partner_external_id empty.",
+            fix=f"{fix} or leave partner_external_id empty." if optional else f"{fix}.",
         )
     return partner

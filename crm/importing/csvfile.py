@@ -124,13 +124,15 @@ def parse_csv(content: bytes, columns: tuple[Column, ...]) -> ParsedFile:
     by_name = {column.name: column for column in columns}
 
     while True:
+        # A quoted cell may span lines, so a broken row is reported where it starts.
+        row_start = reader.line_num + 1
         try:
             cells = next(reader)
         except StopIteration:
             break
         except csv.Error as error:
             parsed.reject(
-                reader.line_num,
+                row_start,
                 "",
                 "",
                 f"The line is not valid CSV ({error}): close every quote and escape quotes "

@@ -107,12 +107,14 @@ class PartnerInputSerializer(serializers.Serializer):
         max_length=100, help_text="The partner's id in your system; the API upserts on it."
     )
     name = serializers.CharField(max_length=200)
-    kind = serializers.ChoiceField(choices=Partner.Kind.choices, default=Partner.Kind.REFERRAL)
-    status = serializers.ChoiceField(choices=Partner.Status.choices, default=Partner.Status.ACTIVE)
+    # Fields left out keep their stored value; a new partner gets the model defaults
+    # (kind referral, status active, no domain or description).
+    kind = serializers.ChoiceField(choices=Partner.Kind.choices, required=False)
+    status = serializers.ChoiceField(choices=Partner.Status.choices, required=False)
     domain = serializers.CharField(
-        max_length=253, required=False, allow_blank=True, default="", help_text="Web domain or URL."
+        max_length=253, required=False, allow_blank=True, help_text="Web domain or URL."
     )
-    description = serializers.CharField(required=False, allow_blank=True, default="")
+    description = serializers.CharField(required=False, allow_blank=True)
 
     def validate_domain(self, value: str) -> str:
         try:
@@ -135,6 +137,12 @@ class ReferralInputSerializer(serializers.Serializer):
         help_text="When the partner introduced the account; today when empty.",
     )
 
+    def validate_referred_at(self, value):
+        try:
+            return parsing.check_date_range(value)
+        except ValueError as error:
+            raise serializers.ValidationError(f"Expected {error}.") from None
+
     def validate_account_domain(self, value: str) -> str:
         try:
             return parsing.parse_domain(value)
@@ -145,6 +153,10 @@ class ReferralInputSerializer(serializers.Serializer):
         if not attrs["account_external_id"] and not attrs["account_domain"]:
             raise serializers.ValidationError(
                 {"account_external_id": "Send account_external_id or account_domain."}
+            )
+        if attrs["account_external_id"] and attrs["account_domain"]:
+            raise serializers.ValidationError(
+                {"account_domain": "Send account_external_id or account_domain, not both."}
             )
         return attrs
 

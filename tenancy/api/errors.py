@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 
 from django.http import Http404
 from rest_framework import exceptions, status
@@ -52,7 +53,10 @@ def _add_rejected_values(errors: list[dict], request) -> None:
         for source in sources:
             if error["field"] in source:
                 value = source.get(error["field"])
-                if isinstance(value, PLAIN_TYPES):
+                if isinstance(value, float) and not math.isfinite(value):
+                    # JSON cannot carry inf or NaN, so the value is echoed as text.
+                    error["value"] = str(value)
+                elif isinstance(value, PLAIN_TYPES):
                     error["value"] = value
                 break
 

@@ -110,7 +110,7 @@ def test_referral_other_partner_conflicts(client, headers, referral_setup):
 
 
 def test_referral_future_date_rejected(client, headers, referral_setup):
-    body = {"partner_external_id": "p-1", "account_external_id": "a-1", "referred_at": "2999-01-01"}
+    body = {"partner_external_id": "p-1", "account_external_id": "a-1", "referred_at": "2099-12-31"}
 
     response = post(client, REFERRALS_URL, body, headers)
 
@@ -201,3 +201,46 @@ def test_api_key_changes_name_the_key_in_audit(client, headers, scoped):
     event = AuditEvent.objects.get(event="commission_plan.activated")
     assert event.actor is None
     assert event.actor_label.startswith("api-key:t360_")
+
+
+def test_partner_update_keeps_fields_left_out(client, headers, scoped):
+    post(client, PARTNERS_URL, {"external_id": "p-1", "name": "N", "domain": "northwind.com",
+                                "description": "Reseller in Leeds"}, headers)  # fmt: skip
+
+    response = post(client, PARTNERS_URL, {"external_id": "p-1", "name": "N2"}, headers)
+
+    partner = Partner.objects.get()
+    assert response.status_code == 200
+    assert partner.domain == "northwind.com"
+    assert partner.description == "Reseller in Leeds"
+
+
+def test_infinite_json_number_is_400(client, headers, scoped):
+    response = client.post(
+        "/api/v1/deals/",
+        '{"external_id": "x", "stage": "open", "amount": 1e400}',
+        content_type="application/json",
+        headers=headers,
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "amount"
+    assert response.json()["errors"][0]["value"] == "inf"
+
+
+def test_referral_with_two_accounts_is_400(client, headers, referral_setup):
+    body = {"partner_external_id": "p-1", "account_external_id": "a-1", "account_domain": "x.com"}
+
+    response = post(client, REFERRALS_URL, body, headers)
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "account_domain"
+
+
+def test_referral_unknown_partner_fix(client, headers, referral_setup):
+    body = {"partner_external_id": "ghost", "account_external_id": "a-1"}
+
+    response = post(client, REFERRALS_URL, body, headers)
+
+    assert response.status_code == 400
+    assert response.json()["fix"] == "Create the partner first."
