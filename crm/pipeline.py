@@ -182,27 +182,36 @@ def deals_attribute(*, tenant: Tenant, deal_ids: list[int]) -> None:
     """
     window = datetime.timedelta(days=tenant.attribution_window_days)
     with connection.cursor() as cursor:
+        # Correlated subqueries on the account's primary key keep this linear in the
+        # number of deals; a join of the deal table with itself was quadratic
+        # before statistics existed for freshly imported rows.
+        referrer = """
+            SELECT a.referred_by_id
+              FROM crm_account AS a
+             WHERE a.tenant_id = d.tenant_id AND a.id = d.account_id
+               AND a.referred_at IS NOT NULL
+               AND d.close_date >= a.referred_at
+               AND d.close_date <= a.referred_at + %(window)s
+        """
+        # Rows whose credit does not change are not rewritten.
+        cursor.execute(
+            f"""
+            UPDATE crm_deal AS d
+               SET partner_id = ({referrer})
+             WHERE d.tenant_id = %(tenant_id)s AND d.id = ANY(%(deal_ids)s)
+               AND NOT d.partner_named
+               AND d.pipeline_status <> 'processed'
+               AND d.partner_id IS DISTINCT FROM ({referrer})
+            """,  # noqa: S608 - the only interpolation is the fixed subquery above
+            {"window": window, "tenant_id": tenant.pk, "deal_ids": deal_ids},
+        )
         cursor.execute(
             """
             UPDATE crm_deal AS d
-               SET partner_id = credit.partner_id,
-                   source = CASE WHEN credit.partner_id IS NULL THEN 'direct' ELSE 'partner' END
-              FROM (SELECT d2.id,
-                           CASE WHEN d2.partner_named THEN d2.partner_id
-                                WHEN a.referred_at IS NOT NULL
-                                 AND d2.close_date >= a.referred_at
-                                 AND d2.close_date <= a.referred_at + %s
-                                THEN a.referred_by_id
-                           END AS partner_id
-                      FROM crm_deal AS d2
-                 LEFT JOIN crm_account AS a
-                        ON a.tenant_id = d2.tenant_id AND a.id = d2.account_id
-                     WHERE d2.tenant_id = %s AND d2.id = ANY(%s)
-                       AND d2.pipeline_status <> 'processed') AS credit
-             WHERE d.tenant_id = %s AND d.id = credit.id
-               AND (d.partner_id IS DISTINCT FROM credit.partner_id
-                    OR d.source <> CASE WHEN credit.partner_id IS NULL
-                                        THEN 'direct' ELSE 'partner' END)
+               SET source = CASE WHEN d.partner_id IS NULL THEN 'direct' ELSE 'partner' END
+             WHERE d.tenant_id = %s AND d.id = ANY(%s)
+               AND d.pipeline_status <> 'processed'
+               AND d.source <> CASE WHEN d.partner_id IS NULL THEN 'direct' ELSE 'partner' END
             """,
-            [window, tenant.pk, deal_ids, tenant.pk],
+            [tenant.pk, deal_ids],
         )
