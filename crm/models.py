@@ -88,7 +88,7 @@ class Deal(TenantOwnedModel):
         NOT_APPLICABLE = "n/a", "Not applicable"
         PENDING = "pending", "Pending"
         PROCESSED = "processed", "Processed"
-        # The pipeline could not process the deal; `pipeline_error` says why.
+        # The pipeline could not process the deal, and `pipeline_error` contains the reason.
         FAILED = "failed", "Failed"
 
     external_id = models.CharField(max_length=100)

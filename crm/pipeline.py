@@ -1,8 +1,9 @@
 """The won-deal pipeline: score, snapshot fit, attribute, accrue, roll up.
 
-`deals_process` is the only entry point. It takes won deals still PENDING, in
-chunks, with `FOR UPDATE SKIP LOCKED`, so two workers never process one deal
-and a retry after a crash only finds what is left. Every write is set-based,
+`deals_process` runs the pipeline, and `deals_attribute` is also called by
+imports and the API to credit deals of every stage. `deals_process` takes won
+deals still PENDING in chunks with `FOR UPDATE SKIP LOCKED`, so two workers
+never process one deal and a retry after a crash only finds what is left. Every write is set-based,
 so a single API deal and a 100,000-row import run the same code.
 """
 
@@ -37,7 +38,7 @@ def deals_process(*, tenant_id: int, deal_ids: list[int] | None = None) -> int:
 
     A chunk that fails for any reason other than a lost database connection is
     processed again one deal at a time. A deal that still fails is marked FAILED
-    with its error, so one bad deal never blocks the others. Partner-credited
+    with its error, so one bad deal does not hold up the others. Partner-credited
     deals wait in PENDING while the tenant has no active commission plan.
     """
     tenant = Tenant.objects.filter(pk=tenant_id).first()
@@ -183,8 +184,8 @@ def deals_attribute(*, tenant: Tenant, deal_ids: list[int]) -> None:
     window = datetime.timedelta(days=tenant.attribution_window_days)
     with connection.cursor() as cursor:
         # Correlated subqueries on the account's primary key keep this linear in the
-        # number of deals; a join of the deal table with itself was quadratic
-        # before statistics existed for freshly imported rows.
+        # number of deals. A join of the deal table with itself was quadratic on
+        # freshly imported rows, because the planner had no statistics for them yet.
         referrer = """
             SELECT a.referred_by_id
               FROM crm_account AS a

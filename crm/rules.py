@@ -7,7 +7,7 @@ from __future__ import annotations
 BOOKED_FIELDS = ("stage", "amount", "currency", "close_date", "account_id", "partner_id")
 
 # NOTE: there is no ledger adjustment workflow yet, so a booked deal cannot be
-# corrected from the API or an import; this message says so instead of hiding it.
+# corrected from the API or an import. The message states this to the caller.
 BOOKED_DEAL_FIX = (
     "Send the value it was booked with; corrections to booked commissions are not supported yet."
 )

@@ -28,7 +28,7 @@ def check_reach(tenant, parsed: ParsedFile) -> None:
     partners = dict(
         Partner.objects.filter(external_id__in=partner_ids).values_list("external_id", "id")
     )
-    kept = []
+    valid_rows = []
     for line, row in parsed.rows:
         partner_id = partners.get(row["partner_external_id"])
         if partner_id is None:
@@ -40,8 +40,8 @@ def check_reach(tenant, parsed: ParsedFile) -> None:
             )
             continue
         row["partner_id"] = partner_id
-        kept.append((line, row))
-    parsed.rows = kept
+        valid_rows.append((line, row))
+    parsed.rows = valid_rows
 
 
 def write_reach(tenant, parsed: ParsedFile, run) -> tuple[int, int]:

@@ -77,8 +77,8 @@ def partner_get(*, pk: int) -> Partner:
 def partner_by_external_id(*, external_id: str, optional: bool = False) -> Partner:
     """Return the partner a request names, or raise DomainError naming the field.
 
-    `optional` says whether the request could leave the partner out, which the
-    error's fix then mentions.
+    Pass `optional=True` when the request may leave the partner out; the error's
+    fix then suggests that.
     """
     partner = Partner.objects.filter(external_id=external_id).first()
     if partner is None:

@@ -8,7 +8,7 @@ from tenancy.models import TenantOwnedModel
 
 
 class PartnerRollup(TenantOwnedModel):
-    """What a partner has delivered: won deals and revenue, split by ICP tier."""
+    """A partner's delivered results: won deals and revenue, split by ICP tier."""
 
     partner = models.ForeignKey("partners.Partner", on_delete=models.CASCADE, related_name="+")
     won_deals = models.PositiveIntegerField(default=0)

@@ -26,8 +26,8 @@ TIERS = ("A", "B", "C", "D")
 def partner_rollups_refresh(*, partner_ids: list[int] | None = None) -> int:
     """Recompute roll-ups of the active tenant's partners (all, or `partner_ids`)."""
     tenant_id = current_tenant_id()
-    # Two pipeline chunks for the same partner would each compute totals from their
-    # own snapshot and the last to commit would win; this lock orders them.
+    # Without this lock, two pipeline chunks for the same partner would each compute
+    # totals from their own snapshot, and the last to commit would win.
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [ROLLUP_LOCK_CLASS, tenant_id])
     deals = Deal.objects.filter(partner__isnull=False)

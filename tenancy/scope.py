@@ -1,4 +1,4 @@
-"""The tenant scope: the one place that decides which tenant's rows a query sees.
+"""The tenant scope: the one place that decides which tenant's rows a query reads.
 
 The web middleware, the API base view, Celery tasks and management commands
 activate a tenant with `tenant_scope`; tenant-owned models read it through

@@ -88,7 +88,8 @@ def csv_import(
 
     The checks and the writes share one transaction, and the deals check locks the
     stored deals it compares, so the pipeline cannot book one in between. When a
-    concurrent import inserts the same new key first, this run fails and says so.
+    concurrent import inserts the same new key first, this run is recorded as failed
+    with an error that explains why.
     """
     importers = _importers()
     if kind not in importers:

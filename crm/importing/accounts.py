@@ -48,10 +48,12 @@ def check_accounts(tenant, parsed: ParsedFile) -> None:
     reject_duplicates(parsed, "external_id")
     reject_duplicates(parsed, "domain")
     domains = {row["domain"]: row["external_id"] for _, row in parsed.rows if row.get("domain")}
-    taken = dict(Account.objects.filter(domain__in=domains).values_list("domain", "external_id"))
-    kept = []
+    domain_owners = dict(
+        Account.objects.filter(domain__in=domains).values_list("domain", "external_id")
+    )
+    valid_rows = []
     for line, row in parsed.rows:
-        owner = taken.get(row.get("domain", ""))
+        owner = domain_owners.get(row.get("domain", ""))
         if owner is not None and owner != row["external_id"]:
             parsed.reject(
                 line,
@@ -60,8 +62,8 @@ def check_accounts(tenant, parsed: ParsedFile) -> None:
                 f"Domain already belongs to account {owner!r}: fix the domain or the external_id.",
             )
             continue
-        kept.append((line, row))
-    parsed.rows = kept
+        valid_rows.append((line, row))
+    parsed.rows = valid_rows
 
 
 def write_accounts(tenant, parsed: ParsedFile, run: ImportRun) -> tuple[int, int]:

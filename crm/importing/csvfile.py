@@ -186,7 +186,7 @@ def reject_duplicates(parsed: ParsedFile, key: str, *, column: str = "", label: 
     column = column or key
     label = label or key
     seen: dict[str, int] = {}
-    kept = []
+    valid_rows = []
     for line, row in parsed.rows:
         value = row.get(key)
         if value and value in seen:
@@ -199,5 +199,5 @@ def reject_duplicates(parsed: ParsedFile, key: str, *, column: str = "", label: 
             continue
         if value:
             seen[value] = line
-        kept.append((line, row))
-    parsed.rows = kept
+        valid_rows.append((line, row))
+    parsed.rows = valid_rows

@@ -82,15 +82,15 @@ def check_deals(tenant, parsed: ParsedFile) -> None:
         .values("external_id", "pipeline_status", "partner_named", *BOOKED_FIELDS)
     }
 
-    kept = []
+    valid_rows = []
     for line, row in parsed.rows:
         existing = stored.get(row["external_id"])
         error = _deal_row_error(tenant, row, existing, by_external_id, by_domain, partners)
         if error is not None:
             parsed.reject(line, *error)
             continue
-        kept.append((line, row))
-    parsed.rows = kept
+        valid_rows.append((line, row))
+    parsed.rows = valid_rows
 
 
 # The file column that carries each booked field, for error reports.

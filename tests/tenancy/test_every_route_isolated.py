@@ -1,4 +1,4 @@
-"""Every route that takes an object id answers 404 for another tenant's object.
+"""Every route that takes an object id returns 404 for another tenant's object.
 
 The test walks the URL configuration, so a new route with an id fails here until
 it is listed in OBJECT_ROUTES with the object it loads.

@@ -12,8 +12,8 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
-# A task is acknowledged after it ran, so a worker killed half way leaves it queued;
-# every task is idempotent, so running it again is safe.
+# A task is acknowledged after it ran, so a worker killed half way leaves it queued.
+# Every task is idempotent, so running it again is safe.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

@@ -1,4 +1,4 @@
-"""Typed access to environment variables, with errors that say how to fix them."""
+"""Typed access to environment variables, with errors that name the fix."""
 
 import os
 
