@@ -32,6 +32,13 @@ class Account(TenantOwnedModel):
     year_established = models.PositiveSmallIntegerField(null=True, blank=True)
     parent_name = models.CharField(max_length=255, blank=True)
     tech_stack = models.JSONField(default=list, blank=True)
+    # Budget the account has stated for this kind of product, in the base currency.
+    budget = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    # Buying triggers by name, each the ISO date it last happened, such as
+    # {"funding": "2026-09-14", "new_cto": "2026-06-01"}.
+    triggers = models.JSONField(default=dict, blank=True)
+    # The day the account stopped being a customer; empty while it is one or never was.
+    churned_on = models.DateField(null=True, blank=True)
     attributes = models.JSONField(default=dict, blank=True)
     # Where the row came from, such as "import:12" or "generated:inc5000".
     source = models.CharField(max_length=60, blank=True)

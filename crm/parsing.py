@@ -162,3 +162,24 @@ def parse_domain(raw: str) -> str:
 
 def parse_list(raw: str) -> list[str]:
     return sorted({item.strip() for item in raw.replace(",", ";").split(";") if item.strip()})
+
+
+def parse_triggers(raw: str) -> dict[str, str]:
+    """Parse "funding:2026-09-14; new_cto:2026-06-01" into {name: ISO date}.
+
+    Names are lower-cased with spaces as underscores; a name given twice keeps its
+    latest date.
+    """
+    triggers: dict[str, str] = {}
+    for item in raw.replace(",", ";").split(";"):
+        if not item.strip():
+            continue
+        name, separator, day = item.partition(":")
+        name = name.strip().casefold().replace(" ", "_")
+        if not separator or not name or len(name) > 60:
+            raise ValueError("trigger:date pairs such as 'funding:2026-09-14; new_cto:2026-06-01'")
+        date = parse_date(day)
+        if date is None:
+            raise ValueError(f"a date after {name!r}:, as YYYY-MM-DD")
+        triggers[name] = max(triggers.get(name, ""), date.isoformat())
+    return triggers

@@ -26,6 +26,8 @@ class IcpVersion(TenantOwnedModel):
     class Provenance(models.TextChoices):
         LEARNED = "learned", "Learned from closed deals"
         MANUAL = "manual", "Written by hand"
+        COPIED = "copied", "Copied from another version"
+        DRIFT = "drift", "Drafted from a drift report"
 
     class Signal(models.TextChoices):
         # How well the learned criteria separate good accounts from bad in
@@ -50,6 +52,16 @@ class IcpVersion(TenantOwnedModel):
     trained_from = models.DateField(null=True, blank=True)
     trained_to = models.DateField(null=True, blank=True)
     review_due_on = models.DateField(null=True, blank=True)
+    # The due date whose reminder e-mail went out, so each due review is mailed once.
+    review_reminded_for = models.DateField(null=True, blank=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    # The version this one was copied or drafted from.
+    based_on = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     activated_at = models.DateTimeField(null=True, blank=True)
     activated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"

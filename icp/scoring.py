@@ -1,19 +1,32 @@
 """Score accounts against ICP criteria, vectorised over a pandas frame.
 
-A criterion is a dict with `key`, `label`, `field`, `kind` and `weight`. Kind
-"category" matches when the account's value is in `values` (case-insensitive).
-Kind "range" matches when `min <= value < max`, and either bound may be None. An
-account with no value for the field never matches, so it earns none of that
-criterion's weight.
+A criterion is a dict with `key`, `label`, `kind`, `field` and `weight`. Kinds:
+
+- "category": the account's value is in `values` (case-insensitive).
+- "range": `min <= value < max` over a numeric account field; either bound may be None.
+- "tech_stack": the account's technologies contain `values` by `match`: "any" of
+  them, "all" of them, or "at_least" `count` of them.
+- "trigger": the account's buying trigger named `trigger` (such as "funding")
+  happened on or before the scoring date and at most `within_days` days before it.
+- "willingness_to_pay": a range over the account's stated `budget` or its
+  `deal_size` (the largest open or won deal).
+
+An account with no value for the field never matches. A criterion with
+`knockout` True earns no points: an account that matches it scores 0 and is tier
+D whatever else it matches. With `negate` True, a criterion matches accounts that
+have a value and fail the test, so "country not in US, CA" is a category criterion
+with negate.
 
 An account's score is the integer 0-100 given by the matched weight over the total
-weight, rounded half up. Its tier is the highest of A, B and C whose cut-off the
-score reaches, otherwise D. `validate_criteria` and `validate_tier_cutoffs` check
-hand-written versions before they are stored.
+weight of the criteria that are not knock-outs, rounded half up. Its tier is the
+highest of A, B and C whose cut-off the score reaches, otherwise D.
+`validate_criteria` and `validate_tier_cutoffs` check hand-written versions
+before they are stored.
 """
 
 from __future__ import annotations
 
+import datetime
 import math
 from collections.abc import Callable, Iterable
 
@@ -25,9 +38,17 @@ from tenancy.errors import DomainError
 # Account fields a criterion may test, by the criterion kind that can test them.
 CATEGORY_FIELDS = ("industry", "country", "region")
 RANGE_FIELDS = ("employees", "annual_revenue", "year_established")
-FRAME_COLUMNS = ("id", *CATEGORY_FIELDS, *RANGE_FIELDS, "tech_stack")
+# Willingness to pay: the account's stated budget, or its largest open or won deal.
+PAY_FIELDS = ("budget", "deal_size")
+NUMERIC_FIELDS = RANGE_FIELDS + PAY_FIELDS
+TECH_FIELD = "tech_stack"
+TRIGGER_FIELD = "triggers"
+# Columns of an Account row that scoring reads; "deal_size" is computed from deals.
+FRAME_COLUMNS = ("id", *CATEGORY_FIELDS, *RANGE_FIELDS, "budget", TECH_FIELD, TRIGGER_FIELD)
 TIERS = ("A", "B", "C")
 LOWEST_TIER = "D"
+TECH_MATCHES = ("any", "all", "at_least")
+MAX_TRIGGER_DAYS = 3660
 
 FIELD_LABELS = {
     "industry": "Industry",
@@ -36,42 +57,111 @@ FIELD_LABELS = {
     "employees": "Employees",
     "annual_revenue": "Annual revenue",
     "year_established": "Year established",
+    "budget": "Budget",
+    "deal_size": "Deal size",
+    "tech_stack": "Tech stack",
+    "triggers": "Buying trigger",
+}
+KIND_LABELS = {
+    "category": "One of a set of values",
+    "range": "Number in a range",
+    "tech_stack": "Tech stack",
+    "trigger": "Buying trigger with recency",
+    "willingness_to_pay": "Willingness to pay",
 }
 
 
-def accounts_frame(rows) -> pd.DataFrame:
+def trigger_column(name: str) -> str:
+    """Name the frame column that holds the date of buying trigger `name`."""
+    return f"trigger:{name}"
+
+
+def normalise_trigger_name(name) -> str:
+    return str(name).strip().casefold().replace(" ", "_")
+
+
+def tech_text(technologies) -> str | None:
+    """Encode a list of technologies as "|a|b|" in lower case, or None when empty.
+
+    The encoding lets `str.contains` test membership of one technology across a
+    whole column without Python loops; the bulk loader builds the same text in SQL.
+    """
+    if not technologies:
+        return None
+    if isinstance(technologies, str):
+        technologies = technologies.replace(",", ";").split(";")
+    cleaned = sorted({str(item).strip().casefold() for item in technologies if str(item).strip()})
+    cleaned = [item.replace("|", "/") for item in cleaned]
+    return f"|{'|'.join(cleaned)}|" if cleaned else None
+
+
+def accounts_frame(rows, trigger_names: Iterable[str] | None = None) -> pd.DataFrame:
     """Build the scoring frame from an Account queryset, Account objects or dicts.
 
-    Blank or whitespace-only strings become missing values (pd.NA), and numbers become
-    floats with NaN for missing values, so each column has one kind of missing value.
+    Blank or whitespace-only strings become missing values (pd.NA), numbers become
+    floats with NaN for missing values, the tech stack becomes "|a|b|" text, and
+    each buying trigger becomes a `trigger:<name>` date column (NaT when missing).
+    Triggers are extracted for `trigger_names`, or for every name the rows carry.
     """
     if hasattr(rows, "values") and hasattr(rows, "model"):
         records = list(rows.values(*FRAME_COLUMNS))
     else:
         records = [_account_record(row) for row in rows]
 
-    frame = pd.DataFrame.from_records(records, columns=list(FRAME_COLUMNS))
+    columns = [*FRAME_COLUMNS, "deal_size"]
+    frame = pd.DataFrame.from_records(records, columns=columns)
     for field in CATEGORY_FIELDS:
         text = frame[field].astype("string").str.strip()
         frame[field] = text.mask(text == "")
-    for field in RANGE_FIELDS:
+    for field in NUMERIC_FIELDS:
         frame[field] = pd.to_numeric(frame[field], errors="coerce").astype("float64")
-    return frame
+    frame[TECH_FIELD] = pd.Series(
+        [tech_text(value) for value in frame[TECH_FIELD]], index=frame.index, dtype="string"
+    )
+
+    triggers = [value if isinstance(value, dict) else {} for value in frame[TRIGGER_FIELD]]
+    if trigger_names is None:
+        names = sorted({normalise_trigger_name(name) for value in triggers for name in value})
+    else:
+        names = sorted({normalise_trigger_name(name) for name in trigger_names})
+    for name in names:
+        dates = [
+            {normalise_trigger_name(key): day for key, day in value.items()}.get(name)
+            for value in triggers
+        ]
+        frame[trigger_column(name)] = pd.to_datetime(
+            pd.Series(dates, index=frame.index, dtype="object"), errors="coerce", format="ISO8601"
+        )
+    return frame.drop(columns=[TRIGGER_FIELD])
 
 
 def _account_record(row) -> dict:
+    columns = (*FRAME_COLUMNS, "deal_size")
     if isinstance(row, dict):
-        return {column: row.get(column) for column in FRAME_COLUMNS}
-    return {column: getattr(row, column, None) for column in FRAME_COLUMNS}
+        return {column: row.get(column) for column in columns}
+    return {column: getattr(row, column, None) for column in columns}
 
 
-def _match_category(column: pd.Series, criterion: dict) -> np.ndarray:
+def frame_trigger_names(criteria: Iterable[dict]) -> list[str]:
+    """Return the buying trigger names the criteria test, for loaders that select them."""
+    return sorted({c["trigger"] for c in criteria if c["kind"] == "trigger"})
+
+
+def criteria_need_deal_size(criteria: Iterable[dict]) -> bool:
+    return any(c.get("field") == "deal_size" for c in criteria)
+
+
+def _present(column: pd.Series) -> np.ndarray:
+    return column.notna().to_numpy(dtype=bool)
+
+
+def _match_category(column: pd.Series, criterion: dict, as_of) -> np.ndarray:
     accepted = {str(value).strip().casefold() for value in criterion["values"]}
     text = column.astype("string").str.strip().str.casefold()
     return text.isin(accepted).fillna(False).to_numpy(dtype=bool)
 
 
-def _match_range(column: pd.Series, criterion: dict) -> np.ndarray:
+def _match_range(column: pd.Series, criterion: dict, as_of) -> np.ndarray:
     values = pd.to_numeric(column, errors="coerce").to_numpy(dtype="float64")
     matched = ~np.isnan(values)
     if criterion.get("min") is not None:
@@ -81,42 +171,111 @@ def _match_range(column: pd.Series, criterion: dict) -> np.ndarray:
     return matched
 
 
-# Evaluators by criterion kind: each takes the field's column and the criterion and
-# returns a boolean array that is False wherever the value is missing.
-# A new kind also needs a validator in VALIDATORS.
-# TODO: add tech stack kinds (any, all, at least N), triggers with recency and
-# knock-outs.
-EVALUATORS: dict[str, Callable[[pd.Series, dict], np.ndarray]] = {
+def _match_tech_stack(column: pd.Series, criterion: dict, as_of) -> np.ndarray:
+    text = column.astype("string")
+    hits = np.zeros(len(column), dtype="int64")
+    for value in criterion["values"]:
+        needle = f"|{str(value).strip().casefold()}|"
+        hits += text.str.contains(needle, regex=False).fillna(False).to_numpy(dtype=bool)
+    needed = {
+        "any": 1,
+        "all": len(criterion["values"]),
+        "at_least": int(criterion.get("count") or 1),
+    }[criterion["match"]]
+    return hits >= needed
+
+
+def _match_trigger(column: pd.Series, criterion: dict, as_of) -> np.ndarray:
+    dates = pd.to_datetime(column, errors="coerce")
+    reference = pd.Timestamp(as_of or datetime.datetime.now(datetime.UTC).date())
+    earliest = reference - pd.Timedelta(days=int(criterion["within_days"]))
+    matched = (dates >= earliest) & (dates <= reference)
+    return matched.fillna(False).to_numpy(dtype=bool)
+
+
+# Evaluators by criterion kind: each takes the criterion's column, the criterion and
+# the scoring date, and returns a boolean array that is False wherever the value is
+# missing. A new kind also needs a validator in VALIDATORS.
+EVALUATORS: dict[str, Callable[[pd.Series, dict, object], np.ndarray]] = {
     "category": _match_category,
     "range": _match_range,
+    "tech_stack": _match_tech_stack,
+    "trigger": _match_trigger,
+    "willingness_to_pay": _match_range,
 }
-FIELDS_BY_KIND = {"category": CATEGORY_FIELDS, "range": RANGE_FIELDS}
+FIELDS_BY_KIND = {
+    "category": CATEGORY_FIELDS,
+    "range": RANGE_FIELDS,
+    "tech_stack": (TECH_FIELD,),
+    "trigger": (TRIGGER_FIELD,),
+    "willingness_to_pay": PAY_FIELDS,
+}
 
 
-def criterion_matches(frame: pd.DataFrame, criterion: dict) -> np.ndarray:
-    """Return a boolean array: whether each row of `frame` meets `criterion`."""
-    evaluator = EVALUATORS[criterion["kind"]]
-    return evaluator(frame[criterion["field"]], criterion)
+def criterion_column(criterion: dict) -> str:
+    """Name the frame column a criterion reads."""
+    if criterion["kind"] == "trigger":
+        return trigger_column(criterion["trigger"])
+    return criterion["field"]
 
 
-def score_frame(frame: pd.DataFrame, criteria: list[dict], tier_cutoffs: dict) -> pd.DataFrame:
+def _column(frame: pd.DataFrame, criterion: dict) -> pd.Series:
+    name = criterion_column(criterion)
+    if name in frame.columns:
+        return frame[name]
+    # A trigger no account carries, or a field the frame was built without: all missing.
+    return pd.Series(pd.NA, index=frame.index, dtype="object")
+
+
+def criterion_matches(frame: pd.DataFrame, criterion: dict, as_of=None) -> np.ndarray:
+    """Return a boolean array: whether each row of `frame` meets `criterion`.
+
+    `negate` flips the test for rows that have a value; a missing value never matches.
+    """
+    column = _column(frame, criterion)
+    matched = EVALUATORS[criterion["kind"]](column, criterion, as_of)
+    if criterion.get("negate"):
+        matched = _present(column) & ~matched
+    return matched
+
+
+def is_knockout(criterion: dict) -> bool:
+    return bool(criterion.get("knockout"))
+
+
+def scored_weight(criteria: Iterable[dict]) -> int:
+    """Return the total weight of the criteria that earn points (not knock-outs)."""
+    return sum(int(c["weight"]) for c in criteria if not is_knockout(c))
+
+
+def score_frame(
+    frame: pd.DataFrame, criteria: list[dict], tier_cutoffs: dict, as_of=None
+) -> pd.DataFrame:
     """Score every row of `frame` and return a frame with `score` and `tier` columns.
 
     The result has the same index as `frame`. With no criteria, or a total weight
-    of zero, every score is 0.
+    of zero, every score is 0. `as_of` is the date trigger recency counts back from
+    (default: today).
     """
-    total_weight = sum(int(criterion["weight"]) for criterion in criteria)
+    total_weight = scored_weight(criteria)
     points = np.zeros(len(frame), dtype="int64")
+    knocked_out = np.zeros(len(frame), dtype=bool)
     for criterion in criteria:
-        points += criterion_matches(frame, criterion).astype("int64") * int(criterion["weight"])
+        matched = criterion_matches(frame, criterion, as_of)
+        if is_knockout(criterion):
+            knocked_out |= matched
+        else:
+            points += matched.astype("int64") * int(criterion["weight"])
 
     if total_weight > 0:
         # Integer arithmetic rounds halves up exactly: 100 × points / total, + 0.5.
         scores = (200 * points + total_weight) // (2 * total_weight)
     else:
         scores = np.zeros(len(frame), dtype="int64")
+    scores = np.where(knocked_out, 0, scores)
+    tiers = np.where(knocked_out, LOWEST_TIER, tiers_for(scores, tier_cutoffs))
     return pd.DataFrame(
-        {"score": scores, "tier": tiers_for(scores, tier_cutoffs)}, index=frame.index
+        {"score": scores, "tier": tiers, "knocked_out": knocked_out}, index=frame.index
     )
 
 
@@ -134,49 +293,90 @@ def tier_for(score: int, tier_cutoffs: dict) -> str:
     return LOWEST_TIER
 
 
-def explain(account, criteria: list[dict], tier_cutoffs: dict) -> dict:
+def explain(account, criteria: list[dict], tier_cutoffs: dict, as_of=None) -> dict:
     """Score one account and list, per criterion, whether it matched and on what value.
 
     `account` is an Account or a dict of its fields. Each breakdown row has `missing`
-    True when the account has no value for the criterion's field.
+    True when the account has no value for the criterion's field, `points` the
+    points it earned, and `knockout` True for a knock-out criterion. The result's
+    `knocked_out_by` lists the keys of the knock-outs the account matched, and
+    `missing` the labels of criteria the account has no data for.
     """
-    frame = accounts_frame([account])
-    scored = score_frame(frame, criteria, tier_cutoffs)
+    frame = accounts_frame([account], trigger_names=frame_trigger_names(criteria))
+    scored = score_frame(frame, criteria, tier_cutoffs, as_of)
+    total_weight = scored_weight(criteria)
     breakdown = []
     for criterion in criteria:
-        value = frame.at[0, criterion["field"]]
+        value = _column(frame, criterion).iloc[0]
         missing = bool(pd.isna(value))
+        matched = bool(criterion_matches(frame, criterion, as_of)[0])
+        knockout = is_knockout(criterion)
+        weight = int(criterion["weight"])
         breakdown.append(
             {
                 "key": criterion["key"],
                 "label": criterion.get("label") or criterion_label(criterion),
+                "kind": criterion["kind"],
                 "field": criterion["field"],
-                "weight": criterion["weight"],
-                "matched": bool(criterion_matches(frame, criterion)[0]),
-                "value": None if missing else _plain_value(value, criterion["field"]),
+                "weight": weight,
+                "knockout": knockout,
+                "matched": matched,
+                "points": weight if matched and not knockout else 0,
+                "share": round(weight / total_weight, 4) if total_weight and not knockout else 0,
+                "value": None if missing else _plain_value(value, criterion),
                 "missing": missing,
             }
         )
     return {
-        "score": int(scored.at[0, "score"]),
-        "tier": str(scored.at[0, "tier"]),
+        "score": int(scored["score"].iloc[0]),
+        "tier": str(scored["tier"].iloc[0]),
+        "total_weight": total_weight,
+        "knocked_out_by": [row["key"] for row in breakdown if row["knockout"] and row["matched"]],
+        "missing": [row["label"] for row in breakdown if row["missing"]],
         "breakdown": breakdown,
     }
 
 
-def _plain_value(value, field: str):
-    # JSON-friendly: whole numbers as int, revenue as float, text as str.
-    if field in RANGE_FIELDS:
+def _plain_value(value, criterion: dict):
+    # JSON-friendly: whole numbers as int, money as float, dates as ISO text,
+    # technologies as a list, text as str.
+    field = criterion["field"]
+    if criterion["kind"] == "trigger":
+        return pd.Timestamp(value).date().isoformat()
+    if field == TECH_FIELD:
+        return [item for item in str(value).split("|") if item]
+    if field in NUMERIC_FIELDS:
         number = float(value)
-        return int(number) if field != "annual_revenue" and number.is_integer() else number
+        money = field in ("annual_revenue", *PAY_FIELDS)
+        return int(number) if not money and number.is_integer() else number
     return str(value)
 
 
 def criterion_label(criterion: dict) -> str:
     """Describe a criterion in words, such as "Employees 1,000 to 5,000"."""
+    text = _test_label(criterion)
+    if criterion.get("negate"):
+        text = f"Not {text[0].lower()}{text[1:]}"
+    if is_knockout(criterion):
+        text = f"Knock-out: {text}"
+    return text
+
+
+def _test_label(criterion: dict) -> str:
+    kind = criterion["kind"]
     name = FIELD_LABELS.get(criterion["field"], criterion["field"])
-    if criterion["kind"] == "category":
+    if kind == "category":
         return f"{name}: {', '.join(str(value) for value in criterion['values'])}"
+    if kind == "tech_stack":
+        values = ", ".join(str(value) for value in criterion["values"])
+        if criterion["match"] == "all":
+            return f"Uses all of {values}"
+        if criterion["match"] == "at_least":
+            return f"Uses at least {criterion['count']} of {values}"
+        return f"Uses any of {values}"
+    if kind == "trigger":
+        trigger = str(criterion["trigger"]).replace("_", " ")
+        return f"{trigger.capitalize()} in the last {criterion['within_days']} days"
 
     low, high = criterion.get("min"), criterion.get("max")
     low_text = _format_bound(low, criterion["field"])
@@ -196,7 +396,7 @@ def _format_bound(value, field: str) -> str:
         return ""
     if field == "year_established":
         return str(int(value))
-    if field == "annual_revenue":
+    if field in ("annual_revenue", *PAY_FIELDS):
         return _format_money(float(value))
     return f"{float(value):,.0f}"
 
@@ -234,14 +434,15 @@ def validate_criteria(criteria) -> list[dict]:
     """Return cleaned copies of hand-written criteria, or raise DomainError.
 
     The error names the first invalid criterion by key (or position), the value and
-    the fix. Labels left blank are generated.
+    the fix. Labels left blank are generated. At least one criterion must earn
+    points, because knock-outs alone cannot rank accounts.
     """
     if not isinstance(criteria, list) or not criteria:
         raise DomainError(
             "An ICP version needs at least one criterion.",
             field="criteria",
             value=criteria,
-            fix="Add a criterion with a key, field, kind and weight.",
+            fix="Add a criterion with a key, kind, field and weight.",
         )
     cleaned = []
     keys = set()
@@ -254,6 +455,13 @@ def validate_criteria(criteria) -> list[dict]:
             )
         keys.add(key)
         cleaned.append(result)
+    if scored_weight(cleaned) <= 0:
+        raise DomainError(
+            "Every criterion is a knock-out, so no account could earn points.",
+            field="criteria",
+            value=[criterion["key"] for criterion in cleaned],
+            fix="Add at least one criterion that is not a knock-out, with a positive weight.",
+        )
     return cleaned
 
 
@@ -274,7 +482,7 @@ def _validate_criterion(criterion, position: int) -> dict:
             f"Criterion {position} is invalid: it is not an object.",
             field=f"criteria.{position}",
             value=criterion,
-            fix="Write each criterion as an object with key, field, kind and weight.",
+            fix="Write each criterion as an object with key, kind, field and weight.",
         )
     key = criterion.get("key")
     if not isinstance(key, str) or not key.strip():
@@ -285,12 +493,16 @@ def _validate_criterion(criterion, position: int) -> dict:
             fix="Give the criterion a short unique key such as 'employees'.",
         )
     key = key.strip()
+    if len(key) > 60:
+        raise _criterion_error(key, "key", key, "is longer than 60 characters.", "Shorten it.")
 
     kind = criterion.get("kind")
     if kind not in EVALUATORS:
         kinds = ", ".join(EVALUATORS)
         raise _criterion_error(key, "kind", kind, "is not a known kind.", f"Use one of {kinds}.")
     field = criterion.get("field")
+    if field is None and len(FIELDS_BY_KIND[kind]) == 1:
+        field = FIELDS_BY_KIND[kind][0]
     if field not in FIELDS_BY_KIND[kind]:
         fields = ", ".join(FIELDS_BY_KIND[kind])
         raise _criterion_error(
@@ -300,34 +512,116 @@ def _validate_criterion(criterion, position: int) -> dict:
             f"is not an account field that kind {kind!r} can test.",
             f"Use one of {fields}.",
         )
-    weight = criterion.get("weight")
-    if isinstance(weight, bool) or not isinstance(weight, int) or weight <= 0:
+    knockout = criterion.get("knockout", False)
+    negate = criterion.get("negate", False)
+    for part, flag in (("knockout", knockout), ("negate", negate)):
+        if not isinstance(flag, bool):
+            raise _criterion_error(
+                key, part, flag, "is not true or false.", f"Give {part} as true or false."
+            )
+    weight = criterion.get("weight", 0 if knockout else None)
+    if isinstance(weight, bool) or not isinstance(weight, int) or weight < 0:
         raise _criterion_error(
-            key, "weight", weight, "is not a positive integer.", "Use a whole number of points."
+            key, "weight", weight, "is not a whole number of points.", "Use a whole number."
         )
+    if weight == 0 and not knockout:
+        raise _criterion_error(
+            key,
+            "weight",
+            weight,
+            "earns no points.",
+            "Give a positive weight, or make the criterion a knock-out.",
+        )
+    if weight > 1000:
+        raise _criterion_error(
+            key, "weight", weight, "is above 1,000.", "Use a weight from 1 to 1,000."
+        )
+    if knockout:
+        weight = 0
 
-    cleaned = {"key": key, "field": field, "kind": kind, "weight": weight}
+    cleaned = {"key": key, "kind": kind, "field": field, "weight": weight}
     cleaned.update(VALIDATORS[kind](key, criterion))
+    if knockout:
+        cleaned["knockout"] = True
+    if negate:
+        cleaned["negate"] = True
     label = criterion.get("label")
     if isinstance(label, str) and label.strip():
-        cleaned["label"] = label.strip()
+        cleaned["label"] = label.strip()[:200]
     else:
         cleaned["label"] = criterion_label(cleaned)
+    # Learned criteria carry the evidence behind them; keep it when a draft is edited.
+    for evidence in ("support", "lift"):
+        if isinstance(criterion.get(evidence), dict):
+            cleaned[evidence] = criterion[evidence]
     return cleaned
 
 
-def _validate_category(key: str, criterion: dict) -> dict:
+def _text_values(key: str, criterion: dict) -> list[str]:
     values = criterion.get("values")
+    if isinstance(values, str):
+        values = [value for value in values.split(",") if value.strip()]
     if not isinstance(values, list) or not values:
         raise _criterion_error(
             key, "values", values, "is not a non-empty list.", "List at least one value to match."
         )
+    cleaned = []
     for value in values:
         if not isinstance(value, str) or not value.strip():
             raise _criterion_error(
                 key, "values", value, "is blank or not text.", "Remove the value or write it out."
             )
-    return {"values": [value.strip() for value in values]}
+        if value.strip().casefold() not in {item.casefold() for item in cleaned}:
+            cleaned.append(value.strip())
+    return cleaned
+
+
+def _validate_category(key: str, criterion: dict) -> dict:
+    return {"values": _text_values(key, criterion)}
+
+
+def _validate_tech_stack(key: str, criterion: dict) -> dict:
+    values = _text_values(key, criterion)
+    match = criterion.get("match", "any")
+    if match not in TECH_MATCHES:
+        raise _criterion_error(
+            key, "match", match, "is not a known match.", f"Use one of {', '.join(TECH_MATCHES)}."
+        )
+    cleaned = {"values": values, "match": match}
+    if match == "at_least":
+        count = criterion.get("count")
+        if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= len(values):
+            raise _criterion_error(
+                key,
+                "count",
+                count,
+                f"is not a whole number from 1 to {len(values)}.",
+                "Set how many of the listed technologies an account must use.",
+            )
+        cleaned["count"] = count
+    return cleaned
+
+
+def _validate_trigger(key: str, criterion: dict) -> dict:
+    trigger = criterion.get("trigger")
+    if not isinstance(trigger, str) or not trigger.strip() or len(trigger.strip()) > 60:
+        raise _criterion_error(
+            key,
+            "trigger",
+            trigger,
+            "is not a trigger name.",
+            "Name the buying trigger as accounts carry it, such as 'funding'.",
+        )
+    days = criterion.get("within_days")
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_TRIGGER_DAYS:
+        raise _criterion_error(
+            key,
+            "within_days",
+            days,
+            f"is not a whole number of days from 1 to {MAX_TRIGGER_DAYS}.",
+            "Say how recent the trigger must be, such as 180.",
+        )
+    return {"trigger": normalise_trigger_name(trigger), "within_days": days}
 
 
 def _validate_range(key: str, criterion: dict) -> dict:
@@ -386,4 +680,10 @@ def validate_tier_cutoffs(tier_cutoffs) -> dict[str, int]:
 
 
 # Validators of hand-written criteria by kind: each returns the kind's cleaned fields.
-VALIDATORS = {"category": _validate_category, "range": _validate_range}
+VALIDATORS = {
+    "category": _validate_category,
+    "range": _validate_range,
+    "tech_stack": _validate_tech_stack,
+    "trigger": _validate_trigger,
+    "willingness_to_pay": _validate_range,
+}

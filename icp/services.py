@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import logging
-import zoneinfo
 from collections.abc import Iterator
 
 import numpy as np
@@ -19,7 +18,9 @@ from icp.models import IcpVersion
 from icp.scoring import (
     FRAME_COLUMNS,
     accounts_frame,
+    criteria_need_deal_size,
     explain,
+    frame_trigger_names,
     score_frame,
     tier_shares,
     validate_criteria,
@@ -33,7 +34,6 @@ from tenancy.services import actor_user, audit_record
 
 logger = logging.getLogger(__name__)
 
-REVIEW_PERIOD_DAYS = 90
 RESCORE_CHUNK_SIZE = 5000
 _RESCORE_TABLE = "icp_fit_rescore"
 _DEAL_ACCOUNT_FIELDS = ("industry", "country", "employees", "annual_revenue", "year_established")
@@ -163,11 +163,11 @@ def icp_version_activate(*, version: IcpVersion, actor=None) -> IcpVersion:
             "status": target.status,
             "active_version_id": previous.pk if previous else None,
         }
-        today = timezone.localdate(timezone=zoneinfo.ZoneInfo(tenant.time_zone))
+        today = tenant.today()
         target.status = IcpVersion.Status.ACTIVE
         target.activated_at = timezone.now()
         target.activated_by = _user_or_none(actor)
-        target.review_due_on = today + datetime.timedelta(days=REVIEW_PERIOD_DAYS)
+        target.review_due_on = today + datetime.timedelta(days=tenant.icp_review_days)
         target.save(
             update_fields=[
                 "status",
@@ -228,7 +228,10 @@ def account_fit_explain(*, account: Account) -> dict:
     if version is None:
         return {"score": None, "tier": "", "breakdown": [], "version": None}
 
-    result = explain(account, version.criteria, version.tier_cutoffs)
+    tenant = Tenant.objects.get(pk=account.tenant_id)
+    if criteria_need_deal_size(version.criteria):
+        account.deal_size = _deal_sizes([account.pk]).get(account.pk)
+    result = explain(account, version.criteria, version.tier_cutoffs, as_of=tenant.today())
     result["version"] = {
         "id": version.pk,
         "number": version.number,
@@ -256,25 +259,49 @@ def _closed_deals_frame(tenant: Tenant) -> pd.DataFrame:
     return frame
 
 
-def _account_frames(tenant: Tenant, account_ids=None) -> Iterator[pd.DataFrame]:
-    """Yield the tenant's accounts as scoring frames of at most RESCORE_CHUNK_SIZE rows."""
+def _deal_sizes(account_ids) -> dict[int, float]:
+    """Return the largest open or won deal amount of each account that has one."""
+    rows = (
+        Deal.all_tenants.filter(
+            account_id__in=list(account_ids), stage__in=[Deal.Stage.OPEN, Deal.Stage.WON]
+        )
+        .values("account_id")
+        .annotate(largest=Max("amount"))
+        .values_list("account_id", "largest")
+    )
+    return {account_id: float(largest) for account_id, largest in rows}
+
+
+def _account_frames(tenant: Tenant, account_ids=None, criteria=()) -> Iterator[pd.DataFrame]:
+    """Yield the tenant's accounts as scoring frames of at most RESCORE_CHUNK_SIZE rows.
+
+    The frames carry the buying triggers and deal sizes that `criteria` test.
+    """
     with tenant_scope(tenant):
         accounts = Account.objects.order_by("pk")
     if account_ids is not None:
         accounts = accounts.filter(pk__in=list(account_ids))
+    trigger_names = frame_trigger_names(criteria)
+    need_deal_size = criteria_need_deal_size(criteria)
     last_id = 0
     while True:
         rows = list(accounts.filter(pk__gt=last_id).values(*FRAME_COLUMNS)[:RESCORE_CHUNK_SIZE])
         if not rows:
             return
-        yield accounts_frame(rows)
+        if need_deal_size:
+            sizes = _deal_sizes(row["id"] for row in rows)
+            for row in rows:
+                row["deal_size"] = sizes.get(row["id"])
+        yield accounts_frame(rows, trigger_names=trigger_names)
         last_id = rows[-1]["id"]
 
 
 def _coverage(tenant: Tenant, criteria: list[dict], tier_cutoffs: dict) -> dict:
     """Count the tenant's accounts per tier under these criteria, with their shares."""
+    today = tenant.today()
     tiers = [
-        score_frame(frame, criteria, tier_cutoffs)["tier"] for frame in _account_frames(tenant)
+        score_frame(frame, criteria, tier_cutoffs, as_of=today)["tier"]
+        for frame in _account_frames(tenant, criteria=criteria)
     ]
     all_tiers = np.concatenate([series.to_numpy() for series in tiers]) if tiers else []
     return {"accounts": len(all_tiers), "tiers": tier_shares(all_tiers)}
@@ -282,8 +309,9 @@ def _coverage(tenant: Tenant, criteria: list[dict], tier_cutoffs: dict) -> dict:
 
 def _rescore(tenant: Tenant, version: IcpVersion, account_ids) -> int:
     written = 0
-    for frame in _account_frames(tenant, account_ids):
-        scored = score_frame(frame, version.criteria, version.tier_cutoffs)
+    today = tenant.today()
+    for frame in _account_frames(tenant, account_ids, criteria=version.criteria):
+        scored = score_frame(frame, version.criteria, version.tier_cutoffs, as_of=today)
         with transaction.atomic():
             written += _write_fit(tenant, version, frame["id"], scored)
     logger.info(

@@ -32,6 +32,8 @@ class Tenant(TimestampedModel):
     # Days after a partner's referral during which the account's won deals count as
     # partner-sourced.
     attribution_window_days = models.PositiveIntegerField(default=365)
+    # Days from an ICP version's activation to its review.
+    icp_review_days = models.PositiveSmallIntegerField(default=90)
 
     def __str__(self) -> str:
         return self.name

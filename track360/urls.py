@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("partners.api.urls")),
     path("", include("commissions.api.urls")),
     path("", include("icp.api.urls")),
+    path("", include("jobs.api.urls")),
 ]
 
 handler404 = "tenancy.http.page_not_found"
@@ -30,4 +31,5 @@ urlpatterns = [
     path("partners/", include("partners.urls")),
     path("ledger/", include("commissions.urls")),
     path("settings/", include("tenancy.urls")),
+    path("jobs/", include("jobs.urls")),
 ]

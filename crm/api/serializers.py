@@ -204,6 +204,13 @@ class AccountOutputSerializer(serializers.Serializer):
     year_established = serializers.IntegerField(allow_null=True)
     parent_name = serializers.CharField()
     tech_stack = serializers.ListField(child=serializers.CharField())
+    budget = serializers.DecimalField(
+        max_digits=16, decimal_places=2, allow_null=True, help_text="Stated budget, base currency."
+    )
+    triggers = serializers.DictField(
+        child=serializers.DateField(), help_text="Buying triggers: name to last date."
+    )
+    churned_on = serializers.DateField(allow_null=True)
     source = serializers.CharField()
     referred_by = PartnerRefSerializer(allow_null=True)
     referred_at = serializers.DateField(allow_null=True)

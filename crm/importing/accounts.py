@@ -27,6 +27,9 @@ ACCOUNT_COLUMNS = (
     Column("year_established", partial(parsing.parse_int, minimum=1600, maximum=2100)),
     Column("parent_name", partial(parsing.parse_text, max_length=255), aliases=("subsidiary_of",)),
     Column("tech_stack", parsing.parse_list),
+    Column("budget", parsing.parse_decimal),
+    Column("triggers", parsing.parse_triggers, aliases=("buying_triggers",)),
+    Column("churned_on", parsing.parse_date),
 )
 
 
@@ -41,6 +44,9 @@ ACCOUNT_FIELDS = (
     "year_established",
     "parent_name",
     "tech_stack",
+    "budget",
+    "triggers",
+    "churned_on",
 )
 
 

@@ -191,7 +191,7 @@ def criterion(**changes) -> dict:
             "that kind 'range' can test",
             id="kind-mismatch",
         ),
-        pytest.param([criterion(weight=0)], "criteria.size.weight", "positive integer", id="zero"),
+        pytest.param([criterion(weight=0)], "criteria.size.weight", "earns no points", id="zero"),
         pytest.param([criterion(weight="10")], "criteria.size.weight", "'10'", id="text-weight"),
         pytest.param([criterion(weight=True)], "criteria.size.weight", "True", id="bool-weight"),
         pytest.param([criterion(min=100)], "criteria.size.min", "not below max 100", id="min-max"),
@@ -259,10 +259,10 @@ def test_icp_version_create_error_message(tenant):
         )
 
     assert (
-        caught.value.message == "Criterion 'size' is invalid: weight 0 is not a positive integer."
+        caught.value.message == "Criterion 'size' is invalid: weight 0 earns no points."
     )
     assert caught.value.value == 0
-    assert caught.value.fix == "Use a whole number of points."
+    assert caught.value.fix == "Give a positive weight, or make the criterion a knock-out."
 
 
 @pytest.mark.parametrize(

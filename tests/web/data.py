@@ -8,6 +8,7 @@ from types import SimpleNamespace
 from commissions.models import LedgerEntry
 from crm.models import Deal, ImportRun
 from icp.models import IcpVersion
+from jobs.models import Job
 from partners.models import PartnerScore
 from reporting.services import partner_rollups_refresh
 from tenancy.scope import tenant_scope
@@ -151,6 +152,7 @@ def program_create(tenant, *, label: str) -> SimpleNamespace:
             overlap_score=73,
         )
         partner_rollups_refresh()
+        job = Job.objects.create(kind=Job.Kind.ICP_RESCORE, stage=f"{label} rescore")
         run = ImportRun.objects.create(
             kind=ImportRun.Kind.ACCOUNTS,
             filename=f"{label.lower()}-accounts.csv",
@@ -176,5 +178,6 @@ def program_create(tenant, *, label: str) -> SimpleNamespace:
         deal=partner_deal,
         entry=entry,
         run=run,
+        job=job,
         plan=plan,
     )

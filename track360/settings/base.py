@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "partners",
     "commissions",
     "reporting",
+    "jobs",
     "demo",
 ]
 
