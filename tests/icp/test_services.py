@@ -258,9 +258,7 @@ def test_icp_version_create_error_message(tenant):
             tenant=tenant, name="Bad", criteria=[criterion(weight=0)], tier_cutoffs=CUTOFFS
         )
 
-    assert (
-        caught.value.message == "Criterion 'size' is invalid: weight 0 earns no points."
-    )
+    assert caught.value.message == "Criterion 'size' is invalid: weight 0 earns no points."
     assert caught.value.value == 0
     assert caught.value.fix == "Give a positive weight, or make the criterion a knock-out."
 
