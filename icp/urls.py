@@ -1,9 +1,9 @@
 from django.urls import path
 
-from icp import views
+from icp.pages import versions
 
 app_name = "icp"
 urlpatterns = [
-    path("", views.version_list, name="version_list"),
-    path("versions/<int:pk>/", views.version_detail, name="version_detail"),
+    path("", versions.version_list, name="version_list"),
+    path("versions/<int:pk>/", versions.version_detail, name="version_detail"),
 ]

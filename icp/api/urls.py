@@ -2,13 +2,13 @@
 
 from django.urls import path
 
-from icp.api import views
+from icp.api import versions
 
 urlpatterns = [
-    path("icp/versions/", views.IcpVersionListView.as_view(), name="api-icp-version-list"),
+    path("icp/versions/", versions.IcpVersionListView.as_view(), name="api-icp-version-list"),
     path(
         "icp/versions/<int:pk>/",
-        views.IcpVersionDetailView.as_view(),
+        versions.IcpVersionDetailView.as_view(),
         name="api-icp-version-detail",
     ),
 ]
