@@ -305,9 +305,13 @@ def explain(account, criteria: list[dict], tier_cutoffs: dict, as_of=None) -> di
     frame = accounts_frame([account], trigger_names=frame_trigger_names(criteria))
     scored = score_frame(frame, criteria, tier_cutoffs, as_of)
     total_weight = scored_weight(criteria)
+    technologies = _account_record(account)[TECH_FIELD] or []
     breakdown = []
     for criterion in criteria:
         value = _column(frame, criterion).iloc[0]
+        if criterion["field"] == TECH_FIELD and not pd.isna(value):
+            # Show the technologies as the account spells them, not the matching key.
+            value = sorted(str(item).strip() for item in technologies if str(item).strip())
         missing = bool(pd.isna(value))
         matched = bool(criterion_matches(frame, criterion, as_of)[0])
         knockout = is_knockout(criterion)
@@ -344,7 +348,7 @@ def _plain_value(value, criterion: dict):
     if criterion["kind"] == "trigger":
         return pd.Timestamp(value).date().isoformat()
     if field == TECH_FIELD:
-        return [item for item in str(value).split("|") if item]
+        return list(value)
     if field in NUMERIC_FIELDS:
         number = float(value)
         money = field in ("annual_revenue", *PAY_FIELDS)
@@ -364,7 +368,8 @@ def criterion_label(criterion: dict) -> str:
 
 def _test_label(criterion: dict) -> str:
     kind = criterion["kind"]
-    name = FIELD_LABELS.get(criterion["field"], criterion["field"])
+    field = criterion.get("field", "")
+    name = FIELD_LABELS.get(field, field)
     if kind == "category":
         return f"{name}: {', '.join(str(value) for value in criterion['values'])}"
     if kind == "tech_stack":

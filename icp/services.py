@@ -226,7 +226,15 @@ def account_fit_explain(*, account: Account) -> dict:
             tenant_id=account.tenant_id, pk=account.fit_version_id
         ).first()
     if version is None:
-        return {"score": None, "tier": "", "breakdown": [], "version": None}
+        return {
+            "score": None,
+            "tier": "",
+            "total_weight": 0,
+            "knocked_out_by": [],
+            "missing": [],
+            "breakdown": [],
+            "version": None,
+        }
 
     tenant = Tenant.objects.get(pk=account.tenant_id)
     if criteria_need_deal_size(version.criteria):

@@ -249,9 +249,17 @@ class ImportRunOutputSerializer(serializers.Serializer):
 class FitCriterionSerializer(serializers.Serializer):
     key = serializers.CharField()
     label = serializers.CharField()
+    kind = serializers.CharField(
+        help_text="category, range, tech_stack, trigger or willingness_to_pay."
+    )
     field = serializers.CharField(help_text="The account field the criterion tests.")
     weight = serializers.IntegerField(help_text="Points the criterion adds when it matches.")
+    knockout = serializers.BooleanField(
+        help_text="True for a knock-out: matching it sets the score to 0 and the tier to D."
+    )
     matched = serializers.BooleanField()
+    points = serializers.IntegerField(help_text="Points earned: the weight when matched, else 0.")
+    share = serializers.FloatField(help_text="The weight's share of all points, 0 to 1.")
     value = serializers.JSONField(allow_null=True, help_text="The account's value of `field`.")
     missing = serializers.BooleanField(help_text="True when the account has no value for it.")
 
@@ -266,6 +274,13 @@ class FitVersionSerializer(serializers.Serializer):
 class FitExplanationSerializer(serializers.Serializer):
     score = serializers.IntegerField(allow_null=True, help_text="0-100; null with no ICP version.")
     tier = serializers.CharField(help_text="A to D; blank with no ICP version.")
+    total_weight = serializers.IntegerField(help_text="Points of all criteria but knock-outs.")
+    knocked_out_by = serializers.ListField(
+        child=serializers.CharField(), help_text="Keys of the knock-out criteria it matched."
+    )
+    missing = serializers.ListField(
+        child=serializers.CharField(), help_text="Labels of the criteria it has no data for."
+    )
     breakdown = FitCriterionSerializer(many=True)
     version = FitVersionSerializer(
         allow_null=True,

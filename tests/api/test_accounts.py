@@ -169,22 +169,33 @@ def test_detail_explains_fit(client, headers, scoped, icp_version):
     assert body["fit"] == {
         "score": 60,
         "tier": "B",
+        "total_weight": 100,
+        "knocked_out_by": [],
+        "missing": [],
         "breakdown": [
             {
                 "key": "industry",
                 "label": "Software",
+                "kind": "category",
                 "field": "industry",
                 "weight": 60,
+                "knockout": False,
                 "matched": True,
+                "points": 60,
+                "share": 0.6,
                 "value": "Software",
                 "missing": False,
             },
             {
                 "key": "size",
                 "label": "200+ employees",
+                "kind": "range",
                 "field": "employees",
                 "weight": 40,
+                "knockout": False,
                 "matched": False,
+                "points": 0,
+                "share": 0.4,
                 "value": 150,
                 "missing": False,
             },
@@ -202,7 +213,15 @@ def test_detail_without_icp_version(client, headers, accounts):
     response = client.get(detail_url(accounts["unscored"].pk), headers=headers)
 
     assert response.status_code == 200
-    assert response.json()["fit"] == {"score": None, "tier": "", "breakdown": [], "version": None}
+    assert response.json()["fit"] == {
+        "score": None,
+        "tier": "",
+        "total_weight": 0,
+        "knocked_out_by": [],
+        "missing": [],
+        "breakdown": [],
+        "version": None,
+    }
 
 
 def test_detail_other_tenant_account_not_found(client, headers, other_tenant, scoped):

@@ -422,7 +422,15 @@ def test_account_fit_explain_falls_back_to_fit_version(tenant, fit_accounts):
 def test_account_fit_explain_without_version(tenant, fit_accounts):
     result = account_fit_explain(account=fit_accounts[0])
 
-    assert result == {"score": None, "tier": "", "breakdown": [], "version": None}
+    assert result == {
+        "score": None,
+        "tier": "",
+        "total_weight": 0,
+        "knocked_out_by": [],
+        "missing": [],
+        "breakdown": [],
+        "version": None,
+    }
 
 
 @pytest.mark.django_db(transaction=True)

@@ -391,3 +391,28 @@ def test_not_found_for_member_of_two_tenants(staff_client, admin_user, other_ten
 
     assert response.status_code == 404
     assert "switch tenant at the top right" in response.content.decode()
+
+
+def test_account_detail_explains_knockout_and_missing_data(staff_client, tenant):
+    criteria = [
+        {"key": "size", "field": "employees", "kind": "range", "min": 100, "weight": 30},
+        {"key": "stack", "field": "tech_stack", "kind": "tech_stack", "values": ["Snowflake"]},
+        {"key": "pay", "field": "budget", "kind": "willingness_to_pay", "min": 5000},
+        {"key": "ko", "field": "industry", "kind": "category", "values": ["gambling"]},
+    ]
+    criteria[1].update(match="any", weight=20)
+    criteria[2]["weight"] = 10
+    criteria[3].update(knockout=True, weight=0)
+    with tenant_scope(tenant):
+        icp_version_create(name="Hand-written", criteria=criteria)
+        account = AccountFactory(industry="Gambling", employees=500, tech_stack=["Snowflake"])
+
+    response = staff_client.get(reverse("crm:account_detail", args=[account.pk]))
+    content = response.content.decode()
+
+    assert response.context["fit"]["score"] == 0
+    assert response.context["fit"]["knocked_out_by"] == ["ko"]
+    assert "Knocked out" in content
+    assert "✗ knocked out" in content
+    assert "<td>Snowflake</td>" in content
+    assert "Missing data: Budget $5K or more." in content
