@@ -185,6 +185,9 @@ def outside_segments(now: pd.DataFrame, before: pd.DataFrame, criteria: list[dic
     for a band), its wins since and before activation, the off-profile wins and the
     keys of criteria that already reward the segment.
     """
+    # NOTE: the rule does not require a segment's share of wins to have grown, so a
+    # segment that won as often off-profile before activation is flagged too. Compare
+    # share_of_wins with share_before to tell a long-standing gap from new drift.
     keys_now = segment_keys(now)
     keys_before = segment_keys(before)
     off_profile = now["tier"].isin(OFF_PROFILE_TIERS)

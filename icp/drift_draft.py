@@ -13,8 +13,9 @@ The draft copies the active version and changes its criteria in two steps:
    touch or overlap, and becomes a new range criterion otherwise.
 
 Knock-outs and segments that a criterion already rewards stay as they are, and
-the draft's summary says so. Changed criteria get a fresh label and lose the
-learned support and lift, which described the old values.
+the draft's summary lists them. Changed criteria get a fresh label and lose the
+learned support and lift, which described the old values. The weights are then
+scaled to sum to 100 again.
 """
 
 from __future__ import annotations
@@ -170,7 +171,7 @@ def apply_findings(
     for row in outside:
         changes.append(_add_outside(result, row, changed, weight))
 
-    kept = []
+    remaining = []
     for criterion in result:
         if criterion["key"] in changed:
             criterion.pop("support", None)
@@ -178,8 +179,29 @@ def apply_findings(
             criterion["label"] = criterion_label(criterion)
         if criterion.get("kind") in ("category", "tech_stack") and not criterion["values"]:
             continue
-        kept.append(criterion)
-    return kept, changes
+        remaining.append(criterion)
+    return weights_to_100(remaining), changes
+
+
+def weights_to_100(criteria: list[dict]) -> list[dict]:
+    """Scale the point-earning weights to sum to 100, as learned versions do.
+
+    Scores are points over total weight, so scaling changes a score only by
+    rounding. Largest remainders get the leftover points, and each weight stays at
+    least 1.
+    """
+    scoring = [criterion for criterion in criteria if not is_knockout(criterion)]
+    total = sum(int(criterion["weight"]) for criterion in scoring)
+    if not total or total == 100 or len(scoring) > 100:
+        return criteria
+    exact = [int(criterion["weight"]) * 100 / total for criterion in scoring]
+    weights = [max(1, int(value)) for value in exact]
+    by_remainder = sorted(range(len(scoring)), key=lambda i: (-(exact[i] - int(exact[i])), i))
+    for index in by_remainder[: max(0, 100 - sum(weights))]:
+        weights[index] += 1
+    for criterion, weight in zip(scoring, weights, strict=True):
+        criterion["weight"] = weight
+    return criteria
 
 
 def _find(criteria: list[dict], key: str) -> dict | None:
@@ -195,8 +217,8 @@ def _remove_stopped(criteria: list[dict], row: dict, changed: set[str]) -> str:
         criteria.remove(criterion)
         return f"Removed criterion {criterion['key']!r} ({row['label']}): {evidence}."
 
-    wanted = str(row["value"]).casefold()
-    criterion["values"] = [value for value in criterion["values"] if value.casefold() != wanted]
+    target = str(row["value"]).casefold()
+    criterion["values"] = [value for value in criterion["values"] if value.casefold() != target]
     if criterion["kind"] == "tech_stack" and criterion.get("match") == "at_least":
         criterion["count"] = max(1, min(int(criterion["count"]), len(criterion["values"])))
     changed.add(criterion["key"])
@@ -241,16 +263,16 @@ def _knockout_matching(criteria: list[dict], row: dict) -> dict | None:
 
 def _add_category(criteria, row, changed, weight, segment, evidence) -> str:
     value = row["value"]
-    wanted = value.casefold()
+    target = value.casefold()
     for criterion in criteria:
         if criterion["kind"] != "category" or criterion["field"] != row["field"]:
             continue
         if is_knockout(criterion):
             continue
         listed = [item.casefold() for item in criterion["values"]]
-        if criterion.get("negate") and wanted in listed:
+        if criterion.get("negate") and target in listed:
             criterion["values"] = [
-                item for item in criterion["values"] if item.casefold() != wanted
+                item for item in criterion["values"] if item.casefold() != target
             ]
             changed.add(criterion["key"])
             key = criterion["key"]
@@ -302,7 +324,10 @@ def _add_band(criteria, row, changed, weight, segment, evidence) -> str:
 
 
 def _ranges_touch(a_low, a_high, b_low, b_high) -> bool:
-    """Whether [a_low, a_high) and [b_low, b_high) overlap or share an edge; None is open."""
+    """Return whether [a_low, a_high) and [b_low, b_high) overlap or share an edge.
+
+    A None bound is open.
+    """
     a_starts_in_time = b_high is None or a_low is None or a_low <= b_high
     b_starts_in_time = a_high is None or b_low is None or b_low <= a_high
     return a_starts_in_time and b_starts_in_time

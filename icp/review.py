@@ -52,7 +52,7 @@ ATTENTION_STATES = (ReviewState.OVERDUE, ReviewState.DUE, ReviewState.UPCOMING)
 
 @dataclass(frozen=True)
 class ReviewStatus:
-    """Where the active version's review stands on the tenant's date `today`.
+    """Review state of the active version on the tenant's date `today`.
 
     `days_left` is negative when the review is overdue and None without a due date.
     """
@@ -110,7 +110,7 @@ def icp_review_status(*, tenant: Tenant) -> ReviewStatus:
 
 
 def icp_review_last(*, version: IcpVersion) -> AuditEvent | None:
-    """Return the audit event of the version's latest completed review, which holds its note."""
+    """Return the audit event of the version's latest completed review, which contains its note."""
     return (
         AuditEvent.all_tenants.filter(
             tenant_id=version.tenant_id,

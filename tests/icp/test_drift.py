@@ -16,7 +16,7 @@ from icp.drift import (
     icp_drift_report,
     tier_mix,
 )
-from icp.drift_draft import apply_findings, icp_draft_from_drift
+from icp.drift_draft import apply_findings, icp_draft_from_drift, weights_to_100
 from icp.models import IcpVersion
 from tenancy.errors import Conflict
 from tenancy.models import AuditEvent
@@ -142,7 +142,7 @@ def test_churn_ignores_churn_after_today():
     assert rows[0] == {"tier": "A", "customers": 2, "churned": 1, "rate": 0.5}
 
 
-def test_too_few_wins_says_so(tenant):
+def test_too_few_wins_reported(tenant):
     drift = drifting_tenant(tenant, since_wins=False)
     with tenant_scope(tenant):
         accounts_with_wins(
@@ -183,7 +183,10 @@ def test_draft_from_findings(drift, admin_user):
     assert criteria["industry"]["values"] == ["software", "Healthcare"]
     assert criteria["industry"]["label"] == "Industry: software, Healthcare"
     assert criteria["drift_country"]["values"] == ["DE"]
-    assert criteria["drift_country"]["weight"] == 15
+    # industry 60 and three new criteria of 15 each, scaled from 105 to 100 points.
+    assert criteria["industry"]["weight"] == 57
+    assert sum(criterion["weight"] for criterion in draft.criteria) == 100
+    assert {criteria[key]["weight"] for key in criteria if key != "industry"} == {14, 15}
     assert "Removed 'fintech' from criterion 'industry'" in draft.summary
     assert "Added 'Healthcare' to criterion 'industry'" in draft.summary
     assert draft.metrics["drift"]["wins_since"] == 25
@@ -268,9 +271,10 @@ def test_apply_findings_adds_category_criterion_and_widens_range():
         "kind": "category",
         "field": "country",
         "values": ["DE"],
-        "weight": 15,
+        "weight": 13,
         "label": "Country: DE",
     }
+    assert by_key["size"]["weight"] == 87
     assert (by_key["size"]["min"], by_key["size"]["max"]) == (200, 5000.0)
     assert changes[1].startswith("Widened criterion 'size'")
     assert criteria[0]["max"] == 1000
@@ -306,6 +310,20 @@ def test_apply_findings_removes_value_from_negated_list():
 
     assert result[1]["values"] == ["FR"]
     assert "excluded values of 'not_eu'" in changes[0]
+
+
+def test_weights_scaled_to_100_keep_knockouts():
+    criteria = [
+        {"key": "a", "weight": 60},
+        {"key": "b", "weight": 15},
+        {"key": "c", "weight": 15},
+        {"key": "d", "weight": 15},
+        {"key": "ko", "weight": 0, "knockout": True},
+    ]
+
+    weights = [criterion["weight"] for criterion in weights_to_100(criteria)]
+
+    assert weights == [57, 15, 14, 14, 0]
 
 
 def test_expected_baseline_matches_metrics():
