@@ -144,3 +144,54 @@ def api_key_revoke(*, key: ApiKey, actor=None) -> ApiKey:
         audit_record(tenant_id=key.tenant_id, actor=actor, event="api_key.revoked", obj=key)
         logger.info("api_key.revoked tenant_id=%s api_key_id=%s", key.tenant_id, key.pk)
     return key
+
+
+ICP_REVIEW_DAYS_MIN = 7
+ICP_REVIEW_DAYS_MAX = 730
+
+
+@transaction.atomic
+def tenant_icp_review_days_set(*, tenant: Tenant, days, actor=None) -> Tenant:
+    """Set the days from an ICP version's activation or last review to its next review.
+
+    Raises DomainError unless `days` is a whole number from ICP_REVIEW_DAYS_MIN to
+    ICP_REVIEW_DAYS_MAX. The active version keeps its due date; the new number applies
+    from the next activation or completed review. Setting the current value changes
+    nothing and writes no audit event.
+    """
+    if isinstance(days, bool) or not isinstance(days, int):
+        raise DomainError(
+            f"ICP review interval {days!r} is not a whole number of days.",
+            field="icp_review_days",
+            value=days,
+            fix=f"Enter a whole number of days from {ICP_REVIEW_DAYS_MIN} to "
+            f"{ICP_REVIEW_DAYS_MAX}, such as 90 for a quarterly review.",
+        )
+    if not ICP_REVIEW_DAYS_MIN <= days <= ICP_REVIEW_DAYS_MAX:
+        raise DomainError(
+            f"ICP review interval {days} days is outside {ICP_REVIEW_DAYS_MIN} to "
+            f"{ICP_REVIEW_DAYS_MAX} days.",
+            field="icp_review_days",
+            value=days,
+            fix=f"Enter a number of days from {ICP_REVIEW_DAYS_MIN} to {ICP_REVIEW_DAYS_MAX}, "
+            "such as 90 for a quarterly review.",
+        )
+    locked = Tenant.objects.select_for_update().get(pk=tenant.pk)
+    before = locked.icp_review_days
+    if before == days:
+        return locked
+    locked.icp_review_days = days
+    locked.save(update_fields=["icp_review_days", "updated_at"])
+    audit_record(
+        tenant_id=locked.pk,
+        actor=actor,
+        event="tenant.icp_review_days_set",
+        obj=locked,
+        before={"icp_review_days": before},
+        after={"icp_review_days": days},
+    )
+    logger.info(
+        "tenant.icp_review_days_set tenant_id=%s before=%s after=%s", locked.pk, before, days
+    )
+    tenant.icp_review_days = days
+    return locked

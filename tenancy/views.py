@@ -14,11 +14,13 @@ from django.views.decorators.http import require_POST
 from tenancy import services
 from tenancy.errors import DomainError
 from tenancy.middleware import SESSION_TENANT_KEY
-from tenancy.models import ApiKey
+from tenancy.models import ApiKey, Membership
 from tenancy.permissions import (
     api_key_admin_required,
+    has_role,
     member_required,
     page_permissions,
+    role_required,
     staff_required,
 )
 from tenancy.selectors import membership_for_user
@@ -37,9 +39,78 @@ class ApiKeyCreateForm(forms.Form):
     )
 
 
+class IcpReviewDaysForm(forms.Form):
+    icp_review_days = forms.CharField(
+        label="ICP review interval (days)",
+        max_length=12,
+        widget=forms.NumberInput(
+            attrs={"min": services.ICP_REVIEW_DAYS_MIN, "max": services.ICP_REVIEW_DAYS_MAX}
+        ),
+        help_text=(
+            f"Days from an ICP version's activation or last completed review to its next "
+            f"review, from {services.ICP_REVIEW_DAYS_MIN} to {services.ICP_REVIEW_DAYS_MAX}. "
+            "A change applies from the next activation or review; the current due date stays."
+        ),
+    )
+
+    def clean_icp_review_days(self) -> int:
+        raw = self.cleaned_data["icp_review_days"].strip()
+        try:
+            return int(raw)
+        except ValueError:
+            raise forms.ValidationError(
+                f"{raw!r} is not a whole number of days. Enter a number from "
+                f"{services.ICP_REVIEW_DAYS_MIN} to {services.ICP_REVIEW_DAYS_MAX}, "
+                "such as 90."
+            ) from None
+
+
+# Roles that may change the tenant's own settings.
+SETTINGS_ROLES = (Membership.Role.ADMIN,)
+
+
+def _render_settings(request, review_form: IcpReviewDaysForm | None = None, status: int = 200):
+    can_edit_settings = has_role(request.membership, SETTINGS_ROLES)
+    if review_form is None and can_edit_settings:
+        review_form = IcpReviewDaysForm(initial={"icp_review_days": request.tenant.icp_review_days})
+    context = {
+        **page_permissions(request.membership),
+        "can_edit_settings": can_edit_settings,
+        "review_form": review_form,
+    }
+    return render(request, "tenancy/settings.html", context, status=status)
+
+
 @staff_required
 def settings_overview(request):
-    return render(request, "tenancy/settings.html", page_permissions(request.membership))
+    return _render_settings(request)
+
+
+@role_required(*SETTINGS_ROLES)
+@require_POST
+def icp_review_days_update(request):
+    form = IcpReviewDaysForm(request.POST)
+    if not form.is_valid():
+        return _render_settings(request, form, status=400)
+    try:
+        services.tenant_icp_review_days_set(
+            tenant=request.tenant, days=form.cleaned_data["icp_review_days"], actor=request.user
+        )
+    except DomainError as error:
+        logger.info(
+            "tenant.icp_review_days_rejected tenant_id=%s value=%s",
+            request.tenant.pk,
+            error.value,
+        )
+        form.add_error("icp_review_days", f"{error.message} {error.fix}".strip())
+        return _render_settings(request, form, status=400)
+
+    messages.success(
+        request,
+        f"ICP reviews are now due every {request.tenant.icp_review_days} days, counted from "
+        "the next activation or completed review.",
+    )
+    return redirect("tenancy:settings")
 
 
 @member_required

@@ -13,6 +13,9 @@ EXPECTED_PATHS = {
     "/api/v1/commission-plan/": {"get", "put"},
     "/api/v1/icp/versions/": {"get"},
     "/api/v1/icp/versions/{id}/": {"get"},
+    "/api/v1/icp/review/": {"get"},
+    "/api/v1/icp/review/complete/": {"post"},
+    "/api/v1/icp/drift/draft/": {"post"},
     "/api/v1/jobs/{id}/": {"get"},
 }
 

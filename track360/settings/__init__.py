@@ -2,5 +2,6 @@
 
 from track360.settings.base import *  # noqa: F403
 from track360.settings.celery import *  # noqa: F403
+from track360.settings.email import *  # noqa: F403
 from track360.settings.logging import *  # noqa: F403
 from track360.settings.rest import *  # noqa: F403

@@ -2,6 +2,8 @@
 
 from datetime import timedelta
 
+from celery.schedules import crontab
+
 from track360.settings.env import env_int, env_str
 
 REDIS_URL = env_str("REDIS_URL")
@@ -48,7 +50,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "partners.tasks.refresh_all_partner_scores_task",
         "schedule": timedelta(hours=1),
     },
+    # Daily at this hour, UTC. The service compares each due date with the tenant's
+    # own date, and a due date is mailed once, so a missed or repeated run is harmless.
+    "send-icp-review-reminders": {
+        "task": "icp.review_tasks.send_icp_review_reminders_task",
+        "schedule": crontab(minute=0, hour=env_int("TRACK360_ICP_REMINDER_HOUR_UTC", 7)),
+    },
 }
+# Task modules that autodiscovery, which imports only each app's `tasks` module, misses.
+CELERY_IMPORTS = ("icp.review_tasks",)
 
 # One queue per workload; this default deployment runs one worker that consumes
 # both, and a larger one can give each queue workers of its own.

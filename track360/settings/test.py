@@ -9,6 +9,9 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Sent messages collect in django.core.mail.outbox instead of leaving the machine.
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+TRACK360_BASE_URL = "http://testserver"
 LOG_LEVEL = "WARNING"
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 # Serve static files from the app folders, so tests need no collectstatic run.
