@@ -56,6 +56,9 @@ MIN_WINS = 20
 MIN_SEGMENT_WINS = 5
 OFF_PROFILE_TIERS = ("C", "D")
 OFF_PROFILE_SHARE = 0.5
+# A segment is growing when its share of wins since activation is at least this
+# multiple of its share before activation, or it had no wins before.
+GROWTH_RATIO = 1.25
 STOPPED_MIN_EXPECTED = 3.0
 STOPPED_RATIO = 0.5
 # Band edges for segments: readable round numbers, lower edge inclusive.
@@ -179,15 +182,16 @@ def _expected_won(metrics: dict) -> dict[str, int] | None:
 
 
 def outside_segments(now: pd.DataFrame, before: pd.DataFrame, criteria: list[dict]) -> list[dict]:
-    """Find segments that win mostly as tier C or D since activation, most wins first.
+    """Find segments that win mostly as tier C or D since activation.
 
+    Growing segments come first, then long-standing ones, each by most wins.
     Each row names the dimension, the segment (`value` for a category, `min`/`max`
     for a band), its wins since and before activation, the off-profile wins and the
     keys of criteria that already reward the segment.
     """
-    # NOTE: the rule does not require a segment's share of wins to have grown, so a
-    # segment that won as often off-profile before activation is flagged too. Compare
-    # share_of_wins with share_before to tell a long-standing gap from new drift.
+    # Segments that already won as often off-profile before activation are kept,
+    # with `growing` False, because they show a long-standing gap in the profile
+    # rather than new drift; the draft from findings adds only growing segments.
     keys_now = segment_keys(now)
     keys_before = segment_keys(before)
     off_profile = now["tier"].isin(OFF_PROFILE_TIERS)
@@ -203,6 +207,9 @@ def outside_segments(now: pd.DataFrame, before: pd.DataFrame, criteria: list[dic
             off_count = int(off.get(key, 0))
             if count < MIN_SEGMENT_WINS or off_count / count <= OFF_PROFILE_SHARE:
                 continue
+            share = count / total
+            wins_before = int(before_counts.get(key, 0))
+            share_before = wins_before / len(before) if len(before) else None
             row = {
                 "dimension": dimension,
                 "dimension_label": DIMENSION_LABELS[dimension],
@@ -211,10 +218,9 @@ def outside_segments(now: pd.DataFrame, before: pd.DataFrame, criteria: list[dic
                 "share_of_wins": _round(count / total),
                 "off_profile_wins": off_count,
                 "off_profile_share": _round(off_count / count),
-                "wins_before": int(before_counts.get(key, 0)),
-                "share_before": _round(int(before_counts.get(key, 0)) / len(before))
-                if len(before)
-                else None,
+                "wins_before": wins_before,
+                "share_before": _round(share_before),
+                "growing": not share_before or share >= GROWTH_RATIO * share_before,
             }
             if edges is None:
                 value = _display_value(now.loc[column.eq(key).fillna(False).astype(bool), field])
@@ -225,7 +231,9 @@ def outside_segments(now: pd.DataFrame, before: pd.DataFrame, criteria: list[dic
                 row.update({"value": None, "min": low, "max": high, "label": label})
             row["rewarded_by"] = _rewarding_criteria(row, criteria)
             rows.append(row)
-    rows.sort(key=lambda row: (-row["wins"], row["dimension"], str(row["label"])))
+    rows.sort(
+        key=lambda row: (not row["growing"], -row["wins"], row["dimension"], str(row["label"]))
+    )
     return rows
 
 

@@ -5,7 +5,7 @@ The draft copies the active version and changes its criteria in two steps:
 1. Values that stopped winning are removed: a category or tech stack value leaves
    its criterion (a criterion left with no values is dropped), and a range
    criterion that stopped winning is dropped.
-2. Segments winning outside the profile are added: an industry or country joins
+2. Growing segments winning outside the profile are added: an industry or country joins
    the category criterion on that field, or a new category criterion with a
    moderate weight (DRIFT_WEIGHT_SHARE of the scored weight) when none exists. A
    value listed by a negated criterion is removed from that list instead. An
@@ -169,7 +169,13 @@ def apply_findings(
     for row in stopped:
         changes.append(_remove_stopped(result, row, changed))
     for row in outside:
-        changes.append(_add_outside(result, row, changed, weight))
+        if row["growing"]:
+            changes.append(_add_outside(result, row, changed, weight))
+        else:
+            changes.append(
+                f"Kept out {row['dimension_label'].lower()} {row['label']}: it won as often "
+                "outside the profile before activation, so it is not new drift."
+            )
 
     remaining = []
     for criterion in result:

@@ -85,6 +85,9 @@ class OutsideSegmentSerializer(serializers.Serializer):
     off_profile_share = serializers.FloatField(allow_null=True)
     wins_before = serializers.IntegerField()
     share_before = serializers.FloatField(allow_null=True)
+    growing = serializers.BooleanField(
+        help_text="True when the share of wins rose by a quarter or more since activation."
+    )
     rewarded_by = serializers.ListField(child=serializers.CharField())
 
 

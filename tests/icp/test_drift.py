@@ -94,9 +94,11 @@ def test_segment_winning_outside_profile_found(drift):
     assert ("country", "DE") in by_label
     assert ("employee_band", "50 to 200") in by_label
     assert ("country", "US") not in by_label
-    assert [row["wins"] for row in outside] == sorted(
-        (row["wins"] for row in outside), reverse=True
-    )
+    assert healthcare["growing"] is True
+    # Every win before and since falls in this band, so it is no new drift.
+    assert by_label[("revenue_band", "$50M to $250M")]["growing"] is False
+    order = [(not row["growing"], -row["wins"]) for row in outside]
+    assert order == sorted(order)
 
 
 def test_rewarded_value_that_stopped_winning_found(drift):
@@ -183,10 +185,12 @@ def test_draft_from_findings(drift, admin_user):
     assert criteria["industry"]["values"] == ["software", "Healthcare"]
     assert criteria["industry"]["label"] == "Industry: software, Healthcare"
     assert criteria["drift_country"]["values"] == ["DE"]
-    # industry 60 and three new criteria of 15 each, scaled from 105 to 100 points.
-    assert criteria["industry"]["weight"] == 57
+    # industry 60 and two new criteria of 15 each, scaled from 90 to 100 points.
+    assert criteria["industry"]["weight"] == 67
     assert sum(criterion["weight"] for criterion in draft.criteria) == 100
-    assert {criteria[key]["weight"] for key in criteria if key != "industry"} == {14, 15}
+    assert {criteria[key]["weight"] for key in criteria if key != "industry"} == {16, 17}
+    assert "drift_revenue" not in criteria
+    assert "Kept out annual revenue $50M to $250M" in draft.summary
     assert "Removed 'fintech' from criterion 'industry'" in draft.summary
     assert "Added 'Healthcare' to criterion 'industry'" in draft.summary
     assert draft.metrics["drift"]["wins_since"] == 25
@@ -248,6 +252,7 @@ def test_apply_findings_adds_category_criterion_and_widens_range():
             "max": None,
             "wins": 12,
             "off_profile_share": 0.75,
+            "growing": True,
             "rewarded_by": [],
         },
         {
@@ -259,6 +264,7 @@ def test_apply_findings_adds_category_criterion_and_widens_range():
             "max": 5000.0,
             "wins": 9,
             "off_profile_share": 1.0,
+            "growing": True,
             "rewarded_by": [],
         },
     ]
@@ -302,6 +308,7 @@ def test_apply_findings_removes_value_from_negated_list():
             "max": None,
             "wins": 7,
             "off_profile_share": 0.9,
+            "growing": True,
             "rewarded_by": [],
         }
     ]
@@ -310,6 +317,33 @@ def test_apply_findings_removes_value_from_negated_list():
 
     assert result[1]["values"] == ["FR"]
     assert "excluded values of 'not_eu'" in changes[0]
+
+
+def test_apply_findings_skips_long_standing_segment():
+    criteria = [{"key": "industry", "kind": "category", "field": "industry", "values": ["x"]}]
+    criteria[0]["weight"] = 100
+    outside = [
+        {
+            "dimension_label": "Country",
+            "field": "country",
+            "label": "DE",
+            "value": "DE",
+            "min": None,
+            "max": None,
+            "wins": 30,
+            "off_profile_share": 1.0,
+            "growing": False,
+            "rewarded_by": [],
+        }
+    ]
+
+    result, changes = apply_findings(criteria, outside, [])
+
+    assert [criterion["key"] for criterion in result] == ["industry"]
+    assert changes == [
+        "Kept out country DE: it won as often outside the profile before activation, "
+        "so it is not new drift."
+    ]
 
 
 def test_weights_scaled_to_100_keep_knockouts():
