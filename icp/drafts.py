@@ -226,9 +226,7 @@ def _scoring_content(criteria, tier_cutoffs) -> tuple:
 
 
 def _same_content(version: IcpVersion, name: str, criteria: list[dict], cutoffs: dict) -> bool:
-    return (
-        version.name == name and version.criteria == criteria and version.tier_cutoffs == cutoffs
-    )
+    return version.name == name and version.criteria == criteria and version.tier_cutoffs == cutoffs
 
 
 def _carry_evidence(criteria: list[dict], stored: list[dict]) -> list[dict]:

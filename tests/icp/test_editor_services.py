@@ -197,7 +197,8 @@ def test_update_locks_the_row(scoped):
         drafts.icp_version_update(version=draft, name="Locked", criteria=SOFTWARE,
                                   tier_cutoffs=CUTOFFS)  # fmt: skip
 
-    locking = [q["sql"] for q in queries if "FOR UPDATE" in q["sql"] and "icp_icpversion" in q["sql"]]
+    statements = [query["sql"] for query in queries]
+    locking = [sql for sql in statements if "FOR UPDATE" in sql and "icp_icpversion" in sql]
     assert len(locking) == 1
 
 
