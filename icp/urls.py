@@ -1,9 +1,15 @@
 from django.urls import path
 
-from icp.pages import versions
+from icp.pages import editor, versions
 
 app_name = "icp"
 urlpatterns = [
     path("", versions.version_list, name="version_list"),
     path("versions/<int:pk>/", versions.version_detail, name="version_detail"),
+    path("versions/new/", editor.version_new, name="version_new"),
+    path("versions/preview/", editor.version_preview, name="version_preview"),
+    path("versions/<int:pk>/edit/", editor.version_edit, name="version_edit"),
+    path("versions/<int:pk>/copy/", editor.version_copy, name="version_copy"),
+    path("versions/<int:pk>/activate/", editor.version_activate, name="version_activate"),
+    path("versions/<int:pk>/delete/", editor.version_delete, name="version_delete"),
 ]
