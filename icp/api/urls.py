@@ -2,13 +2,23 @@
 
 from django.urls import path
 
-from icp.api import versions
+from icp.api import editor
 
 urlpatterns = [
-    path("icp/versions/", versions.IcpVersionListView.as_view(), name="api-icp-version-list"),
+    path("icp/versions/", editor.IcpVersionCollectionView.as_view(), name="api-icp-version-list"),
     path(
         "icp/versions/<int:pk>/",
-        versions.IcpVersionDetailView.as_view(),
+        editor.IcpVersionItemView.as_view(),
         name="api-icp-version-detail",
+    ),
+    path(
+        "icp/versions/<int:pk>/copy/",
+        editor.IcpVersionCopyView.as_view(),
+        name="api-icp-version-copy",
+    ),
+    path(
+        "icp/versions/<int:pk>/activate/",
+        editor.IcpVersionActivateView.as_view(),
+        name="api-icp-version-activate",
     ),
 ]
