@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from icp.models import IcpVersion
-from icp.scoring import validate_criteria, validate_tier_cutoffs
+from icp.scoring import criterion_label, validate_criteria, validate_tier_cutoffs
 from icp.services import (
     _coverage,
     _next_number,
@@ -53,6 +53,7 @@ def icp_version_update(
 
     current = _locked_draft(tenant, version, action="edit", lock=False)
     cleaned = _carry_evidence(cleaned, current.criteria or [])
+    cleaned = _relabel_changed_tests(cleaned, current.criteria or [])
     if _same_content(current, name, cleaned, cutoffs):
         return _touch(tenant, version)
 
@@ -61,6 +62,7 @@ def icp_version_update(
     with transaction.atomic(), tenant_scope(tenant):
         locked = _locked_draft(tenant, version, action="edit", lock=True)
         cleaned = _carry_evidence(cleaned, locked.criteria or [])
+        cleaned = _relabel_changed_tests(cleaned, locked.criteria or [])
         if _same_content(locked, name, cleaned, cutoffs):
             locked.save(update_fields=["updated_at"])
             return locked
@@ -74,6 +76,7 @@ def icp_version_update(
         if scoring_changed:
             for field in _LEARNED_FIELDS:
                 setattr(locked, field, "")
+            locked.trained_from = locked.trained_to = None
             locked.metrics = {"coverage": coverage}
         else:
             locked.metrics = {**(locked.metrics or {}), "coverage": coverage}
@@ -147,7 +150,7 @@ def icp_version_copy(*, version: IcpVersion, actor=None, name=None) -> IcpVersio
 
 
 def icp_version_delete(*, version: IcpVersion, actor=None) -> None:
-    """Delete draft `version`; raises Conflict for the active version and retired ones."""
+    """Delete draft `version`, or raise Conflict for the active version and retired ones."""
     tenant = Tenant.objects.get(pk=version.tenant_id)
     with transaction.atomic(), tenant_scope(tenant):
         locked = _locked_draft(tenant, version, action="delete", lock=True)
@@ -247,6 +250,34 @@ def _carry_evidence(criteria: list[dict], stored: list[dict]) -> list[dict]:
             }
         carried.append(criterion)
     return carried
+
+
+def _relabel_changed_tests(criteria: list[dict], stored: list[dict]) -> list[dict]:
+    """Rewrite generated labels of criteria whose test changed, so labels describe the test.
+
+    A label counts as generated when it is the one `criterion_label` writes for the
+    stored criterion with the same key. A label the user wrote is kept.
+    """
+    stored_by_key = {criterion.get("key"): criterion for criterion in stored}
+    relabelled = []
+    for criterion in criteria:
+        previous = stored_by_key.get(criterion["key"])
+        if (
+            previous is not None
+            and not _same_test(previous, criterion)
+            and criterion.get("label") == _generated_label(previous)
+        ):
+            criterion = {**criterion, "label": criterion_label(criterion)}
+        relabelled.append(criterion)
+    return relabelled
+
+
+def _generated_label(criterion: dict) -> str | None:
+    try:
+        return criterion_label(criterion)
+    except (KeyError, TypeError, ValueError):
+        # A stored criterion that no longer validates has no generated label to compare.
+        return None
 
 
 def _same_test(first: dict, second: dict) -> bool:

@@ -2,7 +2,7 @@
 
 The collection and detail views extend the read-only views of `icp.api.versions`
 with POST, PATCH and DELETE, so each path has one view class. Writes need an editor
-role (admin or partner manager) or an API key; `IsTenantMember` returns 403 to the
+role (admin or partner manager) or an API key, and `IsTenantMember` returns 403 to the
 other roles.
 """
 
@@ -28,7 +28,7 @@ from tenancy.api.views import DETAIL_ERRORS, TenantApiView, error_response
 
 WRITE_ERRORS = {
     **DETAIL_ERRORS,
-    400: error_response("A field or criterion is invalid; the error names it and the fix."),
+    400: error_response("A field or criterion is invalid: see field, value and fix."),
 }
 DRAFT_ERRORS = {
     **WRITE_ERRORS,
@@ -78,7 +78,7 @@ class IcpVersionItemView(IcpVersionDetailView):
         tags=["icp"],
         summary="Change a draft ICP version",
         description=(
-            "Send any of name, criteria (the whole list) and tier_cutoffs; the others keep "
+            "Send any of name, criteria (the whole list) and tier_cutoffs. The others keep "
             "their values. A criterion that keeps its key and test keeps its learned support "
             "and lift. Changing what accounts score clears the learned signal and figures. "
             "Sending the content the draft already has changes nothing."
@@ -162,7 +162,7 @@ class IcpVersionActivateView(TenantApiView):
                 IcpVersionActivationSerializer, description="The version was already active."
             ),
             202: OpenApiResponse(
-                IcpVersionActivationSerializer, description="Activated; the rescore follows."
+                IcpVersionActivationSerializer, description="Activated, and the rescore follows."
             ),
             **WRITE_ERRORS,
         },

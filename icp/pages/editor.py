@@ -60,7 +60,7 @@ def _render_editor(request, form: EditorForm, *, version=None, source=None, prev
         "kinds": kind_choices(),
         "field_groups": field_groups(),
         "matches": match_choices(),
-        # The row the editor script clones for "Add criterion"; it renumbers the inputs.
+        # The row that the editor script clones and renumbers for "Add criterion".
         "template_row": blank_row("__index__"),
         "learned_figures": version is not None and bool(version.signal),
     }
@@ -133,12 +133,12 @@ def version_edit(request, pk: int):
 def version_preview(request):
     """Show how the tenant's accounts would fall into tiers under the posted criteria.
 
-    With htmx the response is the preview fragment; without it, the whole editor page
-    again with the preview under the form and the input kept.
+    With htmx the response is the preview fragment. Without htmx it is the whole
+    editor page again, with the preview under the form and the input kept.
     """
     form = EditorForm.from_post(request.POST)
     # Without JavaScript, "Add criterion" posts here to get the page back with a new
-    # blank row; the rows are not checked until the user saves or previews.
+    # blank row. The rows are checked only when the user saves or previews.
     adding_row = bool(request.POST.get("add_row")) and not request.htmx
     data = None if adding_row else form.clean()
     preview = None

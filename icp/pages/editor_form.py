@@ -52,7 +52,7 @@ PARTS_BY_KIND = {
 }
 MATCH_LABELS = {"any": "Any of them", "all": "All of them", "at_least": "At least count of them"}
 DEFAULT_CUTOFFS = {"A": 75, "B": 50, "C": 25}
-# More rows than a person would write by hand; the cap bounds the work one request causes.
+# More rows than a person writes by hand. The cap bounds the work one request causes.
 MAX_ROWS = 200
 _ROW_INPUT = re.compile(r"criteria-(\d+)-([a-z_]+)")
 _DECIMAL = re.compile(r"[+-]?\d+(\.\d+)?")
@@ -270,8 +270,8 @@ class EditorForm:
         """Return {"name", "criteria", "tier_cutoffs"} ready for the services, or None.
 
         Every row is checked on its own first, so each invalid row shows its error at
-        once; checks across rows (duplicate keys, only knock-outs) run when each row
-        is valid.
+        once. Checks across rows (duplicate keys, only knock-outs) run when each row is
+        valid.
         """
         if self.has_errors:
             return None
@@ -323,7 +323,7 @@ class EditorForm:
         return self._capture(validate_tier_cutoffs, parsed)
 
     def _clean_row(self, row: CriterionRow) -> dict | None:
-        """Parse one row strictly and validate it alone; record errors on the row."""
+        """Parse one row strictly and validate it alone, recording errors on the row."""
         label = repr(row.key) if row.key else str(row.position)
         reference = row.key or str(row.position)
         if not row.key:
@@ -410,7 +410,7 @@ class EditorForm:
         if not criterion["label"]:
             del criterion["label"]
         if criterion["weight"] is None:
-            # Only a knock-out gets here without a weight; the validator gives it 0.
+            # Only a knock-out gets here without a weight, and the validator gives it 0.
             del criterion["weight"]
         if criterion["field"] is None:
             del criterion["field"]
@@ -451,7 +451,7 @@ class EditorForm:
         """Place a service's error on the input its `field` names, and in the summary.
 
         `field` is "name", "tier_cutoffs", "tier_cutoffs.<tier>", "criteria",
-        "criteria.<key>.<part>" or "criteria.<position>.<part>"; anything else goes
+        "criteria.<key>.<part>" or "criteria.<position>.<part>". Anything else goes
         to the summary alone.
         """
         name = error.field or ""

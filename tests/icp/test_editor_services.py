@@ -233,7 +233,23 @@ def test_update_scoring_change_clears_learned_figures(scoped):
     assert updated.signal == ""
     assert updated.summary == ""
     assert updated.objective == ""
+    assert updated.trained_from is None
     assert set(updated.metrics) == {"coverage"}
+
+
+def test_update_rewrites_generated_label_of_changed_test(scoped):
+    draft = make_version(criteria=validate_criteria(EVERY_KIND))
+    edited = [dict(criterion) for criterion in draft.criteria]
+    edited[0]["negate"] = True
+    edited[2]["count"] = 3
+
+    updated = drafts.icp_version_update(
+        version=draft, name="Edited", criteria=edited, tier_cutoffs=CUTOFFS
+    )
+
+    assert updated.criteria[0]["label"] == "Not industry: software, fintech"
+    assert updated.criteria[2]["label"] == "Modern data stack"
+    assert updated.criteria[1]["label"] == draft.criteria[1]["label"]
 
 
 def test_update_rename_keeps_learned_figures(scoped):

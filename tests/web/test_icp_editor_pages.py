@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 
 import pytest
@@ -145,6 +146,8 @@ def test_new_page_shows_blank_form(staff_client, program):
     assert 'id="criterion-template"' in page
     assert "js/icp_editor.js" in page
     assert '<label for="criteria-0-min">' in page
+    shown_for = set(re.findall(r'data-kinds="([^"]*)"', page))
+    assert shown_for == {"category tech_stack", "range willingness_to_pay", "tech_stack", "trigger"}
 
 
 def test_new_page_creates_every_kind(manager_client, program):
