@@ -173,6 +173,8 @@ def icp_version_preview(*, tenant: Tenant, criteria, tier_cutoffs) -> dict:
     """
     cleaned = validate_criteria(criteria)
     cutoffs = validate_tier_cutoffs(tier_cutoffs)
+    # NOTE: this scores every account inside the request. The demo tenant's 5,086
+    # accounts took 0.14 s on a 2-core machine; far larger tenants were not timed.
     return _coverage(tenant, cleaned, cutoffs)
 
 
