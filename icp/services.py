@@ -394,3 +394,16 @@ def _validate_name(name) -> str:
             fix="Give the version a short name.",
         )
     return cleaned
+
+
+# Writes of drafts live in icp.drafts, which imports helpers from this module, so they
+# are re-exported lazily: a module-level import here would be circular.
+_DRAFT_WRITES = ("icp_version_update", "icp_version_copy", "icp_version_delete")
+
+
+def __getattr__(name: str):
+    if name in _DRAFT_WRITES:
+        from icp import drafts
+
+        return getattr(drafts, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -2,13 +2,13 @@
 
 from django.urls import path
 
-from icp.api import review, versions
+from icp.api import editor, review
 
 urlpatterns = [
-    path("icp/versions/", versions.IcpVersionListView.as_view(), name="api-icp-version-list"),
+    path("icp/versions/", editor.IcpVersionCollectionView.as_view(), name="api-icp-version-list"),
     path(
         "icp/versions/<int:pk>/",
-        versions.IcpVersionDetailView.as_view(),
+        editor.IcpVersionItemView.as_view(),
         name="api-icp-version-detail",
     ),
     path("icp/review/", review.IcpReviewView.as_view(), name="api-icp-review"),
@@ -18,4 +18,14 @@ urlpatterns = [
         name="api-icp-review-complete",
     ),
     path("icp/drift/draft/", review.IcpDriftDraftView.as_view(), name="api-icp-drift-draft"),
+    path(
+        "icp/versions/<int:pk>/copy/",
+        editor.IcpVersionCopyView.as_view(),
+        name="api-icp-version-copy",
+    ),
+    path(
+        "icp/versions/<int:pk>/activate/",
+        editor.IcpVersionActivateView.as_view(),
+        name="api-icp-version-activate",
+    ),
 ]

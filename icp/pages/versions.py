@@ -5,8 +5,9 @@ from __future__ import annotations
 from django.shortcuts import render
 
 from icp.models import IcpVersion
+from icp.scoring import KIND_LABELS
 from icp.selectors import icp_version_list
-from tenancy.permissions import staff_required
+from tenancy.permissions import page_permissions, staff_required
 from tenancy.shortcuts import get_for_tenant_or_404
 
 TIERS = ("A", "B", "C", "D")
@@ -62,6 +63,15 @@ def _auc_rows(metrics: dict) -> list[dict]:
     return rows
 
 
+def _criteria_rows(criteria: list) -> list[dict]:
+    """Return the criteria with the label of their kind, for the criteria table."""
+    return [
+        {**criterion, "kind_label": KIND_LABELS.get(criterion.get("kind"), criterion.get("kind"))}
+        for criterion in criteria
+        if isinstance(criterion, dict)
+    ]
+
+
 @staff_required
 def version_list(request):
     versions = list(icp_version_list(tenant=request.tenant))
@@ -71,6 +81,7 @@ def version_list(request):
         "active": active,
         "active_warning": active is not None and active.signal in WARNING_SIGNALS,
         "objective_label": active.objective_label if active else "",
+        **page_permissions(request.membership),
     }
     return render(request, "icp/version_list.html", context)
 
@@ -83,11 +94,12 @@ def version_detail(request, pk: int):
     metrics = version.metrics or {}
     context = {
         "version": version,
-        "criteria": version.criteria or [],
+        "criteria": _criteria_rows(version.criteria or []),
         "tiers": _tier_rows(version),
         "auc_rows": _auc_rows(metrics),
         "counts": metrics.get("counts"),
         "objective_label": version.objective_label,
         "show_warning": version.signal in WARNING_SIGNALS,
+        **page_permissions(request.membership),
     }
     return render(request, "icp/version_detail.html", context)

@@ -78,7 +78,13 @@ def test_detail_returns_version_fields(client, headers, learned):
                 "values": ["software"],
                 "min": None,
                 "max": None,
+                "match": None,
+                "count": None,
+                "trigger": None,
+                "within_days": None,
                 "weight": 100,
+                "knockout": False,
+                "negate": False,
                 "support": {"deals": 210, "accounts": 12},
                 "lift": {"win_rate": 1.8, "won_value": 1.25},
             }
@@ -89,6 +95,7 @@ def test_detail_returns_version_fields(client, headers, learned):
         "trained_to": "2023-12-31",
         "review_due_on": "2024-06-30",
         "activated_at": None,
+        "based_on": None,
     }
 
 

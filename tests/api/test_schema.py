@@ -11,11 +11,13 @@ EXPECTED_PATHS = {
     "/api/v1/referrals/": {"post"},
     "/api/v1/ledger/": {"get"},
     "/api/v1/commission-plan/": {"get", "put"},
-    "/api/v1/icp/versions/": {"get"},
-    "/api/v1/icp/versions/{id}/": {"get"},
     "/api/v1/icp/review/": {"get"},
     "/api/v1/icp/review/complete/": {"post"},
     "/api/v1/icp/drift/draft/": {"post"},
+    "/api/v1/icp/versions/": {"get", "post"},
+    "/api/v1/icp/versions/{id}/": {"get", "patch", "delete"},
+    "/api/v1/icp/versions/{id}/copy/": {"post"},
+    "/api/v1/icp/versions/{id}/activate/": {"post"},
     "/api/v1/jobs/{id}/": {"get"},
 }
 

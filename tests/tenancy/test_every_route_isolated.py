@@ -20,10 +20,16 @@ OBJECT_ROUTES = {
     "api-account-detail": ("get", "account"),
     "api-partner-detail": ("get", "partner"),
     "api-icp-version-detail": ("get", "version"),
+    "api-icp-version-copy": ("post", "version"),
+    "api-icp-version-activate": ("post", "version"),
     "api-job-detail": ("get", "job"),
     "crm:account_detail": ("get", "account"),
     "crm:import_detail": ("get", "run"),
     "icp:version_detail": ("get", "version"),
+    "icp:version_edit": ("get", "version"),
+    "icp:version_copy": ("post", "version"),
+    "icp:version_activate": ("get", "version"),
+    "icp:version_delete": ("get", "version"),
     "jobs:job_detail": ("get", "job"),
     "partners:partner_detail": ("get", "partner"),
     "partners:partner_edit": ("get", "partner"),
@@ -76,10 +82,10 @@ def test_other_tenants_object_is_404(route, tenant, own_program, other_program, 
 @pytest.mark.parametrize("route", sorted(r for r in OBJECT_ROUTES if r.startswith("api-")))
 def test_other_tenants_object_is_404_by_api_key(route, tenant, own_program, other_program, client):
     _, raw_key = api_key_create(tenant=tenant, name="acme")
-    _, attribute = OBJECT_ROUTES[route]
+    method, attribute = OBJECT_ROUTES[route]
     url = reverse(route, kwargs={"pk": getattr(other_program, attribute).pk})
 
-    response = client.get(url, headers={"Authorization": f"Api-Key {raw_key}"})
+    response = getattr(client, method)(url, headers={"Authorization": f"Api-Key {raw_key}"})
 
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
