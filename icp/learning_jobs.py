@@ -16,6 +16,7 @@ from jobs.services import job_create, job_supersede
 from tenancy.models import Tenant
 from tenancy.queue import enqueue_on_commit
 from tenancy.scope import tenant_scope
+from tenancy.services import audit_record
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +52,13 @@ def icp_learn_start(
             kind=Job.Kind.ICP_LEARN,
             subject=f"weighting:{weighting}",
             actor=actor,
+        )
+        audit_record(
+            tenant_id=tenant.pk,
+            actor=actor,
+            event="icp_learn.started",
+            obj=job,
+            after={"weighting": weighting, "name": name},
         )
         enqueue_on_commit(learn_icp_job_task, job.pk, tenant.pk, weighting=weighting, name=name)
     logger.info(

@@ -75,14 +75,16 @@ def icp_learn(
     logger.info(
         "icp.learn.started tenant_id=%s weighting=%s job_id=%s", tenant.pk, weighting, job_id
     )
+
+    def learner_progress(done: int, total: int, stage: str) -> None:
+        # The learner's final report (done == total) is where the coverage step starts.
+        if done < total:
+            progress(1 + done, LEARN_STEPS, stage)
+
     progress(0, LEARN_STEPS, "Loading closed deals")
     deals = _closed_deals_frame(tenant)
     try:
-        profile = learn_profile(
-            deals,
-            weighting=weighting,
-            progress=lambda done, total, stage: progress(1 + done, LEARN_STEPS, stage),
-        )
+        profile = learn_profile(deals, weighting=weighting, progress=learner_progress)
     except InsufficientData as error:
         logger.warning("icp.learn.rejected tenant_id=%s reason=%s", tenant.pk, error.message)
         raise

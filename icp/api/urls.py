@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from icp.api import versions
+from icp.api import learn, versions
 
 urlpatterns = [
     path("icp/versions/", versions.IcpVersionListView.as_view(), name="api-icp-version-list"),
@@ -11,4 +11,5 @@ urlpatterns = [
         versions.IcpVersionDetailView.as_view(),
         name="api-icp-version-detail",
     ),
+    path("icp/learn/", learn.IcpLearnView.as_view(), name="api-icp-learn"),
 ]

@@ -31,9 +31,9 @@ WEIGHTING_VALUE = "value"
 WEIGHTING_VALUE_AND_CHURN = "value_and_churn"
 
 WEIGHTING_LABELS = {
-    WEIGHTING_NONE: "None: every closed deal counts once",
-    WEIGHTING_VALUE: "By value: won deals count by their amount",
-    WEIGHTING_VALUE_AND_CHURN: "By value, and wins that churned within a year count as lost",
+    WEIGHTING_NONE: "None (every closed deal counts once)",
+    WEIGHTING_VALUE: "By value (won deals count by their amount)",
+    WEIGHTING_VALUE_AND_CHURN: "By value, with wins that churned within a year counted as lost",
 }
 
 WEIGHTINGS = tuple(WEIGHTING_LABELS)
@@ -68,7 +68,7 @@ def churned_wins(deals: pd.DataFrame) -> pd.Series:
 
 
 def lifetime_values(deals: pd.DataFrame) -> pd.Series:
-    """Return each deal's won amount net of churn; lost deals are worth 0."""
+    """Return each deal's won amount net of churn, and 0 for lost deals."""
     active_days = (deals["churned_on"] - deals["close_date"]).dt.days.clip(lower=0)
     share = (active_days / LIFETIME_DAYS).clip(upper=1.0).fillna(0.0)
     share = share.where(deals["churned_on"].notna(), 1.0)
@@ -76,7 +76,7 @@ def lifetime_values(deals: pd.DataFrame) -> pd.Series:
 
 
 def value_weights(deals: pd.DataFrame) -> pd.Series:
-    """Return amount / median won amount, clipped, for won deals with an amount; else 1."""
+    """Return each priced win's amount over the median won amount, clipped, else 1."""
     priced_win = deals["won"] & (deals["amount"] > 0)
     if not priced_win.any():
         return pd.Series(1.0, index=deals.index)
