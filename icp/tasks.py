@@ -104,7 +104,7 @@ def learn_icp_job_task(
                 tenant=tenant, actor=actor, name=name, weighting=weighting, job_id=job_id
             )
     except DomainError as error:
-        # InsufficientData and invalid input: a plain message, no retry.
+        # InsufficientData and invalid input fail the job with their message, without a retry.
         logger.warning(
             "icp.learn_job.rejected job_id=%s tenant_id=%s reason=%s",
             job_id,

@@ -56,7 +56,10 @@ class IcpLearnView(TenantApiView):
         ),
         request=LearnInputSerializer,
         responses={
-            202: OpenApiResponse(LearnOutputSerializer, description="The job is queued."),
+            202: OpenApiResponse(
+                LearnOutputSerializer,
+                description="The new job, or the tenant's learn job that is still unfinished.",
+            ),
             400: error_response("The weighting or the name is invalid."),
             **AUTH_ERRORS,
         },
