@@ -10,10 +10,12 @@ import numpy as np
 import pandas as pd
 from django.db import connection, transaction
 from django.db.models import Max
+from django.urls import reverse
 from django.utils import timezone
 
 from crm.models import Account, Deal
-from icp.learning import InsufficientData, learn_profile
+from icp.learning import PROFILE_STEPS, InsufficientData, learn_profile
+from icp.learning.weighting import WEIGHTING_NONE, validate_weighting
 from icp.models import IcpVersion
 from icp.scoring import (
     FRAME_COLUMNS,
@@ -27,6 +29,7 @@ from icp.scoring import (
     validate_tier_cutoffs,
 )
 from icp.selectors import icp_version_active
+from jobs.services import job_progress, job_succeed
 from tenancy.errors import DomainError
 from tenancy.models import Tenant
 from tenancy.scope import tenant_scope
@@ -36,29 +39,63 @@ logger = logging.getLogger(__name__)
 
 RESCORE_CHUNK_SIZE = 5000
 _RESCORE_TABLE = "icp_fit_rescore"
-_DEAL_ACCOUNT_FIELDS = ("industry", "country", "employees", "annual_revenue", "year_established")
+_DEAL_ACCOUNT_FIELDS = (
+    "industry",
+    "country",
+    "employees",
+    "annual_revenue",
+    "year_established",
+    "churned_on",
+)
+# Steps `icp_learn` reports around the learner's own PROFILE_STEPS: loading the deals
+# before, then counting accounts per tier and saving the draft.
+LEARN_STEPS = len(PROFILE_STEPS) + 3
 
 
-def icp_learn(*, tenant: Tenant, actor=None, name: str | None = None) -> IcpVersion:
+def icp_learn(
+    *,
+    tenant: Tenant,
+    actor=None,
+    name: str | None = None,
+    weighting: str = WEIGHTING_NONE,
+    job_id: int | None = None,
+) -> IcpVersion:
     """Learn a profile from the tenant's closed deals and store it as a draft version.
 
-    Raises InsufficientData when there are too few closed deals or accounts. The
-    draft's metrics include the share of all the tenant's accounts in each tier.
+    `weighting` is one of `icp.learning.WEIGHTINGS`. With `job_id`, each step is
+    written to that job's progress, and the job is marked succeeded in the same
+    transaction that stores the draft, so a retried task never finds a stored draft
+    behind a job that is still running. Raises DomainError for an invalid name or
+    weighting and InsufficientData when there are too few closed deals or accounts.
+    The draft's metrics include the share of all the tenant's accounts in each tier.
     """
     name = _validate_name(name) if name else None
-    logger.info("icp.learn.started tenant_id=%s", tenant.pk)
+    weighting = validate_weighting(weighting)
+    progress = _job_progress_writer(tenant, job_id)
+    logger.info(
+        "icp.learn.started tenant_id=%s weighting=%s job_id=%s", tenant.pk, weighting, job_id
+    )
+
+    def learner_progress(done: int, total: int, stage: str) -> None:
+        # The learner's final report (done == total) is where the coverage step starts.
+        if done < total:
+            progress(1 + done, LEARN_STEPS, stage)
+
+    progress(0, LEARN_STEPS, "Loading closed deals")
     deals = _closed_deals_frame(tenant)
     try:
-        profile = learn_profile(deals)
+        profile = learn_profile(deals, weighting=weighting, progress=learner_progress)
     except InsufficientData as error:
         logger.warning("icp.learn.rejected tenant_id=%s reason=%s", tenant.pk, error.message)
         raise
 
+    progress(LEARN_STEPS - 2, LEARN_STEPS, "Counting the tenant's accounts per tier")
     metrics = {
         **profile.metrics,
         "coverage": _coverage(tenant, profile.criteria, profile.tier_cutoffs),
     }
     counts = profile.metrics["counts"]
+    progress(LEARN_STEPS - 1, LEARN_STEPS, "Saving the draft")
     with transaction.atomic(), tenant_scope(tenant):
         version = IcpVersion.objects.create(
             tenant=tenant,
@@ -83,6 +120,8 @@ def icp_learn(*, tenant: Tenant, actor=None, name: str | None = None) -> IcpVers
             obj=version,
             after=_version_snapshot(version),
         )
+        if job_id is not None:
+            _learn_job_succeed(tenant, job_id, version)
 
     logger.info(
         "icp.learn.finished tenant_id=%s icp_version_id=%s objective=%s signal=%s deals=%s",
@@ -93,6 +132,53 @@ def icp_learn(*, tenant: Tenant, actor=None, name: str | None = None) -> IcpVers
         counts["closed"],
     )
     return version
+
+
+def learn_verdict(version: IcpVersion) -> str:
+    """Describe in one sentence how far a learned version's criteria can be trusted."""
+    outcome = version.objective_label or "its outcome"
+    if version.signal == IcpVersion.Signal.STRONG:
+        return f"It carries strong signal for {outcome}."
+    if version.signal == IcpVersion.Signal.WEAK:
+        return (
+            f"It carries only weak signal for {outcome}: its tiers are a rough guide, "
+            "so review them before activating it."
+        )
+    return (
+        f"It carries no signal for {outcome}: its criteria rank accounts no better than "
+        "chance, so do not activate it to rank accounts."
+    )
+
+
+def _learn_job_succeed(tenant: Tenant, job_id: int, version: IcpVersion) -> None:
+    counts = version.metrics["counts"]
+    message = (
+        f"Learned draft v{version.number} from {counts['closed']:,} closed deals "
+        f"with {version.metrics['weighting'].replace('_', ' ')} weighting. "
+        f"{learn_verdict(version)}"
+    )
+    job_progress(job_id=job_id, tenant_id=tenant.pk, done=LEARN_STEPS, total=LEARN_STEPS)
+    job_succeed(
+        job_id=job_id,
+        tenant_id=tenant.pk,
+        message=message,
+        result={
+            "version_id": version.pk,
+            "objective": version.objective,
+            "signal": version.signal,
+        },
+        target_url=reverse("icp:version_detail", kwargs={"pk": version.pk}),
+    )
+
+
+def _job_progress_writer(tenant: Tenant, job_id: int | None):
+    """Return a progress(done, total, stage) callback writing to the job, or doing nothing."""
+
+    def write(done: int, total: int, stage: str) -> None:
+        if job_id is not None:
+            job_progress(job_id=job_id, tenant_id=tenant.pk, done=done, total=total, stage=stage)
+
+    return write
 
 
 def icp_version_create(

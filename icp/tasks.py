@@ -6,9 +6,13 @@ import logging
 
 from celery import shared_task
 from django.contrib.auth import get_user_model
+from django.db import InterfaceError, OperationalError
 
 from icp.learning import InsufficientData
-from icp.services import accounts_rescore, icp_learn
+from icp.services import LEARN_STEPS, accounts_rescore, icp_learn
+from jobs.models import Job
+from jobs.services import job_fail, job_start
+from tenancy.errors import DomainError
 from tenancy.models import Tenant
 from tenancy.scope import tenant_scope
 
@@ -17,6 +21,13 @@ logger = logging.getLogger(__name__)
 # NOTE: the limit is a guess with a wide margin. Learning from the 6,711 closed deals of
 # the demo data took about 3 s on a 2-core machine, and no large rescore has been timed.
 TASK_TIME_LIMIT_SECONDS = 30 * 60
+
+# A queued or running learn job with no write for this long has lost its task: the
+# time limit has killed any run by then.
+LEARN_JOB_STALE_SECONDS = TASK_TIME_LIMIT_SECONDS + 5 * 60
+
+DATABASE_ERRORS = (OperationalError, InterfaceError)
+LEARN_JOB_MAX_RETRIES = 5
 
 
 @shared_task(
@@ -46,6 +57,107 @@ def learn_icp_task(tenant_id: int, actor_id: int | None = None) -> int | None:
             return None
     logger.info("icp.learn_task.finished tenant_id=%s icp_version_id=%s", tenant_id, version.pk)
     return version.pk
+
+
+@shared_task(
+    bind=True,
+    name="icp.tasks.learn_icp_job_task",
+    acks_late=True,
+    time_limit=TASK_TIME_LIMIT_SECONDS,
+    autoretry_for=DATABASE_ERRORS,
+    retry_backoff=True,
+    retry_backoff_max=60,
+    max_retries=LEARN_JOB_MAX_RETRIES,
+)
+def learn_icp_job_task(
+    self, job_id: int, tenant_id: int, weighting: str = "none", name: str | None = None
+) -> int | None:
+    """Run the learn job `job_id`: learn a draft and report progress, success or failure.
+
+    Returns the new version's id, or None when the job is finished or gone (such as a
+    redelivered task whose draft is already stored) or learning was rejected. A lost
+    database connection is retried with backoff and fails the job after the last
+    retry. Any other unexpected error fails the job and is raised again.
+    """
+    tenant = Tenant.objects.filter(pk=tenant_id).first()
+    if tenant is None:
+        logger.warning(
+            "icp.learn_job.skipped job_id=%s tenant_id=%s reason=tenant_not_found",
+            job_id,
+            tenant_id,
+        )
+        return None
+    if not job_start(
+        job_id=job_id, tenant_id=tenant_id, stage="Loading closed deals", total=LEARN_STEPS
+    ):
+        return None
+
+    creator_id = (
+        Job.all_tenants.filter(pk=job_id, tenant_id=tenant_id)
+        .values_list("created_by_id", flat=True)
+        .first()
+    )
+    actor = get_user_model().objects.filter(pk=creator_id).first() if creator_id else None
+    try:
+        with tenant_scope(tenant):
+            version = icp_learn(
+                tenant=tenant, actor=actor, name=name, weighting=weighting, job_id=job_id
+            )
+    except DomainError as error:
+        # InsufficientData and invalid input fail the job with their message, without a retry.
+        logger.warning(
+            "icp.learn_job.rejected job_id=%s tenant_id=%s reason=%s",
+            job_id,
+            tenant_id,
+            error.message,
+        )
+        job_fail(job_id=job_id, tenant_id=tenant_id, message=_error_text(error))
+        return None
+    except DATABASE_ERRORS:
+        if self.request.retries >= self.max_retries:
+            logger.exception("icp.learn_job.gave_up job_id=%s tenant_id=%s", job_id, tenant_id)
+            _fail_quietly(
+                job_id,
+                tenant_id,
+                "Learning failed because the database stayed unreachable after "
+                f"{self.max_retries} retries. Start it again once the database is back.",
+            )
+        else:
+            logger.warning(
+                "icp.learn_job.retrying job_id=%s tenant_id=%s retry=%s",
+                job_id,
+                tenant_id,
+                self.request.retries + 1,
+            )
+        raise
+    except Exception as error:
+        logger.exception("icp.learn_job.failed job_id=%s tenant_id=%s", job_id, tenant_id)
+        _fail_quietly(
+            job_id,
+            tenant_id,
+            f"Learning failed with an unexpected error ({type(error).__name__}). It is logged "
+            f"with job id {job_id}: try again, and report it if it happens again.",
+        )
+        raise
+    logger.info(
+        "icp.learn_job.finished job_id=%s tenant_id=%s icp_version_id=%s",
+        job_id,
+        tenant_id,
+        version.pk,
+    )
+    return version.pk
+
+
+def _error_text(error: DomainError) -> str:
+    return f"{error.message} {error.fix}" if error.fix else error.message
+
+
+def _fail_quietly(job_id: int, tenant_id: int, message: str) -> None:
+    """Mark the job failed; log, and go on, when the database rejects that write too."""
+    try:
+        job_fail(job_id=job_id, tenant_id=tenant_id, message=message)
+    except DATABASE_ERRORS:
+        logger.exception("icp.learn_job.fail_not_written job_id=%s tenant_id=%s", job_id, tenant_id)
 
 
 @shared_task(

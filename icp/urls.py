@@ -1,6 +1,6 @@
 from django.urls import path
 
-from icp.pages import editor, review, versions
+from icp.pages import editor, learn, review, versions
 
 app_name = "icp"
 urlpatterns = [
@@ -15,4 +15,5 @@ urlpatterns = [
     path("versions/<int:pk>/copy/", editor.version_copy, name="version_copy"),
     path("versions/<int:pk>/activate/", editor.version_activate, name="version_activate"),
     path("versions/<int:pk>/delete/", editor.version_delete, name="version_delete"),
+    path("learn/", learn.learn_start, name="learn_start"),
 ]

@@ -22,6 +22,14 @@ class LiftSerializer(serializers.Serializer):
     won_value = serializers.FloatField(
         allow_null=True, help_text="Mean won value per account over the base mean."
     )
+    lifetime_value = serializers.FloatField(
+        required=False,
+        allow_null=True,
+        help_text=(
+            "Mean won value per account net of churn over the base mean; a churned "
+            "account's won amount counts for the share of a year it stayed."
+        ),
+    )
 
 
 class CriterionSerializer(serializers.Serializer):

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from icp.api import editor, review
+from icp.api import editor, learn, review
 
 urlpatterns = [
     path("icp/versions/", editor.IcpVersionCollectionView.as_view(), name="api-icp-version-list"),
@@ -28,4 +28,5 @@ urlpatterns = [
         editor.IcpVersionActivateView.as_view(),
         name="api-icp-version-activate",
     ),
+    path("icp/learn/", learn.IcpLearnView.as_view(), name="api-icp-learn"),
 ]

@@ -21,6 +21,7 @@ from icp.learning.validation import (
     fold_count,
     value_target,
 )
+from icp.learning.weighting import account_churn_rate, weighted_rate
 from icp.scoring import criterion_label, criterion_matches, round_edge, score_frame
 
 MIN_BIN_ACCOUNTS = 3
@@ -76,11 +77,13 @@ def learn_criteria(deals: pd.DataFrame, accounts: pd.DataFrame, objective: str) 
 
 
 def _bin_lift(labels: pd.Series, deals, accounts, objective: str) -> pd.Series:
-    """Return each bin's outcome relative to the baseline: win rate, or mean won value."""
+    """Return each bin's outcome relative to the baseline: weighted win rate, or mean won value."""
     if objective == "won":
         deal_labels = deals["account_id"].map(labels)
-        baseline = deals["won"].mean()
-        outcome = deals["won"].groupby(deal_labels).mean()
+        weights = deals["weight"]
+        baseline = weighted_rate(deals["won"], weights)
+        won_weights = weights.where(deals["won"], 0.0).groupby(deal_labels).sum()
+        outcome = won_weights / weights.groupby(deal_labels).sum()
     else:
         baseline = accounts["won_value"].mean()
         outcome = accounts["won_value"].groupby(labels).mean()
@@ -146,14 +149,16 @@ def _binned_importance(binned, deals, accounts, objective) -> dict[str, float]:
     if objective == "won":
         inputs = binned.loc[deals["account_id"]].reset_index(drop=True)
         target = deals["won"].to_numpy(dtype=int)
+        weights = deals["weight"].to_numpy(dtype=float)
     else:
         inputs = binned.reset_index(drop=True)
         target = value_target(accounts)
+        weights = None
     if target.min() == target.max():
         return dict.fromkeys(binned.columns, 0.0)
 
     model = make_pipeline(OneHotEncoder(handle_unknown="ignore"), LogisticRegression(max_iter=1000))
-    model.fit(inputs, target)
+    model.fit(inputs, target, logisticregression__sample_weight=weights)
     result = permutation_importance(
         model,
         inputs,
@@ -161,6 +166,7 @@ def _binned_importance(binned, deals, accounts, objective) -> dict[str, float]:
         scoring="roc_auc",
         n_repeats=PERMUTATION_REPEATS,
         random_state=RANDOM_STATE,
+        sample_weight=weights,
     )
     importances = np.clip(result.importances_mean, 0, None)
     return {column: float(value) for column, value in zip(inputs.columns, importances, strict=True)}
@@ -181,14 +187,32 @@ def _integer_weights(importance: dict[str, float]) -> dict[str, int]:
 
 
 def _support_and_lift(criterion: dict, deals, accounts) -> dict:
+    """Return the deals and accounts a criterion matches and its lift over all of them.
+
+    Win rate lift compares weighted win rates, won value lift the mean won value per
+    account, and lifetime value lift the mean won value per account net of churn.
+    """
     matched = criterion_matches(accounts, criterion)
     deal_matched = deals["account_id"].isin(accounts.index[matched])
-    win_rate = deals.loc[deal_matched, "won"].mean() / deals["won"].mean()
-    won_value = accounts.loc[matched, "won_value"].mean() / accounts["won_value"].mean()
+    weights = deals["weight"]
+    win_rate = _ratio(
+        weighted_rate(deals.loc[deal_matched, "won"], weights[deal_matched]),
+        weighted_rate(deals["won"], weights),
+    )
+    lift = {"win_rate": _rounded(win_rate, 2)}
+    for column in ("won_value", "lifetime_value"):
+        ratio = _ratio(accounts.loc[matched, column].mean(), accounts[column].mean())
+        lift[column] = _rounded(ratio, 2)
     return {
         "support": {"deals": int(deal_matched.sum()), "accounts": int(matched.sum())},
-        "lift": {"win_rate": _rounded(win_rate, 2), "won_value": _rounded(won_value, 2)},
+        "lift": lift,
     }
+
+
+def _ratio(value, baseline) -> float | None:
+    if value is None or baseline is None or not np.isfinite(baseline) or baseline == 0:
+        return None
+    return float(value) / float(baseline)
 
 
 def _rounded(value, digits: int):
@@ -223,22 +247,49 @@ def choose_tier_cutoffs(scores: np.ndarray) -> dict[str, int]:
     return {"A": a_cutoff, "B": b_cutoff, "C": c_cutoff}
 
 
-def tier_metrics(accounts: pd.DataFrame) -> dict:
-    totals = accounts.groupby("tier")[["closed_deals", "won_deals", "won_value"]].sum()
+TIER_SUMS = (
+    "closed_deals",
+    "won_deals",
+    "won_value",
+    "weighted_closed",
+    "weighted_won",
+    "lifetime_value",
+)
+
+
+def tier_metrics(accounts: pd.DataFrame, *, churn_known: bool) -> dict:
+    """Sum each tier's training accounts: deals, weighted win rate, won and lifetime value.
+
+    `win_rate` is weighted by the deals' sample weights, so it equals won over closed
+    deals only without weighting. `churn_rate` is the share of the tier's accounts
+    with a recorded win that churned, or None when no training account has a churn
+    date (`churn_known` False).
+    """
+    totals = accounts.groupby("tier")[list(TIER_SUMS)].sum()
     sizes = accounts.groupby("tier").size()
     metrics = {}
     for tier in ("A", "B", "C", "D"):
         count = int(sizes.get(tier, 0))
         closed = int(totals["closed_deals"].get(tier, 0))
         won = int(totals["won_deals"].get(tier, 0))
+        weighted_closed = float(totals["weighted_closed"].get(tier, 0.0))
+        weighted_won = float(totals["weighted_won"].get(tier, 0.0))
         won_value = float(totals["won_value"].get(tier, 0.0))
+        lifetime_value = float(totals["lifetime_value"].get(tier, 0.0))
+        churn_rate = None
+        if churn_known:
+            in_tier = accounts.loc[accounts["tier"] == tier]
+            churn_rate = account_churn_rate(in_tier["churned"], in_tier["customer"])
         metrics[tier] = {
             "accounts": count,
             "closed_deals": closed,
             "won_deals": won,
-            "win_rate": round(won / closed, 3) if closed else None,
+            "win_rate": round(weighted_won / weighted_closed, 3) if weighted_closed else None,
             "won_value": round(won_value, 2),
             "mean_won_value": round(won_value / count, 2) if count else None,
+            "lifetime_value": round(lifetime_value, 2),
+            "mean_lifetime_value": round(lifetime_value / count, 2) if count else None,
+            "churn_rate": None if churn_rate is None else round(churn_rate, 3),
         }
     return metrics
 
@@ -247,8 +298,8 @@ def cross_validate_criteria(deals, accounts, objective: str) -> dict:
     """Return the ROC AUC of the readable criteria's scores on held-out accounts.
 
     Each fold relearns the criteria on the other accounts. With the won objective the
-    score of each held-out deal's account is judged against won vs lost, otherwise
-    the account's score against above-median won value.
+    score of each held-out deal's account is judged against won vs lost, with the
+    deals' sample weights, otherwise the account's score against above-median won value.
     """
     target = value_target(accounts)
     minority = int(min(target.sum(), len(target) - target.sum()))
@@ -262,12 +313,14 @@ def cross_validate_criteria(deals, accounts, objective: str) -> dict:
         train_deals = deals.loc[deals["account_id"].isin(train_accounts.index)]
         criteria = learn_criteria(train_deals, train_accounts, objective)
         scores = score_frame(accounts.iloc[test], criteria, no_tiers)["score"]
+        weights = None
         if objective == "won":
             test_deals = deals.loc[deals["account_id"].isin(scores.index)]
             outcome = test_deals["won"].to_numpy(dtype=int)
             predicted = test_deals["account_id"].map(scores).to_numpy()
+            weights = test_deals["weight"].to_numpy(dtype=float)
         else:
             outcome, predicted = target[test], scores.to_numpy()
         if outcome.min() != outcome.max():
-            aucs.append(float(roc_auc_score(outcome, predicted)))
+            aucs.append(float(roc_auc_score(outcome, predicted, sample_weight=weights)))
     return auc_summary(aucs)

@@ -51,6 +51,8 @@ def prepare_deals(deals: pd.DataFrame) -> pd.DataFrame:
     frame["won"] = frame["won"].astype(bool)
     frame["amount"] = pd.to_numeric(frame["amount"], errors="coerce").astype(float).fillna(0.0)
     frame["close_date"] = pd.to_datetime(frame["close_date"], errors="coerce")
+    churned_on = frame.get("churned_on", pd.Series(pd.NaT, index=frame.index))
+    frame["churned_on"] = pd.to_datetime(churned_on, errors="coerce")
     for feature in CATEGORY_FEATURES:
         text = frame.get(feature, pd.Series(index=frame.index, dtype="object"))
         text = text.astype("string").str.strip().str.casefold()
@@ -90,14 +92,42 @@ def check_enough(deals: pd.DataFrame) -> None:
     )
 
 
+def check_enough_target(deals: pd.DataFrame, churned: int) -> None:
+    """Raise InsufficientData when counting churned wins as lost leaves too few wins."""
+    won = int(deals["won"].sum())
+    if won >= MIN_WON_DEALS:
+        return
+    raise InsufficientData(
+        f"Too few won deals to learn an ICP: {won} won deals remain after counting "
+        f"{churned} churned wins as lost, and learning needs at least {MIN_WON_DEALS}.",
+        field="deals",
+        value={"won": won, "churned_wins": churned},
+        fix="Learn with the value weighting, which keeps churned wins, or import more deals.",
+    )
+
+
 def accounts_table(deals: pd.DataFrame) -> pd.DataFrame:
-    """Return one row per account: its features, closed and won deal counts, won value."""
-    with_value = deals.assign(won_amount=deals["amount"].where(deals["won"], 0.0))
+    """Return one row per account: its features, deal counts, won and lifetime value.
+
+    `deals` carries the columns `icp.learning.weighting.apply_weighting` adds, and
+    `won` is the learning target, so under churn weighting churned wins count neither
+    in `won_deals` nor in `won_value`. `weighted_closed` and `weighted_won` sum the
+    deals' sample weights. `customer` is True when the account has a recorded win.
+    """
+    with_value = deals.assign(
+        won_amount=deals["amount"].where(deals["won"], 0.0),
+        weighted_won=deals["weight"].where(deals["won"], 0.0),
+    )
     grouped = with_value.groupby("account_id", sort=True)
     accounts = grouped[list(CATEGORY_FEATURES + NUMERIC_FEATURES)].first()
     accounts["closed_deals"] = grouped.size()
     accounts["won_deals"] = grouped["won"].sum().astype(int)
     accounts["won_value"] = grouped["won_amount"].sum()
+    accounts["weighted_closed"] = grouped["weight"].sum()
+    accounts["weighted_won"] = grouped["weighted_won"].sum()
+    accounts["lifetime_value"] = grouped["lifetime_value"].sum()
+    accounts["customer"] = grouped["won_recorded"].any()
+    accounts["churned"] = grouped["churned_on"].first().notna()
     return accounts
 
 

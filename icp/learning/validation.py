@@ -84,19 +84,27 @@ def auc_summary(aucs: list[float]) -> dict:
     }
 
 
-def _fold_aucs(inputs: pd.DataFrame, target: np.ndarray, splits) -> list[float]:
-    """Fit on each training fold and return the ROC AUC of every test fold with both classes."""
+def _fold_aucs(
+    inputs: pd.DataFrame, target: np.ndarray, splits, weights: np.ndarray | None = None
+) -> list[float]:
+    """Fit on each training fold and return the ROC AUC of every test fold with both classes.
+
+    With `weights`, the model is fitted with them as sample weights and each test
+    fold's ROC AUC is weighted the same way.
+    """
     aucs = []
     for train, test in splits:
         if target[test].min() == target[test].max() or target[train].min() == target[train].max():
             continue
         model = _model(inputs.iloc[train])
+        fit_params = {} if weights is None else {"model__sample_weight": weights[train]}
         with warnings.catch_warnings():
             # Categories seen only in the test fold are encoded as zeros, as intended.
             warnings.filterwarnings("ignore", message="Found unknown categories")
-            model.fit(inputs.iloc[train], target[train])
+            model.fit(inputs.iloc[train], target[train], **fit_params)
             probabilities = model.predict_proba(inputs.iloc[test])[:, 1]
-        aucs.append(float(roc_auc_score(target[test], probabilities)))
+        test_weights = None if weights is None else weights[test]
+        aucs.append(float(roc_auc_score(target[test], probabilities, sample_weight=test_weights)))
     return aucs
 
 
@@ -105,8 +113,9 @@ def fold_count(smallest_group: int) -> int:
 
 
 def cross_validate_won(deals: pd.DataFrame) -> dict:
-    """Return the ROC AUC of won vs lost, with folds grouped by account."""
+    """Return the ROC AUC of won vs lost, with folds grouped by account and deals weighted."""
     target = deals["won"].to_numpy(dtype=int)
+    weights = deals["weight"].to_numpy(dtype=float)
     folds = StratifiedGroupKFold(
         n_splits=fold_count(deals["account_id"].nunique()),
         shuffle=True,
@@ -114,7 +123,7 @@ def cross_validate_won(deals: pd.DataFrame) -> dict:
     )
     inputs = _model_inputs(deals)
     splits = folds.split(inputs, target, groups=deals["account_id"].to_numpy())
-    return auc_summary(_fold_aucs(inputs, target, splits))
+    return auc_summary(_fold_aucs(inputs, target, splits, weights))
 
 
 def value_target(accounts: pd.DataFrame) -> np.ndarray:
@@ -127,7 +136,11 @@ def value_target(accounts: pd.DataFrame) -> np.ndarray:
 
 
 def cross_validate_value(accounts: pd.DataFrame) -> dict:
-    """Return the ROC AUC of above-median won value vs the rest, over accounts."""
+    """Return the ROC AUC of above-median won value vs the rest, over accounts.
+
+    Accounts count once each under every weighting, because the target already
+    measures value. Weighting accounts by value as well would count it twice.
+    """
     target = value_target(accounts)
     minority = int(min(target.sum(), len(target) - target.sum()))
     if minority < 2:

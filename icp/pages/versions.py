@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from django.shortcuts import render
 
+from icp.forms import LearnForm
+from icp.learning.weighting import WEIGHTING_LABELS
 from icp.models import IcpVersion
 from icp.scoring import KIND_LABELS
 from icp.selectors import icp_version_list
+from jobs.models import Job
+from jobs.selectors import job_latest
 from tenancy.permissions import page_permissions, staff_required
 from tenancy.shortcuts import get_for_tenant_or_404
 
@@ -43,9 +47,15 @@ def _tier_rows(version: IcpVersion) -> list[dict]:
                 "won_deals": figures.get("won_deals"),
                 "win_rate_percent": None if win_rate is None else round(win_rate * 100, 1),
                 "won_value": figures.get("won_value"),
+                "lifetime_value": figures.get("lifetime_value"),
+                "churn_rate_percent": _percent(figures.get("churn_rate")),
             }
         )
     return rows
+
+
+def _percent(share: float | None) -> float | None:
+    return None if share is None else round(share * 100, 1)
 
 
 def _auc_rows(metrics: dict) -> list[dict]:
@@ -73,17 +83,21 @@ def _criteria_rows(criteria: list) -> list[dict]:
 
 
 @staff_required
-def version_list(request):
+def version_list(request, learn_form: LearnForm | None = None, status: int = 200):
+    """Render the version list; the learn view passes its invalid form and a 400 status."""
     versions = list(icp_version_list(tenant=request.tenant))
     active = next((v for v in versions if v.status == IcpVersion.Status.ACTIVE), None)
+    learn_job = job_latest(tenant=request.tenant, kind=Job.Kind.ICP_LEARN)
     context = {
         "versions": versions,
         "active": active,
         "active_warning": active is not None and active.signal in WARNING_SIGNALS,
         "objective_label": active.objective_label if active else "",
+        "learn_form": learn_form or LearnForm(),
+        "learn_job": learn_job if learn_job and not learn_job.finished else None,
         **page_permissions(request.membership),
     }
-    return render(request, "icp/version_list.html", context)
+    return render(request, "icp/version_list.html", context, status=status)
 
 
 @staff_required
@@ -101,5 +115,9 @@ def version_detail(request, pk: int):
         "objective_label": version.objective_label,
         "show_warning": version.signal in WARNING_SIGNALS,
         **page_permissions(request.membership),
+        "weighting_label": WEIGHTING_LABELS.get(metrics.get("weighting"), ""),
+        "churn_known": any(
+            figures.get("churn_rate") is not None for figures in metrics.get("tiers", {}).values()
+        ),
     }
     return render(request, "icp/version_detail.html", context)

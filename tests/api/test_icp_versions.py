@@ -86,7 +86,7 @@ def test_detail_returns_version_fields(client, headers, learned):
                 "knockout": False,
                 "negate": False,
                 "support": {"deals": 210, "accounts": 12},
-                "lift": {"win_rate": 1.8, "won_value": 1.25},
+                "lift": {"win_rate": 1.8, "won_value": 1.25, "lifetime_value": None},
             }
         ],
         "tier_cutoffs": {"A": 80, "B": 40, "C": 20},

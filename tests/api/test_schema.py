@@ -18,6 +18,7 @@ EXPECTED_PATHS = {
     "/api/v1/icp/versions/{id}/": {"get", "patch", "delete"},
     "/api/v1/icp/versions/{id}/copy/": {"post"},
     "/api/v1/icp/versions/{id}/activate/": {"post"},
+    "/api/v1/icp/learn/": {"post"},
     "/api/v1/jobs/{id}/": {"get"},
 }
 

@@ -79,3 +79,22 @@ def test_learn_icp_command_unknown_tenant(db):
 def test_learn_icp_command_too_few_deals(tenant):
     with pytest.raises(CommandError, match="Too few closed deals"):
         call_command("learn_icp", "--tenant", "acme")
+
+
+def test_learn_icp_command_with_weighting(tenant):
+    create_closed_deals(tenant)
+    output = StringIO()
+
+    call_command("learn_icp", "--tenant", "acme", "--weighting", "value", stdout=output)
+
+    version = IcpVersion.all_tenants.get(tenant=tenant)
+    assert version.status == IcpVersion.Status.DRAFT
+    assert version.metrics["weighting"] == "value"
+    text = output.getvalue()
+    assert "Weighting: value, churned wins: 0" in text
+    assert "lifetime value lift" in text
+
+
+def test_learn_icp_command_rejects_unknown_weighting(tenant):
+    with pytest.raises(CommandError, match="invalid choice: 'revenue'"):
+        call_command("learn_icp", "--tenant", "acme", "--weighting", "revenue")

@@ -30,6 +30,7 @@ SPECTACULAR_SETTINGS = {
         "LedgerKindEnum": "commissions.models.LedgerEntry.Kind",
         "LedgerStatusEnum": "commissions.models.LedgerEntry.Status",
         "CriterionKindEnum": "icp.scoring.KIND_LABELS",
+        "JobStatusEnum": "jobs.models.Job.Status",
     },
     # Swagger UI is served from this app's static files, not from a CDN, so the docs
     # work on a self-hosted machine without outside network access.

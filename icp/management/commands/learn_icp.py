@@ -6,7 +6,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from icp.learning import InsufficientData
+from icp.learning import WEIGHTINGS, InsufficientData
 from icp.services import icp_learn, icp_version_activate
 from tenancy.scope import tenant_scope
 from tenancy.selectors import tenant_get
@@ -25,6 +25,17 @@ class Command(BaseCommand):
             action="store_true",
             help="Activate the new version and rescore the tenant's accounts against it.",
         )
+        parser.add_argument(
+            "--weighting",
+            choices=WEIGHTINGS,
+            default="none",
+            help=(
+                "How closed deals count: none (once each), value (won deals by amount over "
+                "the median won amount, clipped to 0.2-5) or value_and_churn (as value, and "
+                "won deals whose account churned within 365 days count as lost). "
+                "Default: none."
+            ),
+        )
 
     def handle(self, *args, **options):
         tenant = tenant_get(slug=options["tenant"])
@@ -33,7 +44,7 @@ class Command(BaseCommand):
 
         with tenant_scope(tenant):
             try:
-                version = icp_learn(tenant=tenant)
+                version = icp_learn(tenant=tenant, weighting=options["weighting"])
             except InsufficientData as error:
                 raise CommandError(f"{error.message} {error.fix}") from error
             if options["activate"]:
@@ -41,6 +52,10 @@ class Command(BaseCommand):
 
         self.stdout.write(f"ICP version {version.number} ({version.status}): {version.name}")
         self.stdout.write(f"Objective: {version.objective}, signal: {version.signal}")
+        self.stdout.write(
+            f"Weighting: {version.metrics['weighting']}, "
+            f"churned wins: {version.metrics['churned_wins']}"
+        )
         self.stdout.write(version.summary)
         self.stdout.write("Criteria:")
         for criterion in version.criteria:
@@ -49,7 +64,8 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"  {criterion['weight']:>3}  {criterion['label']}  "
                 f"({support['accounts']} accounts, {support['deals']} deals, "
-                f"won value lift {lift['won_value']}, win rate lift {lift['win_rate']})"
+                f"won value lift {lift['won_value']}, win rate lift {lift['win_rate']}, "
+                f"lifetime value lift {lift['lifetime_value']})"
             )
         cutoffs = version.tier_cutoffs
         self.stdout.write(f"Tier cut-offs: A {cutoffs['A']}, B {cutoffs['B']}, C {cutoffs['C']}")
