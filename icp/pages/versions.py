@@ -30,9 +30,11 @@ def _tier_rows(version: IcpVersion) -> list[dict]:
     """Return one row per tier with its score range and validation figures, when present."""
     ranges = _score_ranges(version.tier_cutoffs or {})
     tier_metrics = (version.metrics or {}).get("tiers", {})
+    coverage = ((version.metrics or {}).get("coverage") or {}).get("tiers", {})
     rows = []
     for tier in TIERS:
         figures = tier_metrics.get(tier, {})
+        covered = coverage.get(tier, {})
         win_rate = figures.get("win_rate")
         lowest, highest = ranges.get(tier, (None, None))
         rows.append(
@@ -43,6 +45,8 @@ def _tier_rows(version: IcpVersion) -> list[dict]:
                 # A cut-off at 0 leaves tier D no scores at all.
                 "empty_range": lowest is not None and highest < lowest,
                 "accounts": figures.get("accounts"),
+                "all_accounts": covered.get("accounts"),
+                "all_share_percent": _percent(covered.get("share")),
                 "closed_deals": figures.get("closed_deals"),
                 "won_deals": figures.get("won_deals"),
                 "win_rate_percent": None if win_rate is None else round(win_rate * 100, 1),

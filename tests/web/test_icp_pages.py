@@ -109,3 +109,27 @@ def test_detail_heading_and_won_value_currency(staff_client, program):
     assert "<h1>v1 · Acme profile" in content
     assert "<dd>Won vs lost deals</dd>" in content
     assert '<th class="num">Won value (EUR)</th>' in content
+
+
+def test_detail_shows_coverage_of_all_accounts(staff_client, tenant):
+    coverage = {
+        "accounts": 8,
+        "tiers": {
+            "A": {"accounts": 2, "share": 0.25},
+            "B": {"accounts": 2, "share": 0.25},
+            "C": {"accounts": 0, "share": 0.0},
+            "D": {"accounts": 4, "share": 0.5},
+        },
+    }
+    with tenant_scope(tenant):
+        version = icp_version_create(
+            name="Hand-written", provenance="manual", metrics={"coverage": coverage}
+        )
+
+    response = staff_client.get(reverse("icp:version_detail", args=[version.pk]))
+
+    rows = {row["tier"]: row for row in response.context["tiers"]}
+    assert rows["A"]["all_accounts"] == 2
+    assert rows["D"]["all_share_percent"] == 50.0
+    assert rows["A"]["accounts"] is None
+    assert '4 <span class="cell-note">50.0%</span>' in response.content.decode()
