@@ -30,6 +30,7 @@ logger = logging.getLogger(__name__)
 ALL_TIERS = (*TIERS, LOWEST_TIER)
 _TIER_INDEX = {tier: index for index, tier in enumerate(ALL_TIERS)}
 _ON_PROFILE_INDEXES = [_TIER_INDEX[tier] for tier in ON_PROFILE_TIERS]
+CRITERION_STATUSES = ("added", "removed", "changed", "unchanged")
 # Accounts listed as examples of the largest moves, and partners listed by largest change.
 SAMPLE_ACCOUNTS = 8
 TOP_PARTNERS = 10

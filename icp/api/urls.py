@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from icp.api import versions
+from icp.api import diff, versions
 
 urlpatterns = [
     path("icp/versions/", versions.IcpVersionListView.as_view(), name="api-icp-version-list"),
@@ -10,5 +10,10 @@ urlpatterns = [
         "icp/versions/<int:pk>/",
         versions.IcpVersionDetailView.as_view(),
         name="api-icp-version-detail",
+    ),
+    path(
+        "icp/versions/<int:pk>/diff/",
+        diff.IcpVersionDiffView.as_view(),
+        name="api-icp-version-diff",
     ),
 ]

@@ -13,6 +13,7 @@ EXPECTED_PATHS = {
     "/api/v1/commission-plan/": {"get", "put"},
     "/api/v1/icp/versions/": {"get"},
     "/api/v1/icp/versions/{id}/": {"get"},
+    "/api/v1/icp/versions/{id}/diff/": {"get"},
     "/api/v1/jobs/{id}/": {"get"},
 }
 

@@ -20,6 +20,7 @@ OBJECT_ROUTES = {
     "api-account-detail": ("get", "account"),
     "api-partner-detail": ("get", "partner"),
     "api-icp-version-detail": ("get", "version"),
+    "api-icp-version-diff": ("get", "version"),
     "api-job-detail": ("get", "job"),
     "crm:account_detail": ("get", "account"),
     "crm:import_detail": ("get", "run"),
