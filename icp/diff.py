@@ -76,6 +76,9 @@ def icp_versions_diff(*, tenant: Tenant, left: IcpVersion, right: IcpVersion) ->
     )
     started = time.monotonic()
 
+    # NOTE: the page and the API compute the diff inside the request. Loading the
+    # accounts dominates: 3.4 s for 100,000 synthetic accounts on 2 cores, measured once,
+    # so far larger tenants may need the diff in a background job.
     scored = _accounts_score_both(tenant, left, right)
     result = {
         "left": _version_summary(left),
