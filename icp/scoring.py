@@ -86,7 +86,9 @@ def tech_text(technologies) -> str | None:
     The encoding lets `str.contains` test membership of one technology across a
     whole column without Python loops; the bulk loader builds the same text in SQL.
     """
-    if not technologies:
+    # NaN, pd.NA and other scalars are missing too: pandas turns None into NaN in a
+    # column that mixes None with text.
+    if not isinstance(technologies, str | list | tuple | set) or not technologies:
         return None
     if isinstance(technologies, str):
         technologies = technologies.replace(",", ";").split(";")
@@ -144,7 +146,9 @@ def _account_record(row) -> dict:
 
 def frame_trigger_names(criteria: Iterable[dict]) -> list[str]:
     """Return the buying trigger names the criteria test, for loaders that select them."""
-    return sorted({c["trigger"] for c in criteria if c["kind"] == "trigger"})
+    return sorted(
+        {normalise_trigger_name(c["trigger"]) for c in criteria if c["kind"] == "trigger"}
+    )
 
 
 def criteria_need_deal_size(criteria: Iterable[dict]) -> bool:
@@ -175,7 +179,8 @@ def _match_tech_stack(column: pd.Series, criterion: dict, as_of) -> np.ndarray:
     text = column.astype("string")
     hits = np.zeros(len(column), dtype="int64")
     for value in criterion["values"]:
-        needle = f"|{str(value).strip().casefold()}|"
+        # Encoded as tech_text encodes an account's technologies, "|" included.
+        needle = f"|{str(value).strip().casefold().replace('|', '/')}|"
         hits += text.str.contains(needle, regex=False).fillna(False).to_numpy(dtype=bool)
     needed = {
         "any": 1,
@@ -215,7 +220,8 @@ FIELDS_BY_KIND = {
 def criterion_column(criterion: dict) -> str:
     """Name the frame column a criterion reads."""
     if criterion["kind"] == "trigger":
-        return trigger_column(criterion["trigger"])
+        # Frames name trigger columns by the normalised name, as validate_criteria stores it.
+        return trigger_column(normalise_trigger_name(criterion["trigger"]))
     return criterion["field"]
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from icp.pages import editor, learn, review, versions
+from icp.pages import diff, editor, learn, review, versions
 
 app_name = "icp"
 urlpatterns = [
@@ -16,4 +16,5 @@ urlpatterns = [
     path("versions/<int:pk>/activate/", editor.version_activate, name="version_activate"),
     path("versions/<int:pk>/delete/", editor.version_delete, name="version_delete"),
     path("learn/", learn.learn_start, name="learn_start"),
+    path("diff/", diff.versions_diff, name="versions_diff"),
 ]

@@ -1,16 +1,11 @@
 """Partners, their reach lists, referrals and ICP-overlap scores.
 
-The overlap score (0 to 100) ranks partners before and after signing. Up to 60
-points come from the share of the partner's matched reach that is on-profile (ICP
-tier A or B). Up to 40 points come from how many of the tenant's open target
-accounts (tier A or B, not yet won) the reach covers, and covering a quarter of
-them earns all 40.
+`partners.overlap` computes the overlap score from the counts gathered here.
 """
 
 from __future__ import annotations
 
 import logging
-from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q
@@ -19,17 +14,12 @@ from django.utils import timezone
 from crm.domains import InvalidDomain, normalize_domain
 from crm.models import Account, Deal
 from partners.models import Partner, PartnerScore, ReachEntry
+from partners.overlap import ON_PROFILE_TIERS, overlap_score
 from tenancy.errors import Conflict, DomainError
 from tenancy.scope import current_tenant_id
 from tenancy.services import audit_record
 
 logger = logging.getLogger(__name__)
-
-ON_PROFILE_TIERS = ("A", "B")
-ON_PROFILE_POINTS = 60
-COVERAGE_POINTS = 40
-# Covering this share of the tenant's open target accounts earns all coverage points.
-FULL_COVERAGE_SHARE = Decimal("0.25")
 
 
 def _validate_partner_fields(fields: dict) -> None:
@@ -244,16 +234,8 @@ def partner_scores_refresh(*, tenant, partner_ids: list[int] | None = None) -> i
     now = timezone.now()
     scores = []
     for row in stats:
-        share = (
-            Decimal(row["on_profile_count"]) / row["matched_count"]
-            if row["matched_count"]
-            else Decimal(0)
-        )
-        coverage = (
-            Decimal(row["target_overlap_count"]) / target_count if target_count else Decimal(0)
-        )
-        points = ON_PROFILE_POINTS * share + COVERAGE_POINTS * min(
-            Decimal(1), coverage / FULL_COVERAGE_SHARE
+        score = overlap_score(
+            row["on_profile_count"], row["matched_count"], row["target_overlap_count"], target_count
         )
         scores.append(
             PartnerScore(
@@ -263,11 +245,11 @@ def partner_scores_refresh(*, tenant, partner_ids: list[int] | None = None) -> i
                 reach_count=row["reach_count"],
                 matched_count=row["matched_count"],
                 on_profile_count=row["on_profile_count"],
-                on_profile_share=share.quantize(Decimal("0.0001")),
+                on_profile_share=score.share,
                 target_count=target_count,
                 target_overlap_count=row["target_overlap_count"],
-                target_coverage=coverage.quantize(Decimal("0.0001")),
-                overlap_score=int(points.quantize(Decimal(1))),
+                target_coverage=score.coverage,
+                overlap_score=score.points,
                 computed_at=now,
             )
         )

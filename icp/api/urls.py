@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from icp.api import editor, learn, review
+from icp.api import diff, editor, learn, review
 
 urlpatterns = [
     path("icp/versions/", editor.IcpVersionCollectionView.as_view(), name="api-icp-version-list"),
@@ -29,4 +29,9 @@ urlpatterns = [
         name="api-icp-version-activate",
     ),
     path("icp/learn/", learn.IcpLearnView.as_view(), name="api-icp-learn"),
+    path(
+        "icp/versions/<int:pk>/diff/",
+        diff.IcpVersionDiffView.as_view(),
+        name="api-icp-version-diff",
+    ),
 ]

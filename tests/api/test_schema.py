@@ -19,6 +19,7 @@ EXPECTED_PATHS = {
     "/api/v1/icp/versions/{id}/copy/": {"post"},
     "/api/v1/icp/versions/{id}/activate/": {"post"},
     "/api/v1/icp/learn/": {"post"},
+    "/api/v1/icp/versions/{id}/diff/": {"get"},
     "/api/v1/jobs/{id}/": {"get"},
 }
 

@@ -22,6 +22,7 @@ OBJECT_ROUTES = {
     "api-icp-version-detail": ("get", "version"),
     "api-icp-version-copy": ("post", "version"),
     "api-icp-version-activate": ("post", "version"),
+    "api-icp-version-diff": ("get", "version"),
     "api-job-detail": ("get", "job"),
     "crm:account_detail": ("get", "account"),
     "crm:import_detail": ("get", "run"),

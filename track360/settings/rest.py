@@ -31,6 +31,11 @@ SPECTACULAR_SETTINGS = {
         "LedgerStatusEnum": "commissions.models.LedgerEntry.Status",
         "CriterionKindEnum": "icp.scoring.KIND_LABELS",
         "JobStatusEnum": "jobs.models.Job.Status",
+        # Choice sets of the ICP version diff.
+        "IcpTierEnum": "icp.diff.ALL_TIERS",
+        "IcpCutoffTierEnum": "icp.scoring.TIERS",
+        "IcpCriterionChangeEnum": "icp.diff.CRITERION_STATUSES",
+        "IcpCriterionPartEnum": "icp.diff.COMPARED_PARTS",
     },
     # Swagger UI is served from this app's static files, not from a CDN, so the docs
     # work on a self-hosted machine without outside network access.
