@@ -311,14 +311,14 @@ def explain(account, criteria: list[dict], tier_cutoffs: dict, as_of=None) -> di
     frame = accounts_frame([account], trigger_names=frame_trigger_names(criteria))
     scored = score_frame(frame, criteria, tier_cutoffs, as_of)
     total_weight = scored_weight(criteria)
-    technologies = _account_record(account)[TECH_FIELD] or []
+    technologies = _technology_names(_account_record(account)[TECH_FIELD])
     breakdown = []
     for criterion in criteria:
         value = _column(frame, criterion).iloc[0]
-        if criterion["field"] == TECH_FIELD and not pd.isna(value):
-            # Show the technologies as the account spells them, not the matching key.
-            value = sorted(str(item).strip() for item in technologies if str(item).strip())
         missing = bool(pd.isna(value))
+        if criterion["field"] == TECH_FIELD and not missing:
+            # Show the technologies as the account spells them, not the matching key.
+            value = technologies
         matched = bool(criterion_matches(frame, criterion, as_of)[0])
         knockout = is_knockout(criterion)
         weight = int(criterion["weight"])
@@ -345,6 +345,15 @@ def explain(account, criteria: list[dict], tier_cutoffs: dict, as_of=None) -> di
         "missing": [row["label"] for row in breakdown if row["missing"]],
         "breakdown": breakdown,
     }
+
+
+def _technology_names(technologies) -> list[str]:
+    """Return an account's technologies as written, from a list or ";"-separated text."""
+    if isinstance(technologies, str):
+        technologies = technologies.replace(",", ";").split(";")
+    if not isinstance(technologies, list | tuple | set):
+        return []
+    return sorted({str(item).strip() for item in technologies if str(item).strip()})
 
 
 def _plain_value(value, criterion: dict):
