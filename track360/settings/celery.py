@@ -2,6 +2,8 @@
 
 from datetime import timedelta
 
+from celery.schedules import crontab
+
 from track360.settings.env import env_int, env_str
 
 REDIS_URL = env_str("REDIS_URL")
@@ -47,6 +49,13 @@ CELERY_BEAT_SCHEDULE = {
     "refresh-partner-scores": {
         "task": "partners.tasks.refresh_all_partner_scores_task",
         "schedule": timedelta(hours=1),
+    },
+    # Buying-trigger criteria count days back from today, so fits age overnight.
+    # NOTE: this runs at 00:15 UTC for every tenant, so a tenant far from UTC sees its
+    # date change up to a day after its own midnight.
+    "rescore-trigger-tenants": {
+        "task": "icp.tasks.rescore_trigger_tenants_task",
+        "schedule": crontab(hour=0, minute=15),
     },
 }
 
