@@ -125,7 +125,7 @@ VERSION_ONE = [
         "knockout": True,
     },
 ]
-# The second version widens the size band, asks for two technologies of a longer
+# The second version widens the size band, requires two technologies of a longer
 # list, tests deal size instead of budget and adds a second trigger.
 VERSION_TWO = [
     VERSION_ONE[0],
@@ -212,7 +212,7 @@ def accounts_batch(
     tech = stacks[rng.integers(0, len(stacks), count)]
     tech[rng.random(count) < 0.2] = "[]"
 
-    # A third of the accounts carry one or two buying triggers from the last two years.
+    # About a third of the accounts carry buying triggers from the last two years.
     triggers = np.full(count, "{}", dtype=object)
     for name, share in (("funding", 0.2), ("hiring_spree", 0.15), ("new_cto", 0.05)):
         has = np.flatnonzero(rng.random(count) < share)
@@ -279,8 +279,8 @@ def create_deals(tenant_id: int, share: float) -> int:
 
 
 def delete_tenant(tenant: Tenant) -> None:
-    # Deletes bypass the ledger's delete trigger for this session only, which needs
-    # the table owner's rights, as in bench/pipeline.py.
+    # The replica role skips foreign-key triggers for this session, which makes
+    # deleting a million accounts quick. It needs superuser rights, as in bench/pipeline.py.
     with connection.cursor() as cursor:
         cursor.execute("SET session_replication_role = replica")
         for table in ("jobs_job", "tenancy_auditevent", "partners_partnerscore", "crm_deal"):

@@ -76,7 +76,7 @@ _COPY_TRAILER = (-1).to_bytes(2, "big", signed=True)
 
 @dataclass
 class RescoreResult:
-    """What one rescore run did: accounts read and rewritten, and where the time went."""
+    """Outcome of one rescore run: accounts read and rewritten, and seconds per phase."""
 
     scanned: int = 0
     changed: int = 0
@@ -153,7 +153,7 @@ def _trigger_sql(position: int) -> str:
     Python dict accounts_frame builds. Objects whose keys are all normalised already
     take the cheap `->>` path.
     """
-    # NOTE: lower() stands in for str.casefold(), so a stored trigger name with a
+    # NOTE: lower() replaces str.casefold() here, so a stored trigger name with a
     # letter the two fold differently (such as "ß") is not found by this loader.
     name = f"%(trigger_{position})s"
     return (
@@ -208,7 +208,7 @@ def _plan(criteria: list[dict], by_ids: bool) -> _Plan:
         expressions.append(_DEAL_SIZE_SQL if name == "deal_size" else f"a.{name}")
     if tech:
         # A criterion value with "|" could match across two items, so only the
-        # general path, which sorts them, gives the same answer as tech_text.
+        # general path, which sorts them, gives the same matches as tech_text.
         simple_path = not any(
             "|" in str(value)
             for criterion in criteria
@@ -236,7 +236,7 @@ def account_chunks(
 ) -> Iterator[pd.DataFrame]:
     """Yield the tenant's accounts (all, or `account_ids`) as frames of at most CHUNK_SIZE rows.
 
-    Each frame holds `id`, the columns of `icp.scoring.accounts_frame` that `criteria`
+    Each frame contains `id`, the columns of `icp.scoring.accounts_frame` that `criteria`
     read (with the same values), and `current_score`, `current_tier` and
     `current_version`: the fit stored now, NaN where there is none. Rows come in id
     order. `result.phases` collects the seconds spent in COPY and in parsing.
@@ -374,7 +374,8 @@ def _version_active_locked(tenant_id: int, version_id: int) -> bool:
     """Lock the version row against activation until commit; return whether it is active.
 
     Activation locks every version row of the tenant FOR UPDATE, so it waits for a
-    chunk that holds this lock, and a chunk that starts after an activation sees it.
+    chunk that has this lock, and a chunk that starts after an activation reads the
+    version's new status.
     """
     with connection.cursor() as cursor:
         cursor.execute(
