@@ -299,11 +299,37 @@ def peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def snapshot_fits(tenant: Tenant) -> None:
+    """Copy the tenant's scores and tiers aside, to count later how many changed."""
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS bench_fit_before")
+        cursor.execute(
+            "CREATE TEMPORARY TABLE bench_fit_before AS "
+            "SELECT id, fit_score, fit_tier FROM crm_account WHERE tenant_id = %s",
+            [tenant.pk],
+        )
+
+
+def count_fit_changes(tenant: Tenant) -> int:
+    """Count the accounts whose score or tier differs from the last snapshot."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM crm_account AS a JOIN bench_fit_before AS b ON b.id = a.id "
+            "WHERE a.tenant_id = %s AND (a.fit_score IS DISTINCT FROM b.fit_score "
+            "OR a.fit_tier IS DISTINCT FROM b.fit_tier)",
+            [tenant.pk],
+        )
+        return cursor.fetchone()[0]
+
+
 def run_scenario(label: str, tenant: Tenant, version, start) -> dict:
     """Run `start` (which queues a rescore job), then read the finished job's figures."""
+    snapshot_fits(tenant)
+    load_before = os.getloadavg()[0]
     started = time.perf_counter()
     start()
     seconds = time.perf_counter() - started
+    load_after = os.getloadavg()[0]
     job = job_latest(
         tenant=tenant, kind=Job.Kind.ICP_RESCORE, subject=rescoring.job_subject(version.pk)
     )
@@ -316,12 +342,15 @@ def run_scenario(label: str, tenant: Tenant, version, start) -> dict:
         "written": job.result["accounts_changed"],
         "phases": job.result["account_phases"],
         "peak_mib": peak_mib(),
+        "fit_changes": count_fit_changes(tenant),
+        "load": (load_before, load_after),
     }
     row["rate"] = row["scanned"] / seconds
     phases = ", ".join(f"{name} {value:.2f}" for name, value in row["phases"].items())
     print(
         f"{label:<46} {seconds:6.2f} s  {row['rate']:>9,.0f} accounts/s  "
-        f"{row['written']:>9,} written  peak {row['peak_mib']:,.0f} MiB  ({phases})",
+        f"{row['written']:>9,} written ({row['fit_changes']:,} new scores or tiers)  "
+        f"peak {row['peak_mib']:,.0f} MiB  load {load_before:.1f}-{load_after:.1f}  ({phases})",
         flush=True,
     )
     return row
@@ -365,22 +394,30 @@ def write_results(args, rows: list[dict], setup_seconds: float, deals: int) -> N
         "then partner scores and roll-ups (the tenant has no partners). Seconds are wall "
         "time from the request to the finished job.",
         "",
-        "| rescore | seconds | accounts/s | rows written | COPY out | parse | score | write "
-        "| peak memory |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| rescore | seconds | accounts/s | rows written | new score or tier | COPY out | parse "
+        "| score | write | peak memory | load average |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for row in rows:
         phases = row["phases"]
         lines.append(
             f"| {row['label']} | {row['seconds']:.2f} | {row['rate']:,.0f} | "
-            f"{row['written']:,} | {phases['copy_out']:.2f} | {phases['parse']:.2f} | "
-            f"{phases['score']:.2f} | {phases['write']:.2f} | {row['peak_mib']:,.0f} MiB |"
+            f"{row['written']:,} | {row['fit_changes']:,} | {phases['copy_out']:.2f} | "
+            f"{phases['parse']:.2f} | {phases['score']:.2f} | {phases['write']:.2f} | "
+            f"{row['peak_mib']:,.0f} MiB | {row['load'][0]:.1f} to {row['load'][1]:.1f} |"
         )
     lines += [
         "",
         "Phases are seconds inside the account rescore: COPY out of PostgreSQL, parsing "
         "the CSV into frames, scoring, and writing (binary COPY into a temporary table "
         "and one UPDATE per chunk, committed per chunk).",
+        "Rows written counts every account whose score, tier or fit version changed: "
+        "under a new version every fit names that version, so every row is written even "
+        "where the score and tier stay the same. The next column counts the accounts "
+        "whose score or tier changed.",
+        "The load average (1 minute, from the operating system) before and after each "
+        "run shows how busy the machine was; on 2 cores, anything above 2 means other "
+        "processes were competing for the CPU.",
         "Peak memory is the peak resident set size of the benchmark's Python process "
         "since it started (ru_maxrss), so each row includes the rows above it. It "
         "excludes PostgreSQL's own memory.",

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import logging
+import string
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -101,9 +102,9 @@ def _tech_stack_sql(simple_path: bool) -> str:
     The general path builds the text of icp.scoring.tech_text: items stripped, lower
     case, deduplicated, sorted by code point ("C" collation), "|" inside an item
     replaced by "/", and a JSON string split on "," and ";" like a CSV cell. With
-    `simple_path`, a JSON list of lower-case ASCII items without edge spaces, quotes,
-    backslashes or "|" is joined as stored, which is several times cheaper. Its items
-    may then be unsorted or repeated, which changes no match unless a criterion
+    `simple_path`, a JSON list of ASCII items without edge spaces, quotes, backslashes
+    or "|" is lower-cased and joined as stored, which is several times cheaper. Its
+    items may then be unsorted or repeated, which changes no match unless a criterion
     value itself contains "|".
     """
     items = (
@@ -116,9 +117,9 @@ def _tech_stack_sql(simple_path: bool) -> str:
         f"FROM ({items}) AS cleaned WHERE cleaned.value <> '')"
     )
     simple = (
-        "WHEN a.tech_stack::text ~ %(simple_tech)s THEN '|' || "
+        "WHEN a.tech_stack::text ~ %(simple_tech)s THEN '|' || lower("
         "replace(substr(a.tech_stack::text, 3, length(a.tech_stack::text) - 4), '\", \"', '|')"
-        " || '|' "
+        ") || '|' "
     )
     return (
         "CASE WHEN a.tech_stack = '[]'::jsonb THEN NULL "
@@ -136,8 +137,10 @@ def _tech_stack_sql(simple_path: bool) -> str:
 
 
 # A JSON list as jsonb prints it, of items the simple tech stack path may join.
-_TECH_EDGE = "[a-z0-9!#$%&'()*+,./:;<=>?@^_`{}~-]"
-_TECH_INNER = "[a-z0-9 !#$%&'()*+,./:;<=>?@^_`{}~-]"
+# The letters and digits are listed one by one, so no locale can widen a range.
+_TECH_ASCII = string.ascii_letters + string.digits + "!#$%&'()*+,./:;<=>?@^_`{}~-"
+_TECH_EDGE = f"[{_TECH_ASCII}]"
+_TECH_INNER = f"[ {_TECH_ASCII}]"
 _TECH_ITEM = f'"{_TECH_EDGE}(?:{_TECH_INNER}*{_TECH_EDGE})?"'
 _SIMPLE_TECH_PATTERN = rf"^\[{_TECH_ITEM}(?:, {_TECH_ITEM})*\]$"
 # Matches trigger objects with a key that normalise_trigger_name would change: one
