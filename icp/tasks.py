@@ -22,7 +22,8 @@ from tenancy.scope import tenant_scope
 logger = logging.getLogger(__name__)
 
 # NOTE: the limit is a guess with a wide margin. Learning from the 6,711 closed deals of
-# the demo data took about 3 s on a 2-core machine, and no large rescore has been timed.
+# the demo data took about 3 s on a 2-core machine, and bench/results-icp-rescore.md
+# rescored 1,000,000 accounts in about 35 s there.
 TASK_TIME_LIMIT_SECONDS = 30 * 60
 # A lost database connection is retried with a growing delay: 2, 4, 8, 16 and 32 s.
 RESCORE_MAX_RETRIES = 5
@@ -113,7 +114,8 @@ def rescore_after_activation_task(self, tenant_id: int, version_id: int, job_id:
                 job_id=job_id,
                 tenant_id=tenant_id,
                 message=f"Rescoring failed: the database connection failed {attempt} times "
-                f"({error}). Check that PostgreSQL is up, then activate the version again.",
+                f"({error}). Check that PostgreSQL is up, then run "
+                f"`manage.py rescore_icp --tenant {tenant.slug}`.",
             )
             raise
         logger.warning(
@@ -136,7 +138,8 @@ def rescore_after_activation_task(self, tenant_id: int, version_id: int, job_id:
             job_id=job_id,
             tenant_id=tenant_id,
             message=f"Rescoring failed with an unexpected error: {error!r}. Accounts written "
-            "so far keep their new fit; activate the version again to finish.",
+            "so far keep their new fit. Fix the cause, then run "
+            f"`manage.py rescore_icp --tenant {tenant.slug}` to finish.",
         )
         raise
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
+from io import StringIO
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.db import OperationalError
 from django.test import TestCase
 
@@ -198,6 +200,7 @@ def test_task_failure_marks_job_failed(tenant, accounts, monkeypatch):
     job.refresh_from_db()
     assert job.status == Job.Status.FAILED
     assert "Rescoring failed with an unexpected error: ValueError('bad criterion')" in job.message
+    assert "manage.py rescore_icp --tenant acme" in job.message
     assert job.finished_at is not None
 
 
@@ -313,3 +316,21 @@ def test_new_activation_keeps_earned_fit(tenant, accounts):
     assert (deal.won_fit_score, deal.won_fit_tier, deal.won_fit_version_id) == earned_deal
     assert (entry.fit_score, entry.fit_tier, entry.icp_version_id, entry.amount) == earned_entry
     assert LedgerEntry.all_tenants.count() == 1
+
+
+def test_rescore_icp_command_runs_a_job(tenant, accounts):
+    version = draft(tenant)
+    icp_version_activate(version=version)
+    output = StringIO()
+
+    call_command("rescore_icp", "--tenant", "acme", stdout=output)
+
+    assert "rescored 4 accounts against ICP version 1 (4 changed)" in output.getvalue()
+    jobs = Job.all_tenants.filter(kind=Job.Kind.ICP_RESCORE).order_by("pk")
+    assert [job.status for job in jobs] == [Job.Status.QUEUED, Job.Status.SUCCEEDED]
+    assert [fit[1] for fit in fits(accounts)] == ["A", "A", "C", "D"]
+
+
+def test_rescore_icp_command_without_active_version(tenant):
+    with pytest.raises(CommandError, match="has no active ICP version"):
+        call_command("rescore_icp", "--tenant", "acme")
