@@ -1,7 +1,7 @@
 # Shortcuts for the commands described in docs/running.md.
 # Pass pytest arguments with PYTEST_ARGS, for example: make test PYTEST_ARGS="-k ledger -x"
 
-.PHONY: run test lint bench
+.PHONY: run test lint bench bench-icp
 
 run:
 	bin/dev up
@@ -19,3 +19,8 @@ lint:
 # and write bench/results.md.
 bench:
 	bin/dev bench $(BENCH_ARGS)
+
+# Time rescoring 1,000,000 synthetic accounts after an ICP activation and write
+# bench/results-icp-rescore.md. Pass options with BENCH_ARGS="--accounts 200000".
+bench-icp:
+	bin/dev bench-icp $(BENCH_ARGS)

@@ -33,6 +33,7 @@ from django.db import connection  # noqa: E402
 from commissions.services import commission_plan_activate  # noqa: E402
 from crm.importing import csv_import  # noqa: E402
 from crm.pipeline import deals_process  # noqa: E402
+from icp import rescoring  # noqa: E402
 from icp import services as icp_services  # noqa: E402
 from partners import services as partner_services  # noqa: E402
 from tenancy.models import Tenant  # noqa: E402
@@ -136,7 +137,9 @@ def main() -> None:
             timed(
                 "activate ICP and rescore all accounts",
                 results,
-                lambda: icp_services.icp_version_activate(version=version),
+                lambda: rescoring.version_rescore_now(
+                    tenant=tenant, version=icp_services.icp_version_activate(version=version)
+                ),
                 args.accounts,
             )
             commission_plan_activate(tenant=tenant, name="Bench", base_rate=Decimal("0.1"))

@@ -20,6 +20,7 @@ from crm.importing import csv_import
 from crm.models import Account, ImportRun
 from crm.pipeline import deals_process
 from demo import sources
+from icp import rescoring
 from icp import selectors as icp_selectors
 from icp import services as icp_services
 from partners import services as partner_services
@@ -220,6 +221,8 @@ def demo_load() -> dict:
         if version is None:
             version = icp_services.icp_learn(tenant=tenant)
             icp_services.icp_version_activate(version=version)
+            # The demo needs the scores now, not when a worker gets to the job.
+            rescoring.version_rescore_now(tenant=tenant, version=version)
         else:
             icp_services.accounts_rescore(tenant=tenant)
 

@@ -17,8 +17,8 @@ import pandas as pd
 
 from crm.models import Account, Deal
 from icp.models import IcpVersion
+from icp.rescoring import account_chunks
 from icp.scoring import LOWEST_TIER, TIERS, criterion_label, is_knockout, score_frame, scored_weight
-from icp.services import _account_frames
 from partners.models import Partner, ReachEntry
 from partners.overlap import ON_PROFILE_TIERS, overlap_score
 from tenancy.errors import NotFound
@@ -250,7 +250,7 @@ def _accounts_score_both(tenant: Tenant, left: IcpVersion, right: IcpVersion) ->
     # One frame carries the triggers and deal sizes that either version tests.
     criteria = [*left.criteria, *right.criteria]
     parts = []
-    for frame in _account_frames(tenant, criteria=criteria):
+    for frame in account_chunks(tenant_id=tenant.pk, criteria=criteria):
         before = score_frame(frame, left.criteria, left.tier_cutoffs, as_of=today)
         if same_rules:
             after = before

@@ -35,6 +35,7 @@ import pandas as pd
 from django.utils import timezone
 
 from crm.models import Account, Deal
+from icp.frames import account_frames
 from icp.models import IcpVersion
 from icp.scoring import (
     FIELD_LABELS,
@@ -45,7 +46,6 @@ from icp.scoring import (
     is_knockout,
     score_frame,
 )
-from icp.services import _account_frames
 from tenancy.models import Tenant
 from tenancy.scope import tenant_scope
 
@@ -516,7 +516,7 @@ def _load_frames(
 
     scored_parts = []
     if account_ids:
-        for frame in _account_frames(tenant, account_ids, criteria=criteria):
+        for frame in account_frames(tenant, account_ids, criteria=criteria):
             scored = score_frame(frame, criteria, version.tier_cutoffs, as_of=today)
             scored_parts.append(frame.join(scored[["score", "tier"]]))
     accounts = _accounts_with_churn(tenant, scored_parts, account_ids)

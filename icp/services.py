@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import datetime
 import logging
-from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
@@ -17,12 +16,15 @@ from crm.models import Account, Deal
 from icp.learning import PROFILE_STEPS, InsufficientData, learn_profile
 from icp.learning.weighting import WEIGHTING_NONE, validate_weighting
 from icp.models import IcpVersion
+from icp.rescoring import (
+    account_chunks,
+    accounts_rescore_all,
+    accounts_rescore_ids,
+    rescore_job_enqueue,
+)
 from icp.scoring import (
-    FRAME_COLUMNS,
-    accounts_frame,
     criteria_need_deal_size,
     explain,
-    frame_trigger_names,
     score_frame,
     tier_shares,
     validate_criteria,
@@ -37,8 +39,6 @@ from tenancy.services import actor_user, audit_record
 
 logger = logging.getLogger(__name__)
 
-RESCORE_CHUNK_SIZE = 5000
-_RESCORE_TABLE = "icp_fit_rescore"
 _DEAL_ACCOUNT_FIELDS = (
     "industry",
     "country",
@@ -218,12 +218,13 @@ def icp_version_create(
 
 
 def icp_version_activate(*, version: IcpVersion, actor=None) -> IcpVersion:
-    """Activate `version`, retire the tenant's previously active one and rescore accounts.
+    """Activate `version`, retire the tenant's previously active one and start a rescore job.
 
-    The rescore runs in the same transaction, so no reader sees the new active
-    version next to scores from the old one. The cost is that every account row of
-    the tenant stays locked until the rescore commits. Activating the version that
-    is already active changes nothing and rescores nothing.
+    The versions are switched in one short transaction, and the job (kind
+    ICP_RESCORE, subject "icp_version:<pk>") rescores accounts and partners in the
+    background once it commits; `icp.rescoring.rescore_job_run` runs it. Until the
+    job finishes, accounts keep their scores from the previous version. Activating
+    the version that is already active changes nothing and starts no job.
     """
     tenant = Tenant.objects.get(pk=version.tenant_id)
     with transaction.atomic(), tenant_scope(tenant):
@@ -275,14 +276,14 @@ def icp_version_activate(*, version: IcpVersion, actor=None) -> IcpVersion:
                 "review_due_on": target.review_due_on.isoformat(),
             },
         )
-        rescored = _rescore(tenant, target, account_ids=None)
+        job = rescore_job_enqueue(tenant=tenant, version=target, actor=actor)
 
     logger.info(
-        "icp.version.activated tenant_id=%s icp_version_id=%s retired_id=%s accounts=%s",
+        "icp.version.activated tenant_id=%s icp_version_id=%s retired_id=%s job_id=%s",
         tenant.pk,
         target.pk,
         previous.pk if previous else None,
-        rescored,
+        job.pk,
     )
     return target
 
@@ -290,14 +291,18 @@ def icp_version_activate(*, version: IcpVersion, actor=None) -> IcpVersion:
 def accounts_rescore(*, tenant: Tenant, account_ids=None) -> int:
     """Score the tenant's accounts (all, or `account_ids`) against the active version.
 
-    Writes fit_score, fit_tier and fit_version and returns the number of accounts
-    written, or 0 when no version is active.
+    Writes fit_score, fit_tier and fit_version where they changed and returns the
+    number of accounts written, or 0 when no version is active. Without
+    `account_ids` every account is rescored in committed chunks; with them the write
+    joins the caller's transaction.
     """
     version = icp_version_active(tenant=tenant)
     if version is None:
         logger.info("icp.rescore.skipped tenant_id=%s reason=no_active_version", tenant.pk)
         return 0
-    return _rescore(tenant, version, account_ids=account_ids)
+    if account_ids is None:
+        return accounts_rescore_all(tenant=tenant, version=version).changed
+    return accounts_rescore_ids(tenant=tenant, version=version, account_ids=account_ids)
 
 
 def account_fit_explain(*, account: Account) -> dict:
@@ -366,82 +371,15 @@ def _deal_sizes(account_ids) -> dict[int, float]:
     return {account_id: float(largest) for account_id, largest in rows}
 
 
-def _account_frames(tenant: Tenant, account_ids=None, criteria=()) -> Iterator[pd.DataFrame]:
-    """Yield the tenant's accounts as scoring frames of at most RESCORE_CHUNK_SIZE rows.
-
-    The frames carry the buying triggers and deal sizes that `criteria` test.
-    """
-    with tenant_scope(tenant):
-        accounts = Account.objects.order_by("pk")
-    if account_ids is not None:
-        accounts = accounts.filter(pk__in=list(account_ids))
-    trigger_names = frame_trigger_names(criteria)
-    need_deal_size = criteria_need_deal_size(criteria)
-    last_id = 0
-    while True:
-        rows = list(accounts.filter(pk__gt=last_id).values(*FRAME_COLUMNS)[:RESCORE_CHUNK_SIZE])
-        if not rows:
-            return
-        if need_deal_size:
-            sizes = _deal_sizes(row["id"] for row in rows)
-            for row in rows:
-                row["deal_size"] = sizes.get(row["id"])
-        yield accounts_frame(rows, trigger_names=trigger_names)
-        last_id = rows[-1]["id"]
-
-
 def _coverage(tenant: Tenant, criteria: list[dict], tier_cutoffs: dict) -> dict:
     """Count the tenant's accounts per tier under these criteria, with their shares."""
     today = tenant.today()
     tiers = [
         score_frame(frame, criteria, tier_cutoffs, as_of=today)["tier"]
-        for frame in _account_frames(tenant, criteria=criteria)
+        for frame in account_chunks(tenant_id=tenant.pk, criteria=criteria)
     ]
     all_tiers = np.concatenate([series.to_numpy() for series in tiers]) if tiers else []
     return {"accounts": len(all_tiers), "tiers": tier_shares(all_tiers)}
-
-
-def _rescore(tenant: Tenant, version: IcpVersion, account_ids) -> int:
-    written = 0
-    today = tenant.today()
-    for frame in _account_frames(tenant, account_ids, criteria=version.criteria):
-        scored = score_frame(frame, version.criteria, version.tier_cutoffs, as_of=today)
-        with transaction.atomic():
-            written += _write_fit(tenant, version, frame["id"], scored)
-    logger.info(
-        "icp.rescore.finished tenant_id=%s icp_version_id=%s accounts=%s",
-        tenant.pk,
-        version.pk,
-        written,
-    )
-    return written
-
-
-def _write_fit(tenant: Tenant, version: IcpVersion, ids: pd.Series, scored: pd.DataFrame) -> int:
-    """Write one chunk of scores with COPY into a temporary table and one UPDATE."""
-    rows = pd.DataFrame({"id": ids.to_numpy(), "score": scored["score"], "tier": scored["tier"]})
-    payload = rows.to_csv(sep="\t", header=False, index=False)
-    table = connection.ops.quote_name(Account._meta.db_table)
-    with connection.cursor() as cursor:
-        # ON COMMIT DROP removes the table with the outer transaction. Chunks of the same
-        # transaction reuse it, so it is emptied first.
-        cursor.execute(
-            f"CREATE TEMPORARY TABLE IF NOT EXISTS {_RESCORE_TABLE} "
-            "(id bigint PRIMARY KEY, fit_score smallint NOT NULL, fit_tier varchar(1) NOT NULL) "
-            "ON COMMIT DROP"
-        )
-        cursor.execute(f"TRUNCATE {_RESCORE_TABLE}")
-        copy_sql = f"COPY {_RESCORE_TABLE} (id, fit_score, fit_tier) FROM STDIN"
-        with cursor.cursor.copy(copy_sql) as copy:
-            copy.write(payload)
-        cursor.execute(
-            f"UPDATE {table} AS account "
-            "SET fit_score = fit.fit_score, fit_tier = fit.fit_tier, fit_version_id = %s "
-            f"FROM {_RESCORE_TABLE} AS fit "
-            "WHERE account.id = fit.id AND account.tenant_id = %s",
-            [version.pk, tenant.pk],
-        )
-        return cursor.rowcount
 
 
 def _next_number(tenant: Tenant) -> int:

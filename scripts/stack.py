@@ -37,6 +37,7 @@ from urllib.parse import quote
 ROOT = Path(__file__).resolve().parent.parent
 MANAGE_PY = str(ROOT / "manage.py")
 BENCH_SCRIPT = ROOT / "bench" / "pipeline.py"
+BENCH_ICP_SCRIPT = ROOT / "bench" / "icp_rescore.py"
 DATABASE_NAME = "track360"
 DEFAULT_WEB_PORT = 8000
 # Ports above Redis's standard 6379, so the private Redis leaves a system Redis alone.
@@ -49,13 +50,17 @@ STOP_TIMEOUT_SECONDS = 15
 PREFIX_WIDTH = 6
 
 USAGE = """\
-usage: scripts/stack.py up | test [-- PYTEST_ARGS...] | bench [-- BENCH_ARGS...] | services
+usage: scripts/stack.py up | test [-- PYTEST_ARGS...] | bench [-- BENCH_ARGS...]
+                        | bench-icp [-- BENCH_ARGS...] | services
 
   up        migrate, collect static files, load the demo tenant, then run
             web (gunicorn), worker and beat until Ctrl-C
   test      run pytest with PYTEST_ARGS and exit with pytest's exit code
   bench     migrate, then time the bulk pipeline (bench/pipeline.py) and write
             bench/results.md
+  bench-icp migrate, then time rescoring 1,000,000 accounts after an ICP
+            activation (bench/icp_rescore.py) and write
+            bench/results-icp-rescore.md
   services  start only the private PostgreSQL and Redis and wait for Ctrl-C
 
 Without DATABASE_URL or REDIS_URL, a private PostgreSQL or Redis is started under
@@ -681,11 +686,13 @@ def command_test(env: dict[str, str], services: EmbeddedServices, pytest_args: l
     return returncode
 
 
-def command_bench(env: dict[str, str], services: EmbeddedServices, bench_args: list[str]) -> int:
+def command_bench(
+    env: dict[str, str], services: EmbeddedServices, script: Path, bench_args: list[str]
+) -> int:
     services.provide(env)
     run_setup_step(env, "migrate", "--noinput")
-    returncode = run_foreground(python_command(str(BENCH_SCRIPT), *bench_args), env)
-    logger.info("bench/pipeline.py exited with exit code %d", returncode)
+    returncode = run_foreground(python_command(str(script), *bench_args), env)
+    logger.info("bench/%s exited with exit code %d", script.name, returncode)
     return returncode
 
 
@@ -708,7 +715,7 @@ def parse_arguments(argv: list[str]) -> tuple[str, list[str]]:
         print(USAGE)
         raise SystemExit(0 if argv else 2)
     command, rest = argv[0], argv[1:]
-    if command in ("test", "bench"):
+    if command in ("test", "bench", "bench-icp"):
         return command, rest[1:] if rest[:1] == ["--"] else rest
     if command not in ("up", "services"):
         print(f"Unknown command {command!r}.\n\n{USAGE}", file=sys.stderr)
@@ -739,7 +746,9 @@ def main(argv: list[str]) -> int:
         if command == "test":
             return command_test(env, services, extra_args)
         if command == "bench":
-            return command_bench(env, services, extra_args)
+            return command_bench(env, services, BENCH_SCRIPT, extra_args)
+        if command == "bench-icp":
+            return command_bench(env, services, BENCH_ICP_SCRIPT, extra_args)
         return command_services(env, services)
     except SetupError as error:
         logger.error("%s", error)

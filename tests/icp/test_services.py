@@ -6,10 +6,11 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.test import TestCase
 from django.utils import timezone
 
 from crm.models import Account, Deal
-from icp import services
+from icp import rescoring
 from icp.learning import InsufficientData
 from icp.models import IcpVersion
 from icp.services import (
@@ -76,6 +77,12 @@ def fit_accounts(tenant):
             AccountFactory(tenant=tenant, industry="retail", employees=500),
             AccountFactory(tenant=tenant, industry="retail", employees=None),
         ]
+
+
+def activate_and_rescore(version, actor=None) -> IcpVersion:
+    """Activate `version` and run the rescore job it sends on commit (Celery is eager)."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return icp_version_activate(version=version, actor=actor)
 
 
 def fits(accounts) -> list[tuple]:
@@ -291,7 +298,7 @@ def test_icp_version_create_rejects_bad_name(tenant, name):
 def test_activate_rescores_accounts(tenant, fit_accounts, admin_user):
     version = icp_version_create(tenant=tenant, name="v1", criteria=CRITERIA, tier_cutoffs=CUTOFFS)
 
-    active = icp_version_activate(version=version, actor=admin_user)
+    active = activate_and_rescore(version, actor=admin_user)
 
     assert active.status == IcpVersion.Status.ACTIVE
     assert active.activated_by == admin_user
@@ -319,7 +326,7 @@ def test_activate_retires_previous_version(tenant, fit_accounts):
     ]
     second = icp_version_create(tenant=tenant, name="v2", criteria=retail, tier_cutoffs=CUTOFFS)
 
-    icp_version_activate(version=second)
+    activate_and_rescore(second)
 
     first.refresh_from_db()
     second.refresh_from_db()
@@ -372,7 +379,7 @@ def test_rescore_given_accounts_only(tenant, fit_accounts):
 
 
 def test_rescore_in_chunks(tenant, fit_accounts, monkeypatch):
-    monkeypatch.setattr(services, "RESCORE_CHUNK_SIZE", 3)
+    monkeypatch.setattr(rescoring, "CHUNK_SIZE", 3)
     version = icp_version_create(tenant=tenant, name="v1", criteria=CRITERIA, tier_cutoffs=CUTOFFS)
     icp_version_activate(version=version)
 
@@ -409,7 +416,7 @@ def test_account_fit_explain_uses_active_version(tenant, fit_accounts):
 
 def test_account_fit_explain_falls_back_to_fit_version(tenant, fit_accounts):
     version = icp_version_create(tenant=tenant, name="v1", criteria=CRITERIA, tier_cutoffs=CUTOFFS)
-    icp_version_activate(version=version)
+    activate_and_rescore(version)
     IcpVersion.all_tenants.filter(pk=version.pk).update(status=IcpVersion.Status.RETIRED)
     account = Account.all_tenants.get(pk=fit_accounts[0].pk)
 
@@ -436,12 +443,16 @@ def test_account_fit_explain_without_version(tenant, fit_accounts):
 @pytest.mark.django_db(transaction=True)
 def test_rescore_commits_chunk_by_chunk(tenant, fit_accounts, monkeypatch):
     # Outside a test transaction each chunk commits, which drops the temporary table,
-    # so the next chunk must create it again.
-    monkeypatch.setattr(services, "RESCORE_CHUNK_SIZE", 3)
+    # so the next chunk must create it again. The activation's job runs on commit.
+    monkeypatch.setattr(rescoring, "CHUNK_SIZE", 3)
     version = icp_version_create(tenant=tenant, name="v1", criteria=CRITERIA, tier_cutoffs=CUTOFFS)
     icp_version_activate(version=version)
+    assert [fit[1] for fit in fits(fit_accounts)] == ["A", "B", "C", "D"]
+    Account.all_tenants.filter(pk__in=[fit_accounts[0].pk, fit_accounts[3].pk]).update(
+        fit_score=None, fit_tier="", fit_version=None
+    )
 
-    assert accounts_rescore(tenant=tenant) == 4
+    assert accounts_rescore(tenant=tenant) == 2
     assert [fit[1] for fit in fits(fit_accounts)] == ["A", "B", "C", "D"]
 
 
@@ -504,7 +515,7 @@ def test_icp_learn_on_real_data(tenant):
     load_real_data(tenant)
 
     version = icp_learn(tenant=tenant)
-    icp_version_activate(version=version)
+    activate_and_rescore(version)
 
     assert version.objective == "won_value"
     assert version.metrics["cv_auc_won"]["mean"] < 0.55

@@ -56,6 +56,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "icp.review_tasks.send_icp_review_reminders_task",
         "schedule": crontab(minute=0, hour=env_int("TRACK360_ICP_REMINDER_HOUR_UTC", 7)),
     },
+    # Buying-trigger criteria count days back from today, so fits age overnight.
+    # NOTE: this runs at 00:15 UTC for every tenant, so a tenant far from UTC sees its
+    # date change up to a day after its own midnight.
+    "rescore-trigger-tenants": {
+        "task": "icp.tasks.rescore_trigger_tenants_task",
+        "schedule": crontab(hour=0, minute=15),
+    },
 }
 # Task modules that autodiscovery, which imports only each app's `tasks` module, misses.
 CELERY_IMPORTS = ("icp.review_tasks",)

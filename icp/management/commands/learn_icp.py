@@ -7,6 +7,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from icp.learning import WEIGHTINGS, InsufficientData
+from icp.rescoring import version_rescore_now
 from icp.services import icp_learn, icp_version_activate
 from tenancy.scope import tenant_scope
 from tenancy.selectors import tenant_get
@@ -49,8 +50,14 @@ class Command(BaseCommand):
                 raise CommandError(f"{error.message} {error.fix}") from error
             if options["activate"]:
                 version = icp_version_activate(version=version)
+                rescored = version_rescore_now(tenant=tenant, version=version)
 
         self.stdout.write(f"ICP version {version.number} ({version.status}): {version.name}")
+        if options["activate"] and rescored is not None:
+            self.stdout.write(
+                f"Rescored {rescored['accounts_scanned']:,} accounts "
+                f"({rescored['accounts_changed']:,} changed) and {rescored['partners']:,} partners."
+            )
         self.stdout.write(f"Objective: {version.objective}, signal: {version.signal}")
         self.stdout.write(
             f"Weighting: {version.metrics['weighting']}, "
