@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from icp import services
 from icp.models import IcpVersion
 from icp.scoring import validate_criteria
 from jobs.models import Job
@@ -236,33 +235,23 @@ def test_copy_takes_name(client, headers, draft):
     assert response.json()["name"] == "Q3"
 
 
-def test_activate_draft_without_job(client, headers, scoped, draft):
+def test_activate_draft_retires_live_version(client, headers, scoped, draft):
     live = make_version(scoped, 2, status=IcpVersion.Status.ACTIVE)
 
     response = send(client, "post", f"{detail_url(draft.pk)}activate/", {}, headers)
 
     assert response.status_code == 202
     assert response.json()["version"]["status"] == "active"
-    assert response.json()["job"] is None
     live.refresh_from_db()
     assert live.status == IcpVersion.Status.RETIRED
 
 
-def test_activate_returns_rescore_job(client, headers, draft, monkeypatch):
-    activate = services.icp_version_activate
-
-    def activate_and_queue(*, version, actor=None):
-        activated = activate(version=version, actor=actor)
-        job_create(tenant=activated.tenant, kind=Job.Kind.ICP_RESCORE,
-                   subject=f"icp_version:{activated.pk}")  # fmt: skip
-        return activated
-
-    monkeypatch.setattr(services, "icp_version_activate", activate_and_queue)
-
+def test_activate_returns_rescore_job(client, headers, draft):
     response = send(client, "post", f"{detail_url(draft.pk)}activate/", {}, headers)
 
     job = Job.objects.get(subject=f"icp_version:{draft.pk}")
     assert response.status_code == 202
+    assert job.kind == Job.Kind.ICP_RESCORE
     assert response.json()["job"] == {
         "id": job.pk,
         "url": f"http://testserver/api/v1/jobs/{job.pk}/",

@@ -456,36 +456,16 @@ def test_activate_confirmation_explains(staff_client, draft, program):
     assert "Commissions already earned keep" in page
 
 
-def test_activate_without_job_returns_to_version(staff_client, draft, program):
+def test_activate_retires_live_version(staff_client, draft, program):
     response = staff_client.post(reverse("icp:version_activate", args=[draft.pk]), follow=True)
 
-    assert response.redirect_chain[-1][0] == reverse("icp:version_detail", args=[draft.pk])
     assert f"Activated v{draft.number}" in response.content.decode()
     statuses = {v.pk: v.status for v in versions(program.tenant)}
     assert statuses[draft.pk] == IcpVersion.Status.ACTIVE
     assert statuses[program.version.pk] == IcpVersion.Status.RETIRED
 
 
-def activate_with_job(monkeypatch):
-    """Make activation also queue a rescore job, as a background rescore does."""
-    activate = services.icp_version_activate
-
-    def activate_and_queue(*, version, actor=None):
-        activated = activate(version=version, actor=actor)
-        job_create(
-            tenant=activated.tenant,
-            kind=Job.Kind.ICP_RESCORE,
-            subject=f"icp_version:{activated.pk}",
-            actor=actor,
-        )
-        return activated
-
-    monkeypatch.setattr(services, "icp_version_activate", activate_and_queue)
-
-
-def test_activate_redirects_to_rescore_job(staff_client, draft, monkeypatch):
-    activate_with_job(monkeypatch)
-
+def test_activate_redirects_to_rescore_job(staff_client, draft):
     response = staff_client.post(reverse("icp:version_activate", args=[draft.pk]))
 
     with tenant_scope(draft.tenant):
@@ -501,8 +481,9 @@ def test_activate_ignores_older_job(staff_client, draft):
 
     response = staff_client.post(reverse("icp:version_activate", args=[draft.pk]))
 
-    assert response.url == reverse("icp:version_detail", args=[draft.pk])
-    assert response.url != reverse("jobs:job_detail", args=[old.pk])
+    with tenant_scope(draft.tenant):
+        new = Job.objects.exclude(pk=old.pk).get(subject=f"icp_version:{draft.pk}")
+    assert response.url == reverse("jobs:job_detail", args=[new.pk])
 
 
 def test_activate_active_version_changes_nothing(staff_client, program):
