@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import io
 import logging
+import queue
 import string
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -420,36 +422,42 @@ def accounts_rescore_all(
             job_id=job_id, tenant_id=tenant.pk, done=0, total=total, stage=_stage(0, total)
         )
 
-    chunks = account_chunks(tenant_id=tenant.pk, criteria=version.criteria, result=result)
-    for frame in chunks:
-        scored_at = time.perf_counter()
-        scored = score_frame(frame, version.criteria, version.tier_cutoffs, as_of=today)
-        changed = _changed(frame, scored, version.pk)
-        written_at = time.perf_counter()
-        result.phases["score"] += written_at - scored_at
+    def scored_chunks() -> Iterator[_ScoredChunk]:
+        return _scored_chunks(tenant_id=tenant.pk, version=version, today=today, result=result)
 
-        with transaction.atomic():
-            if not _version_active_locked(tenant.pk, version.pk):
-                result.superseded = True
-                break
-            with connection.cursor() as cursor:
-                # A crash may lose the last chunks written this way. The job's final
-                # write commits synchronously, which flushes every earlier commit, so
-                # a job marked succeeded never reports rows that were lost.
-                cursor.execute("SET LOCAL synchronous_commit = off")
-            result.changed += fit_write(
-                tenant_id=tenant.pk,
-                version_id=version.pk,
-                ids=frame["id"].to_numpy()[changed],
-                scores=scored["score"].to_numpy()[changed],
-                tiers=scored["tier"].to_numpy()[changed],
-            )
-        result.phases["write"] += time.perf_counter() - written_at
-        result.scanned += len(frame)
-        if job_id is not None:
-            done = min(result.scanned, total)
-            job_progress(job_id=job_id, tenant_id=tenant.pk, done=done, stage=_stage(done, total))
-    chunks.close()
+    # Outside a transaction a second thread reads and scores the next chunk while this
+    # one writes. Inside one (the tests' transactions, a caller's atomic block) a
+    # second connection could not see the uncommitted rows, so the chunks run in turn.
+    read_ahead = not connection.in_atomic_block
+    chunks = _read_ahead(scored_chunks) if read_ahead else scored_chunks()
+    try:
+        for chunk in chunks:
+            written_at = time.perf_counter()
+            with transaction.atomic():
+                if not _version_active_locked(tenant.pk, version.pk):
+                    result.superseded = True
+                    break
+                with connection.cursor() as cursor:
+                    # A crash may lose the last chunks written this way. The job's final
+                    # write commits synchronously, which flushes every earlier commit, so
+                    # a job marked succeeded never reports rows that were lost.
+                    cursor.execute("SET LOCAL synchronous_commit = off")
+                result.changed += fit_write(
+                    tenant_id=tenant.pk,
+                    version_id=version.pk,
+                    ids=chunk.ids,
+                    scores=chunk.scores,
+                    tiers=chunk.tiers,
+                )
+            result.phases["write"] += time.perf_counter() - written_at
+            result.scanned += chunk.rows
+            if job_id is not None:
+                done = min(result.scanned, total)
+                job_progress(
+                    job_id=job_id, tenant_id=tenant.pk, done=done, stage=_stage(done, total)
+                )
+    finally:
+        chunks.close()
 
     result.seconds = time.perf_counter() - started
     if result.superseded:
@@ -480,6 +488,91 @@ def accounts_rescore_all(
         result.seconds,
     )
     return result
+
+
+@dataclass(frozen=True)
+class _ScoredChunk:
+    """The accounts of one chunk whose fit changed, and how many rows the chunk read."""
+
+    ids: np.ndarray
+    scores: np.ndarray
+    tiers: np.ndarray
+    rows: int
+
+
+def _scored_chunks(
+    *, tenant_id: int, version: IcpVersion, today, result: RescoreResult
+) -> Iterator[_ScoredChunk]:
+    """Read the tenant's accounts chunk by chunk, score them and keep the changed fits."""
+    chunks = account_chunks(tenant_id=tenant_id, criteria=version.criteria, result=result)
+    try:
+        for frame in chunks:
+            started = time.perf_counter()
+            scored = score_frame(frame, version.criteria, version.tier_cutoffs, as_of=today)
+            changed = _changed(frame, scored, version.pk)
+            result.phases["score"] += time.perf_counter() - started
+            yield _ScoredChunk(
+                ids=frame["id"].to_numpy()[changed],
+                scores=scored["score"].to_numpy()[changed],
+                tiers=scored["tier"].to_numpy()[changed],
+                rows=len(frame),
+            )
+    finally:
+        chunks.close()
+
+
+def _read_ahead(make_items: Callable[[], Iterator]) -> Generator:
+    """Yield the items of `make_items()`, produced one item ahead in a second thread.
+
+    The thread has its own database connection, which it closes when it ends, so
+    reading the next chunk overlaps writing this one. An exception in the thread is
+    raised here. Closing this generator early stops the thread after its current item.
+    """
+    items: queue.Queue = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def produce() -> None:
+        source = make_items()
+        try:
+            for item in source:
+                if not _put_unless_stopped(items, ("item", item), stop):
+                    return
+            _put_unless_stopped(items, ("done", None), stop)
+        except Exception as error:  # noqa: BLE001 - handed to the consumer, which raises it
+            _put_unless_stopped(items, ("error", error), stop)
+        finally:
+            source.close()
+            connection.close()
+
+    thread = threading.Thread(target=produce, name="icp-rescore-read-ahead", daemon=True)
+    thread.start()
+    try:
+        while True:
+            try:
+                kind, value = items.get(timeout=1)
+            except queue.Empty:
+                if thread.is_alive():
+                    continue
+                raise RuntimeError("The rescore read-ahead thread ended early.") from None
+            if kind == "done":
+                return
+            if kind == "error":
+                raise value
+            yield value
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _put_unless_stopped(items: queue.Queue, item, stop: threading.Event) -> bool:
+    """Put `item` once there is room; return False when `stop` is set first."""
+    while not stop.is_set():
+        try:
+            items.put(item, timeout=0.1)
+        except queue.Full:
+            continue
+        return True
+    return False
 
 
 def _stage(done: int, total: int) -> str:
