@@ -11,10 +11,10 @@ from tenancy.models import Tenant, TenantOwnedModel
 class Account(TenantOwnedModel):
     """A company: customer or prospect, keyed per tenant by external id and domain.
 
-    A rescore after an ICP activation rewrites the fit of up to every account, so the
-    table keeps its indexes few and none on the fit columns: PostgreSQL then updates a
-    fit in place (a HOT update) when the row's page has room, which the fill factor of
-    75 set in the migrations leaves, instead of adding an entry to every index.
+    A rescore after an ICP activation may rewrite the fit of every account, so the
+    table has few indexes and none on the fit columns. PostgreSQL can then update a
+    fit in place (a HOT update) instead of adding an entry to every index, whenever
+    the row's page has room. The fill factor of 75, set in the migrations, leaves it.
     """
 
     class Tier(models.TextChoices):

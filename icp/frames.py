@@ -19,7 +19,7 @@ from tenancy.scope import tenant_scope
 CHUNK_SIZE = 5000
 
 
-def _deal_sizes(account_ids) -> dict[int, float]:
+def deal_sizes(account_ids) -> dict[int, float]:
     """Return the largest open or won deal amount of each account that has one."""
     rows = (
         Deal.all_tenants.filter(
@@ -50,7 +50,7 @@ def account_frames(tenant, account_ids=None, criteria=()) -> Iterator[pd.DataFra
         if not rows:
             return
         if need_deal_size:
-            sizes = _deal_sizes(row["id"] for row in rows)
+            sizes = deal_sizes(row["id"] for row in rows)
             for row in rows:
                 row["deal_size"] = sizes.get(row["id"])
         yield accounts_frame(rows, trigger_names=trigger_names)

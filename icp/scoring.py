@@ -72,7 +72,7 @@ KIND_LABELS = {
 
 
 def trigger_column(name: str) -> str:
-    """Name the frame column that holds the date of buying trigger `name`."""
+    """Return the name of the frame column with the date of buying trigger `name`."""
     return f"trigger:{name}"
 
 

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from crm.models import Account, Deal
+from icp.frames import deal_sizes
 from icp.learning import PROFILE_STEPS, InsufficientData, learn_profile
 from icp.learning.weighting import WEIGHTING_NONE, validate_weighting
 from icp.models import IcpVersion
@@ -329,7 +330,7 @@ def account_fit_explain(*, account: Account) -> dict:
 
     tenant = Tenant.objects.get(pk=account.tenant_id)
     if criteria_need_deal_size(version.criteria):
-        account.deal_size = _deal_sizes([account.pk]).get(account.pk)
+        account.deal_size = deal_sizes([account.pk]).get(account.pk)
     result = explain(account, version.criteria, version.tier_cutoffs, as_of=tenant.today())
     result["version"] = {
         "id": version.pk,
@@ -356,19 +357,6 @@ def _closed_deals_frame(tenant: Tenant) -> pd.DataFrame:
     frame["annual_revenue"] = pd.to_numeric(frame["annual_revenue"].astype(float))
     logger.info("icp.learn.loaded tenant_id=%s deals=%s", tenant.pk, len(frame))
     return frame
-
-
-def _deal_sizes(account_ids) -> dict[int, float]:
-    """Return the largest open or won deal amount of each account that has one."""
-    rows = (
-        Deal.all_tenants.filter(
-            account_id__in=list(account_ids), stage__in=[Deal.Stage.OPEN, Deal.Stage.WON]
-        )
-        .values("account_id")
-        .annotate(largest=Max("amount"))
-        .values_list("account_id", "largest")
-    )
-    return {account_id: float(largest) for account_id, largest in rows}
 
 
 def _coverage(tenant: Tenant, criteria: list[dict], tier_cutoffs: dict) -> dict:

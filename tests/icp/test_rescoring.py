@@ -12,6 +12,7 @@ from django.db import connection
 
 from crm.models import Account, Deal
 from icp import rescoring
+from icp.frames import deal_sizes
 from icp.models import IcpVersion
 from icp.rescoring import account_chunks, accounts_rescore_all, fit_write
 from icp.scoring import (
@@ -21,7 +22,7 @@ from icp.scoring import (
     frame_trigger_names,
     score_frame,
 )
-from icp.services import _deal_sizes, icp_version_create
+from icp.services import icp_version_create
 from jobs.models import Job
 from jobs.services import job_create, job_start
 from tenancy.scope import tenant_scope
@@ -224,7 +225,7 @@ def reference_frame(tenant, criteria) -> pd.DataFrame:
     with tenant_scope(tenant):
         rows = list(Account.objects.order_by("pk").values())
     if criteria_need_deal_size(criteria):
-        sizes = _deal_sizes(row["id"] for row in rows)
+        sizes = deal_sizes(row["id"] for row in rows)
         for row in rows:
             row["deal_size"] = sizes.get(row["id"])
     return accounts_frame(rows, trigger_names=frame_trigger_names(criteria))
