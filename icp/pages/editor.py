@@ -241,7 +241,13 @@ def version_activate(request, pk: int):
         return redirect("icp:version_detail", pk=version.pk)
     if request.method == "GET":
         active = IcpVersion.objects.filter(status=IcpVersion.Status.ACTIVE).first()
-        return render(request, "icp/version_activate.html", {"version": version, "active": active})
+        context = {
+            "version": version,
+            "active": active,
+            "objective_label": version.objective_label,
+            "show_warning": version.signal in (IcpVersion.Signal.WEAK, IcpVersion.Signal.NONE),
+        }
+        return render(request, "icp/version_activate.html", context)
 
     started_at = timezone.now()
     try:

@@ -454,6 +454,16 @@ def test_activate_confirmation_explains(staff_client, draft, program):
     assert "Acme profile" in page
     assert "rescores all accounts and partners" in page
     assert "Commissions already earned keep" in page
+    assert f"?left={program.version.pk}&amp;right={draft.pk}" in page
+    assert "No signal" not in page
+
+
+def test_activate_confirmation_warns_without_signal(staff_client, draft):
+    IcpVersion.all_tenants.filter(pk=draft.pk).update(signal=IcpVersion.Signal.NONE)
+
+    page = staff_client.get(reverse("icp:version_activate", args=[draft.pk])).content.decode()
+
+    assert "No signal: this profile cannot be trusted" in page
 
 
 def test_activate_retires_live_version(staff_client, draft, program):
