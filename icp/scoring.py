@@ -49,6 +49,35 @@ TIERS = ("A", "B", "C")
 LOWEST_TIER = "D"
 TECH_MATCHES = ("any", "all", "at_least")
 MAX_TRIGGER_DAYS = 3660
+# Limits of hand-written versions, so that one request cannot tie up a worker.
+MAX_CRITERIA = 100
+MAX_VALUES = 1000
+MAX_VALUE_LENGTH = 200
+MAX_LABEL_LENGTH = 200
+MAX_KEY_LENGTH = 60
+# Range bounds beyond this are typing errors: no revenue, budget or head count is larger.
+MAX_BOUND = 1e15
+KEY_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
+CRITERION_PROPERTIES = frozenset(
+    (
+        "key",
+        "label",
+        "kind",
+        "field",
+        "weight",
+        "values",
+        "min",
+        "max",
+        "match",
+        "count",
+        "trigger",
+        "within_days",
+        "knockout",
+        "negate",
+        "support",
+        "lift",
+    )
+)
 
 FIELD_LABELS = {
     "industry": "Industry",
@@ -464,16 +493,28 @@ def validate_criteria(criteria) -> list[dict]:
             value=criteria,
             fix="Add a criterion with a key, kind, field and weight.",
         )
+    if len(criteria) > MAX_CRITERIA:
+        raise DomainError(
+            f"An ICP version has at most {MAX_CRITERIA} criteria, and this one has "
+            f"{len(criteria):,}.",
+            field="criteria",
+            value=len(criteria),
+            fix="Merge criteria on the same field, or drop the ones with little weight.",
+        )
     cleaned = []
     keys = set()
     for position, criterion in enumerate(criteria, start=1):
         result = _validate_criterion(criterion, position)
         key = result["key"]
-        if key in keys:
+        if key.casefold() in keys:
             raise _criterion_error(
-                key, "key", key, "is used by two criteria.", "Give each criterion its own key."
+                key,
+                "key",
+                key,
+                "is used by two criteria (keys ignore case).",
+                "Give each criterion its own key.",
             )
-        keys.add(key)
+        keys.add(key.casefold())
         cleaned.append(result)
     if scored_weight(cleaned) <= 0:
         raise DomainError(
@@ -513,8 +554,22 @@ def _validate_criterion(criterion, position: int) -> dict:
             fix="Give the criterion a short unique key such as 'employees'.",
         )
     key = key.strip()
-    if len(key) > 60:
-        raise _criterion_error(key, "key", key, "is longer than 60 characters.", "Shorten it.")
+    if len(key) > MAX_KEY_LENGTH or not set(key) <= KEY_CHARACTERS:
+        raise DomainError(
+            f"Criterion {position} is invalid: key {key[:80]!r} is not a short code.",
+            field=f"criteria.{position}.key",
+            value=key[:80],
+            fix=f"Use up to {MAX_KEY_LENGTH} letters, digits, '_' or '-', such as 'employees'.",
+        )
+    unknown = sorted(str(name) for name in criterion if name not in CRITERION_PROPERTIES)
+    if unknown:
+        raise _criterion_error(
+            key,
+            "property",
+            unknown[0],
+            "is not a criterion property.",
+            f"Remove it. Criteria accept {', '.join(sorted(CRITERION_PROPERTIES))}.",
+        )
 
     kind = criterion.get("kind")
     if kind not in EVALUATORS:
@@ -540,9 +595,17 @@ def _validate_criterion(criterion, position: int) -> dict:
                 key, part, flag, "is not true or false.", f"Give {part} as true or false."
             )
     weight = criterion.get("weight", 0 if knockout else None)
-    if isinstance(weight, bool) or not isinstance(weight, int) or weight < 0:
+    if weight is None:
         raise _criterion_error(
-            key, "weight", weight, "is not a whole number of points.", "Use a whole number."
+            key, "weight", weight, "is missing.", "Give the points it earns, from 1 to 1,000."
+        )
+    if isinstance(weight, bool) or not isinstance(weight, int):
+        raise _criterion_error(
+            key, "weight", weight, "is not a whole number.", "Use a whole number from 1 to 1,000."
+        )
+    if weight < 0:
+        raise _criterion_error(
+            key, "weight", weight, "is below 0.", "Use a whole number from 1 to 1,000."
         )
     if weight == 0 and not knockout:
         raise _criterion_error(
@@ -566,8 +629,20 @@ def _validate_criterion(criterion, position: int) -> dict:
     if negate:
         cleaned["negate"] = True
     label = criterion.get("label")
-    if isinstance(label, str) and label.strip():
-        cleaned["label"] = label.strip()[:200]
+    if label is not None and not isinstance(label, str):
+        raise _criterion_error(
+            key, "label", label, "is not text.", "Write the label as text, or leave it empty."
+        )
+    if label and len(label.strip()) > MAX_LABEL_LENGTH:
+        raise _criterion_error(
+            key,
+            "label",
+            f"{label.strip()[:40]}…",
+            f"is longer than {MAX_LABEL_LENGTH} characters.",
+            "Shorten the label.",
+        )
+    if label and label.strip():
+        cleaned["label"] = label.strip()
     else:
         cleaned["label"] = criterion_label(cleaned)
     # Learned criteria carry the evidence behind them; keep it when a draft is edited.
@@ -585,13 +660,32 @@ def _text_values(key: str, criterion: dict) -> list[str]:
         raise _criterion_error(
             key, "values", values, "is not a non-empty list.", "List at least one value to match."
         )
+    if len(values) > MAX_VALUES:
+        raise _criterion_error(
+            key,
+            "values",
+            len(values),
+            f"lists more than {MAX_VALUES:,} values.",
+            "Keep the values that matter, or split them over several criteria.",
+        )
     cleaned = []
+    seen = set()
     for value in values:
         if not isinstance(value, str) or not value.strip():
             raise _criterion_error(
                 key, "values", value, "is blank or not text.", "Remove the value or write it out."
             )
-        if value.strip().casefold() not in {item.casefold() for item in cleaned}:
+        if len(value.strip()) > MAX_VALUE_LENGTH:
+            raise _criterion_error(
+                key,
+                "values",
+                f"{value.strip()[:40]}…",
+                f"is longer than {MAX_VALUE_LENGTH} characters.",
+                "Shorten the value.",
+            )
+        folded = value.strip().casefold()
+        if folded not in seen:
+            seen.add(folded)
             cleaned.append(value.strip())
     return cleaned
 
@@ -610,6 +704,14 @@ def _validate_tech_stack(key: str, criterion: dict) -> dict:
     cleaned = {"values": values, "match": match}
     if match == "at_least":
         count = criterion.get("count")
+        if count is None:
+            raise _criterion_error(
+                key,
+                "count",
+                count,
+                "is missing.",
+                "Set how many of the listed technologies an account must use.",
+            )
         if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= len(values):
             raise _criterion_error(
                 key,
@@ -633,6 +735,14 @@ def _validate_trigger(key: str, criterion: dict) -> dict:
             "Name the buying trigger as accounts carry it, such as 'funding'.",
         )
     days = criterion.get("within_days")
+    if days is None:
+        raise _criterion_error(
+            key,
+            "within_days",
+            days,
+            "is missing.",
+            "Say how recent the trigger must be, such as 180.",
+        )
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_TRIGGER_DAYS:
         raise _criterion_error(
             key,
@@ -653,9 +763,13 @@ def _validate_range(key: str, criterion: dict) -> dict:
             isinstance(bound, bool)
             or not isinstance(bound, int | float)
             or not math.isfinite(bound)
+            or abs(bound) > MAX_BOUND
         ):
-            fix = f"Give {part} as a finite number, or leave it empty for an open range."
-            raise _criterion_error(key, part, bound, "is not a finite number.", fix)
+            fix = (
+                f"Give {part} as a number between -{MAX_BOUND:,.0f} and {MAX_BOUND:,.0f}, "
+                "or leave it empty for an open range."
+            )
+            raise _criterion_error(key, part, bound, "is not a finite number in range.", fix)
     if low is None and high is None:
         raise DomainError(
             f"Criterion {key!r} is invalid: min and max are both empty.",

@@ -20,6 +20,7 @@ from icp.api.serializers import (
     IcpVersionActivationSerializer,
     IcpVersionCopyInputSerializer,
     IcpVersionOutputSerializer,
+    IcpVersionWriteInputSerializer,
     IcpVersionWriteSerializer,
 )
 from icp.api.versions import IcpVersionDetailView, IcpVersionListView
@@ -57,7 +58,7 @@ class IcpVersionCollectionView(IcpVersionListView):
         },
     )
     def post(self, request):
-        serializer = IcpVersionWriteSerializer(data=request.data)
+        serializer = IcpVersionWriteInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         version = services.icp_version_create(
@@ -65,7 +66,7 @@ class IcpVersionCollectionView(IcpVersionListView):
             actor=self.actor(),
             name=data["name"],
             criteria=serializer.criteria_for_service(data["criteria"]),
-            tier_cutoffs=dict(data["tier_cutoffs"]),
+            tier_cutoffs=data["tier_cutoffs"],
         )
         return Response(IcpVersionOutputSerializer(version).data, status=status.HTTP_201_CREATED)
 
@@ -88,7 +89,7 @@ class IcpVersionItemView(IcpVersionDetailView):
     )
     def patch(self, request, pk: int):
         version = selectors.icp_version_get(tenant=self.tenant, pk=pk)
-        serializer = IcpVersionWriteSerializer(data=request.data, partial=True)
+        serializer = IcpVersionWriteInputSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         criteria = version.criteria
@@ -99,7 +100,7 @@ class IcpVersionItemView(IcpVersionDetailView):
             actor=self.actor(),
             name=data.get("name", version.name),
             criteria=criteria,
-            tier_cutoffs=dict(data.get("tier_cutoffs", version.tier_cutoffs)),
+            tier_cutoffs=data.get("tier_cutoffs", version.tier_cutoffs),
         )
         return Response(IcpVersionOutputSerializer(updated).data)
 

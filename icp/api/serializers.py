@@ -186,12 +186,30 @@ class IcpVersionWriteSerializer(serializers.Serializer):
     )
 
     @staticmethod
-    def criteria_for_service(criteria: list[dict]) -> list[dict]:
-        """Return the criteria as plain dicts without the keys that were sent as null."""
+    def criteria_for_service(criteria: list) -> list:
+        """Return the criteria as plain dicts without the keys that were sent as null.
+
+        Items that are not objects pass through, so the service's validation names them.
+        """
         return [
             {key: _plain(value) for key, value in criterion.items() if value is not None}
+            if isinstance(criterion, dict)
+            else criterion
             for criterion in criteria
         ]
+
+
+class IcpVersionWriteInputSerializer(IcpVersionWriteSerializer):
+    """Parse a write, leaving criteria and cut-offs as sent.
+
+    IcpVersionWriteSerializer documents the request in the OpenAPI schema. Parsing
+    with it would coerce "10" to 10 and [1, 2] to ["1", "2"], and would report
+    errors by list position. This parser hands the raw values to icp.scoring, which
+    rejects wrong types and names each error by criterion key, value and fix.
+    """
+
+    criteria = serializers.ListField(child=serializers.JSONField(), allow_empty=True)
+    tier_cutoffs = serializers.JSONField()
 
 
 def _plain(value):

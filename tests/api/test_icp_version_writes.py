@@ -119,9 +119,51 @@ def test_create_rejects_non_number_bound(client, headers, scoped, bound):
     response = send(client, "post", LIST_URL, body, headers)
 
     assert response.status_code == 400
-    error = response.json()["errors"][0]
-    assert error["field"] == "criteria.0.min"
-    assert "finite JSON number" in error["message"]
+    error = response.json()
+    assert error["field"] == f"criteria.{ICP_CRITERIA[1]['key']}.min"
+    assert error["value"] == bound
+    assert "finite number" in error["message"]
+    assert "leave it empty" in error["fix"]
+    assert IcpVersion.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "value"),
+    [
+        ({"weight": "10"}, "weight", "10"),
+        ({"weight": True}, "weight", True),
+        ({"weight": -1}, "weight", -1),
+        ({"values": [1, 2]}, "values", 1),
+        ({"knockout": "yes"}, "knockout", "yes"),
+        ({"colour": "red"}, "property", "colour"),
+        ({"values": ["x"] * 1001}, "values", 1001),
+        ({"label": "x" * 201}, "label", "x" * 40 + "…"),
+    ],
+)
+def test_create_rejects_wrong_types_by_key(client, headers, scoped, change, field, value):
+    criterion = {"key": "sector", "kind": "category", "field": "industry", "values": ["a"]}
+    criterion.update({"weight": 10, **change})
+    body = {"name": "Bad", "criteria": [criterion], "tier_cutoffs": ICP_CUTOFFS}
+
+    response = send(client, "post", LIST_URL, body, headers)
+
+    assert response.status_code == 400
+    error = response.json()
+    assert error["field"] == f"criteria.sector.{field}"
+    assert error["value"] == value
+    assert error["fix"]
+    assert IcpVersion.objects.count() == 0
+
+
+@pytest.mark.parametrize("cutoffs", [["A", 1], "high", {"A": "75", "B": 50, "C": 25}])
+def test_create_rejects_malformed_cutoffs(client, headers, scoped, cutoffs):
+    body = {"name": "Bad", "criteria": ICP_CRITERIA, "tier_cutoffs": cutoffs}
+
+    response = send(client, "post", LIST_URL, body, headers)
+
+    assert response.status_code == 400
+    assert response.json()["field"].startswith("tier_cutoffs")
+    assert response.json()["fix"]
 
 
 def test_create_rejects_bad_cutoffs(client, headers, scoped):

@@ -243,3 +243,51 @@ def test_knockouts_alone_are_rejected():
 )
 def test_labels_of_new_kinds(criterion, label):
     assert criterion_label(criterion) == label
+
+
+@pytest.mark.parametrize("key", ["<script>", "a.b", "two words", "k" * 61])
+def test_keys_must_be_short_codes(key):
+    criterion = {"key": key, "kind": "category", "field": "industry", "values": ["x"], "weight": 1}
+
+    with pytest.raises(DomainError) as caught:
+        validate_criteria([criterion])
+
+    assert caught.value.field == "criteria.1.key"
+    assert "letters, digits" in caught.value.fix
+
+
+def test_keys_differing_only_in_case_clash():
+    criteria = [
+        {"key": key, "kind": "category", "field": "industry", "values": ["x"], "weight": 1}
+        for key in ("industry", "Industry")
+    ]
+
+    with pytest.raises(DomainError) as caught:
+        validate_criteria(criteria)
+
+    assert caught.value.field == "criteria.Industry.key"
+
+
+def test_too_many_criteria_rejected():
+    criteria = [
+        {"key": f"c{n}", "kind": "category", "field": "industry", "values": ["x"], "weight": 1}
+        for n in range(101)
+    ]
+
+    with pytest.raises(DomainError) as caught:
+        validate_criteria(criteria)
+
+    assert caught.value.field == "criteria"
+    assert caught.value.value == 101
+
+
+@pytest.mark.parametrize(("part", "message"), [("count", "is missing"), ("weight", "is missing")])
+def test_missing_parts_say_missing(part, message):
+    criterion = tech("at_least", 2)
+    del criterion[part]
+
+    with pytest.raises(DomainError) as caught:
+        validate_criteria([criterion])
+
+    assert caught.value.field == f"criteria.stack.{part}"
+    assert message in caught.value.message

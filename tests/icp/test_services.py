@@ -209,10 +209,16 @@ def criterion(**changes) -> dict:
             id="open",
         ),
         pytest.param(
-            [criterion(max="big")], "criteria.size.max", "not a finite number", id="text-bound"
+            [criterion(max="big")],
+            "criteria.size.max",
+            "not a finite number in range",
+            id="text-bound",
         ),
         pytest.param(
-            [criterion(max=float("inf"))], "criteria.size.max", "not a finite number", id="inf"
+            [criterion(max=float("inf"))],
+            "criteria.size.max",
+            "not a finite number in range",
+            id="inf",
         ),
         pytest.param(
             [
