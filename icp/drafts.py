@@ -51,7 +51,7 @@ def icp_version_update(
     cutoffs = validate_tier_cutoffs(tier_cutoffs)
     tenant = Tenant.objects.get(pk=version.tenant_id)
 
-    current = _locked_draft(tenant, version, action="edit", lock=False)
+    current = _locked_draft(tenant, version, action="edited", lock=False)
     cleaned = _carry_evidence(cleaned, current.criteria or [])
     cleaned = _relabel_changed_tests(cleaned, current.criteria or [])
     if _same_content(current, name, cleaned, cutoffs):
@@ -60,7 +60,7 @@ def icp_version_update(
     # Coverage scans every account, so it runs before the row lock is taken.
     coverage = _coverage(tenant, cleaned, cutoffs)
     with transaction.atomic(), tenant_scope(tenant):
-        locked = _locked_draft(tenant, version, action="edit", lock=True)
+        locked = _locked_draft(tenant, version, action="edited", lock=True)
         cleaned = _carry_evidence(cleaned, locked.criteria or [])
         cleaned = _relabel_changed_tests(cleaned, locked.criteria or [])
         if _same_content(locked, name, cleaned, cutoffs):
@@ -153,7 +153,7 @@ def icp_version_delete(*, version: IcpVersion, actor=None) -> None:
     """Delete draft `version`, or raise Conflict for the active version and retired ones."""
     tenant = Tenant.objects.get(pk=version.tenant_id)
     with transaction.atomic(), tenant_scope(tenant):
-        locked = _locked_draft(tenant, version, action="delete", lock=True)
+        locked = _locked_draft(tenant, version, action="deleted", lock=True)
         audit_record(
             tenant_id=tenant.pk,
             actor=actor,
@@ -187,7 +187,7 @@ def _locked_draft(tenant: Tenant, version: IcpVersion, *, action: str, lock: boo
         raise _not_found(version.pk)
     if row.status != IcpVersion.Status.DRAFT:
         raise Conflict(
-            f"ICP version v{row.number} is {row.status}, and only drafts can be {action}d.",
+            f"ICP version v{row.number} is {row.status}, and only drafts can be {action}.",
             field="status",
             value=row.status,
             fix="Copy it into a new draft, then change the draft.",

@@ -184,6 +184,7 @@ def apply_findings(
             criterion.pop("lift", None)
             criterion["label"] = criterion_label(criterion)
         if criterion.get("kind") in ("category", "tech_stack") and not criterion["values"]:
+            changes.append(f"Dropped criterion {criterion['key']!r}: none of its values is left.")
             continue
         remaining.append(criterion)
     return weights_to_100(remaining), changes
@@ -228,11 +229,6 @@ def _remove_stopped(criteria: list[dict], row: dict, changed: set[str]) -> str:
     if criterion["kind"] == "tech_stack" and criterion.get("match") == "at_least":
         criterion["count"] = max(1, min(int(criterion["count"]), len(criterion["values"])))
     changed.add(criterion["key"])
-    if not criterion["values"]:
-        return (
-            f"Removed criterion {criterion['key']!r}: its last value {row['value']!r} "
-            f"stopped winning ({evidence})."
-        )
     return f"Removed {row['value']!r} from criterion {criterion['key']!r}: {evidence}."
 
 

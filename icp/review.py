@@ -35,6 +35,7 @@ MAX_NOTE_LENGTH = 2000
 # Roles that receive reminder e-mails: the roles that may change the ICP.
 REMINDER_ROLES = (Membership.Role.ADMIN, Membership.Role.PARTNER_MANAGER)
 REVIEWED_EVENT = "icp_version.reviewed"
+NOTE_ADDED_EVENT = "icp_version.review_note_added"
 
 
 class ReviewState:
@@ -128,9 +129,11 @@ def icp_review_complete(*, version: IcpVersion, actor=None, note: str = "") -> I
     """Record a completed review of the active `version` and schedule the next one.
 
     Sets reviewed_at and reviewed_by and moves review_due_on to the tenant's date
-    plus `icp_review_days`. A second submit on the same tenant date changes nothing,
-    so a double click records one review. Raises Conflict when `version` is not
-    the active version, and DomainError for a note longer than MAX_NOTE_LENGTH.
+    plus `icp_review_days`. A second submit on the same tenant date keeps the review
+    and its dates: with the same note or none it changes nothing, so a double click
+    records one review, and with a new note it adds the note to the audit trail.
+    Raises Conflict when `version` is not the active version, and DomainError for a
+    note longer than MAX_NOTE_LENGTH.
     """
     note = _validate_note(note)
     tenant = Tenant.objects.get(pk=version.tenant_id)
@@ -146,7 +149,21 @@ def icp_review_complete(*, version: IcpVersion, actor=None, note: str = "") -> I
             )
         today = tenant.today()
         if locked.reviewed_at is not None and _tenant_date(locked.reviewed_at, tenant) == today:
-            logger.info("icp.review.repeated tenant_id=%s icp_version_id=%s", tenant.pk, locked.pk)
+            if note and note not in _notes_since(locked, locked.reviewed_at):
+                audit_record(
+                    tenant_id=tenant.pk,
+                    actor=actor,
+                    event=NOTE_ADDED_EVENT,
+                    obj=locked,
+                    after={"note": note, "reviewed_at": locked.reviewed_at.isoformat()},
+                )
+                logger.info(
+                    "icp.review.note_added tenant_id=%s icp_version_id=%s", tenant.pk, locked.pk
+                )
+            else:
+                logger.info(
+                    "icp.review.repeated tenant_id=%s icp_version_id=%s", tenant.pk, locked.pk
+                )
             return locked
 
         before = _review_snapshot(locked)
@@ -169,6 +186,17 @@ def icp_review_complete(*, version: IcpVersion, actor=None, note: str = "") -> I
         locked.review_due_on,
     )
     return locked
+
+
+def _notes_since(version: IcpVersion, since) -> set[str]:
+    """Return the review notes recorded for `version` since `since`."""
+    events = AuditEvent.objects.filter(
+        event__in=(REVIEWED_EVENT, NOTE_ADDED_EVENT),
+        object_type=IcpVersion._meta.label,
+        object_id=str(version.pk),
+        created_at__gte=since - datetime.timedelta(seconds=1),
+    ).values_list("after", flat=True)
+    return {(after or {}).get("note", "") for after in events}
 
 
 def icp_review_reminders_send(*, today: datetime.date | None = None) -> dict:

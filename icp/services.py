@@ -101,7 +101,7 @@ def icp_learn(
         version = IcpVersion.objects.create(
             tenant=tenant,
             number=_next_number(tenant),
-            name=name or f"Learned from {counts['closed']:,} closed deals",
+            name=name or _learned_name(counts["closed"], profile.metrics.get("weighting")),
             status=IcpVersion.Status.DRAFT,
             provenance=IcpVersion.Provenance.LEARNED,
             objective=profile.objective,
@@ -151,11 +151,22 @@ def learn_verdict(version: IcpVersion) -> str:
     )
 
 
+# How names and messages describe each weighting; unweighted learning adds nothing.
+_WEIGHTING_PHRASES = {
+    "value": ", weighted by value",
+    "value_and_churn": ", weighted by value and churn",
+}
+
+
+def _learned_name(closed_deals: int, weighting: str | None) -> str:
+    return f"Learned from {closed_deals:,} closed deals{_WEIGHTING_PHRASES.get(weighting, '')}"
+
+
 def _learn_job_succeed(tenant: Tenant, job_id: int, version: IcpVersion) -> None:
     counts = version.metrics["counts"]
     message = (
-        f"Learned draft v{version.number} from {counts['closed']:,} closed deals "
-        f"with {version.metrics['weighting'].replace('_', ' ')} weighting. "
+        f"Learned draft v{version.number} from {counts['closed']:,} closed deals"
+        f"{_WEIGHTING_PHRASES.get(version.metrics.get('weighting'), '')}. "
         f"{learn_verdict(version)}"
     )
     job_progress(job_id=job_id, tenant_id=tenant.pk, done=LEARN_STEPS, total=LEARN_STEPS)

@@ -319,6 +319,55 @@ def test_apply_findings_removes_value_from_negated_list():
     assert "excluded values of 'not_eu'" in changes[0]
 
 
+def test_apply_findings_replaces_last_value_without_dropping():
+    criteria = [{"key": "industry", "kind": "category", "field": "industry", "values": ["a"]}]
+    criteria[0]["weight"] = 100
+    stopped = [
+        {"criterion_key": "industry", "value": "a", "label": "Industry: a"}
+        | {"expected_wins": 5.0, "actual_wins": 0}
+    ]
+    outside = [
+        {
+            "dimension_label": "Industry",
+            "field": "industry",
+            "label": "b",
+            "value": "b",
+            "min": None,
+            "max": None,
+            "wins": 9,
+            "off_profile_share": 1.0,
+            "growing": True,
+            "rewarded_by": [],
+        }
+    ]
+
+    result, changes = apply_findings(criteria, outside, stopped)
+
+    assert result[0]["values"] == ["b"]
+    assert changes[0] == (
+        "Removed 'a' from criterion 'industry': expected 5 wins since activation, got 0."
+    )
+    assert not any(change.startswith("Dropped") for change in changes)
+
+
+def test_apply_findings_drops_emptied_criterion():
+    criteria = [
+        {"key": "industry", "kind": "category", "field": "industry", "values": ["a"]},
+        {"key": "size", "kind": "range", "field": "employees", "min": 10, "max": None},
+    ]
+    criteria[0]["weight"] = 50
+    criteria[1]["weight"] = 50
+    stopped = [
+        {"criterion_key": "industry", "value": "a", "label": "Industry: a"}
+        | {"expected_wins": 5.0, "actual_wins": 0}
+    ]
+
+    result, changes = apply_findings(criteria, [], stopped)
+
+    assert [criterion["key"] for criterion in result] == ["size"]
+    assert changes[-1] == "Dropped criterion 'industry': none of its values is left."
+
+
 def test_apply_findings_skips_long_standing_segment():
     criteria = [{"key": "industry", "kind": "category", "field": "industry", "values": ["x"]}]
     criteria[0]["weight"] = 100

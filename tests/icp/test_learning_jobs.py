@@ -69,7 +69,8 @@ def test_learn_job_succeeds_with_draft(tenant, admin_user, django_capture_on_com
     assert version.status == IcpVersion.Status.DRAFT
     assert version.created_by == admin_user
     assert version.metrics["weighting"] == "value"
-    assert job.message.startswith("Learned draft v1 from 100 closed deals with value weighting.")
+    assert version.name == "Learned from 100 closed deals, weighted by value"
+    assert job.message.startswith("Learned draft v1 from 100 closed deals, weighted by value.")
     assert "strong signal for won vs lost deals" in job.message
 
 

@@ -114,11 +114,28 @@ def test_complete_twice_same_day_records_once(monkeypatch, tenant, admin_user):
     icp_review_complete(version=version, actor=admin_user)
     freeze(monkeypatch, utc(TODAY, 17))
 
-    again = icp_review_complete(version=version, actor=admin_user, note="second click")
+    again = icp_review_complete(version=version, actor=admin_user)
 
     assert again.reviewed_at == utc(TODAY, 9)
     with tenant_scope(tenant):
         assert AuditEvent.objects.filter(event="icp_version.reviewed").count() == 1
+        assert not AuditEvent.objects.filter(event="icp_version.review_note_added").exists()
+
+
+def test_complete_same_day_keeps_new_note_once(monkeypatch, tenant, admin_user):
+    version = active_version(tenant, review_due_on=TODAY)
+    freeze(monkeypatch, utc(TODAY, 9))
+    icp_review_complete(version=version, actor=admin_user, note="First look.")
+    freeze(monkeypatch, utc(TODAY, 17))
+
+    icp_review_complete(version=version, actor=admin_user, note="Checked drift too.")
+    again = icp_review_complete(version=version, actor=admin_user, note="Checked drift too.")
+
+    assert again.reviewed_at == utc(TODAY, 9)
+    with tenant_scope(tenant):
+        assert AuditEvent.objects.filter(event="icp_version.reviewed").count() == 1
+        notes = AuditEvent.objects.filter(event="icp_version.review_note_added")
+        assert [event.after["note"] for event in notes] == ["Checked drift too."]
 
 
 def test_complete_next_day_records_again(monkeypatch, tenant, admin_user):

@@ -49,7 +49,7 @@ def test_post_redirects_to_job_page(tenant, manager_client, django_capture_on_co
     assert response["Location"] == f"/jobs/{job.pk}/"
     job_page = manager_client.get(response["Location"]).content.decode()
     assert "Learning a new draft from closed deals has started." in job_page
-    assert "Learned draft v1 from 100 closed deals with value weighting." in job_page
+    assert "Learned draft v1 from 100 closed deals, weighted by value." in job_page
     assert f'href="{job.target_url}"' in job_page
     version = IcpVersion.all_tenants.get()
     assert version.name == "Q3 by value"
