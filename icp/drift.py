@@ -434,19 +434,19 @@ def build_report(
 def _message(wins_since: int, wins_before: int, since, enough: bool) -> str:
     if not enough:
         return (
-            f"Only {wins_since} won deal{'s' if wins_since != 1 else ''} closed since "
+            f"Only {wins_since:,} won deal{'s' if wins_since != 1 else ''} closed since "
             f"{since.isoformat()}, fewer than the {MIN_WINS} this report needs. The tier "
             "counts below are too few to judge drift, so the report lists no segment "
             "findings yet."
         )
     if not wins_before:
         return (
-            f"{wins_since} won deals closed since {since.isoformat()}, but none before it, "
+            f"{wins_since:,} won deals closed since {since.isoformat()}, but none before it, "
             "so no rewarded value can be checked for a drop."
         )
     return (
-        f"{wins_since} won deals closed since {since.isoformat()}, compared with "
-        f"{wins_before} won before it."
+        f"{wins_since:,} won deals closed since {since.isoformat()}, compared with "
+        f"{wins_before:,} won before it."
     )
 
 

@@ -671,7 +671,7 @@ def rescore_job_run(*, tenant, version_id: int, job_id: int) -> dict | None:
         job_id=job_id,
         tenant_id=tenant.pk,
         message=f"Rescored {accounts.scanned:,} accounts against ICP version {version.number}: "
-        f"{accounts.changed:,} changed fit. Rescored {partners:,} partners.",
+        f"{accounts.changed:,} got a new score, tier or version. Rescored {partners:,} partners.",
         result=result,
         target_url=reverse("icp:version_detail", args=[version.pk]),
     )

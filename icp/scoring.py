@@ -370,6 +370,7 @@ def explain(account, criteria: list[dict], tier_cutoffs: dict, as_of=None) -> di
         "score": int(scored["score"].iloc[0]),
         "tier": str(scored["tier"].iloc[0]),
         "total_weight": total_weight,
+        "earned_points": sum(row["points"] for row in breakdown),
         "knocked_out_by": [row["key"] for row in breakdown if row["knockout"] and row["matched"]],
         "missing": [row["label"] for row in breakdown if row["missing"]],
         "breakdown": breakdown,

@@ -333,6 +333,7 @@ def account_fit_explain(*, account: Account) -> dict:
             "score": None,
             "tier": "",
             "total_weight": 0,
+            "earned_points": 0,
             "knocked_out_by": [],
             "missing": [],
             "breakdown": [],

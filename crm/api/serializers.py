@@ -275,6 +275,9 @@ class FitExplanationSerializer(serializers.Serializer):
     score = serializers.IntegerField(allow_null=True, help_text="0-100; null with no ICP version.")
     tier = serializers.CharField(help_text="A to D; blank with no ICP version.")
     total_weight = serializers.IntegerField(help_text="Points of all criteria but knock-outs.")
+    earned_points = serializers.IntegerField(
+        help_text="Points of the matched criteria; the score is 0 anyway when knocked out."
+    )
     knocked_out_by = serializers.ListField(
         child=serializers.CharField(), help_text="Keys of the knock-out criteria it matched."
     )

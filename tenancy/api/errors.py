@@ -63,6 +63,7 @@ def _add_rejected_values(errors: list[dict], request) -> None:
 
 def exception_handler(exc, context):
     if isinstance(exc, DomainError):
+        _log_rejected(context, exc.status_code, exc.code, exc.field)
         return Response(exc.as_dict(), status=exc.status_code)
     if isinstance(exc, TenantScopeMissing):
         logger.error("api.tenant_scope_missing view=%s", context["view"].__class__.__name__)
@@ -78,6 +79,8 @@ def exception_handler(exc, context):
     if isinstance(exc, exceptions.ValidationError):
         errors = _field_errors(exc.detail)
         _add_rejected_values(errors, context.get("request"))
+        first_field = errors[0]["field"] if errors else ""
+        _log_rejected(context, response.status_code, "invalid", first_field)
         response.data = {
             "code": "invalid",
             "message": "The request has invalid fields; see errors.",
@@ -88,3 +91,18 @@ def exception_handler(exc, context):
         code = getattr(exc, "default_code", "error")
         response.data = {"code": code, "message": str(detail)}
     return response
+
+
+def _log_rejected(context, status_code: int, code: str, field: str | None) -> None:
+    """Log one line for a request the API rejected, with the view, tenant and field."""
+    request = context.get("request")
+    tenant = getattr(getattr(request, "_request", request), "tenant", None)
+    logger.info(
+        "api.request_rejected view=%s method=%s tenant_id=%s status=%s code=%s field=%s",
+        context["view"].__class__.__name__,
+        getattr(request, "method", ""),
+        getattr(tenant, "pk", None),
+        status_code,
+        code,
+        field or "",
+    )

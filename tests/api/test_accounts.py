@@ -170,6 +170,7 @@ def test_detail_explains_fit(client, headers, scoped, icp_version):
         "score": 60,
         "tier": "B",
         "total_weight": 100,
+        "earned_points": 60,
         "knocked_out_by": [],
         "missing": [],
         "breakdown": [
@@ -217,6 +218,7 @@ def test_detail_without_icp_version(client, headers, accounts):
         "score": None,
         "tier": "",
         "total_weight": 0,
+        "earned_points": 0,
         "knocked_out_by": [],
         "missing": [],
         "breakdown": [],

@@ -439,6 +439,7 @@ def test_account_fit_explain_without_version(tenant, fit_accounts):
         "score": None,
         "tier": "",
         "total_weight": 0,
+        "earned_points": 0,
         "knocked_out_by": [],
         "missing": [],
         "breakdown": [],

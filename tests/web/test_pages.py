@@ -416,3 +416,5 @@ def test_account_detail_explains_knockout_and_missing_data(staff_client, tenant)
     assert "✗ knocked out" in content
     assert "<td>Snowflake</td>" in content
     assert "Missing data: Budget $5K or more." in content
+    assert "✓ +30, void: knocked out" in content
+    assert "0, because a knock-out matched" in content

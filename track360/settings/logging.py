@@ -12,11 +12,17 @@ LOGGING = {
             "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
         },
     },
+    "filters": {
+        "client_error_without_traceback": {
+            "()": "track360.log_filters.ClientErrorWithoutTraceback",
+        },
+    },
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "fields"},
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        "django.request": {"filters": ["client_error_without_traceback"]},
     },
 }
