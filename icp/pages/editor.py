@@ -6,6 +6,7 @@ analysts get 403 and see no buttons that lead here.
 
 from __future__ import annotations
 
+import datetime
 import logging
 
 from django.contrib import messages
@@ -246,6 +247,8 @@ def version_activate(request, pk: int):
             "active": active,
             "objective_label": version.objective_label,
             "show_warning": version.signal in (IcpVersion.Signal.WEAK, IcpVersion.Signal.NONE),
+            "review_due_on": request.tenant.today()
+            + datetime.timedelta(days=request.tenant.icp_review_days),
         }
         return render(request, "icp/version_activate.html", context)
 
