@@ -284,6 +284,7 @@ class EditorForm:
             criterion = self._clean_row(row)
             if criterion is not None:
                 criteria.append(criterion)
+        self._check_repeated_keys(kept)
         if not kept:
             self._capture(validate_criteria, [])
         elif len(criteria) == len(kept) and not self.has_errors:
@@ -292,6 +293,25 @@ class EditorForm:
             return None
         self.cleaned = {"name": name, "criteria": criteria, "tier_cutoffs": cutoffs}
         return self.cleaned
+
+    def _check_repeated_keys(self, kept: list[CriterionRow]) -> None:
+        """Flag each row whose key an earlier row already uses, even while others have errors."""
+        seen = set()
+        for row in kept:
+            folded = row.key.strip().casefold()
+            if folded and folded in seen:
+                self._row_error(
+                    row,
+                    "key",
+                    DomainError(
+                        f"Criterion {row.key.strip()!r} is invalid: key {row.key.strip()!r} is "
+                        "used by two criteria (keys ignore case).",
+                        field=f"criteria.{row.position}.key",
+                        value=row.key.strip(),
+                        fix="Give each criterion its own key.",
+                    ),
+                )
+            seen.add(folded)
 
     def _capture(self, check, *args):
         try:

@@ -254,6 +254,19 @@ def test_duplicate_key_error_on_later_row(staff_client, program):
     assert "is used by two criteria" in page
 
 
+def test_duplicate_key_shown_with_other_errors(staff_client, program):
+    rows = [
+        row_data(0, key="industry", values="software", weight="10"),
+        row_data(1, key="Industry", values="retail", weight=""),
+    ]
+
+    page = staff_client.post(NEW_URL, post_data(*rows)).content.decode()
+
+    assert 'id="criteria-1-key-error"' in page
+    assert 'id="criteria-1-weight-error"' in page
+    assert "keys ignore case" in page
+
+
 def test_missing_key_error_counts_position(staff_client, program):
     rows = [
         row_data(0, key="industry", values="software", weight="10"),
