@@ -27,6 +27,7 @@ before they are stored.
 from __future__ import annotations
 
 import datetime
+import json
 import math
 from collections.abc import Callable, Iterable
 
@@ -58,6 +59,11 @@ MAX_KEY_LENGTH = 60
 # Range bounds beyond this are typing errors: no revenue, budget or head count is larger.
 MAX_BOUND = 1e15
 KEY_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
+# Learned evidence a criterion may carry: for each part, True when it is a count.
+EVIDENCE_PARTS = {
+    "support": {"deals": True, "accounts": True},
+    "lift": {"win_rate": False, "won_value": False, "lifetime_value": False},
+}
 CRITERION_PROPERTIES = frozenset(
     (
         "key",
@@ -527,10 +533,19 @@ def validate_criteria(criteria) -> list[dict]:
     return cleaned
 
 
+def _shown(value) -> str:
+    """Write a rejected value as JSON spells it (null, true, "text"), cut to 60 characters."""
+    try:
+        text = json.dumps(value, ensure_ascii=False, default=str)
+    except ValueError:
+        text = repr(value)
+    return text if len(text) <= 60 else f"{text[:57]}..."
+
+
 def _criterion_error(key: str, part: str, value, problem: str, fix: str) -> DomainError:
     """Build the error for one part of criterion `key`; `problem` completes the sentence."""
     return DomainError(
-        f"Criterion {key!r} is invalid: {part} {value!r} {problem}",
+        f"Criterion {key!r} is invalid: {part} {_shown(value)} {problem}",
         field=f"criteria.{key}.{part}",
         value=value,
         fix=fix,
@@ -573,7 +588,7 @@ def _validate_criterion(criterion, position: int) -> dict:
         )
 
     kind = criterion.get("kind")
-    if kind not in EVALUATORS:
+    if not isinstance(kind, str) or kind not in EVALUATORS:
         kinds = ", ".join(EVALUATORS)
         raise _criterion_error(key, "kind", kind, "is not a known kind.", f"Use one of {kinds}.")
     field = criterion.get("field")
@@ -630,7 +645,7 @@ def _validate_criterion(criterion, position: int) -> dict:
     if negate:
         cleaned["negate"] = True
     label = criterion.get("label")
-    if label is not None and not isinstance(label, str):
+    if label is not None and (not isinstance(label, str) or "\x00" in label):
         raise _criterion_error(
             key, "label", label, "is not text.", "Write the label as text, or leave it empty."
         )
@@ -647,9 +662,40 @@ def _validate_criterion(criterion, position: int) -> dict:
     else:
         cleaned["label"] = criterion_label(cleaned)
     # Learned criteria carry the evidence behind them; keep it when a draft is edited.
-    for evidence in ("support", "lift"):
-        if isinstance(criterion.get(evidence), dict):
-            cleaned[evidence] = criterion[evidence]
+    for evidence, parts in EVIDENCE_PARTS.items():
+        if criterion.get(evidence) is not None:
+            cleaned[evidence] = _validate_evidence(key, evidence, criterion[evidence], parts)
+    return cleaned
+
+
+def _validate_evidence(key: str, evidence: str, value, parts: dict[str, bool]) -> dict:
+    """Check learned support or lift: an object of the known parts, each a number.
+
+    `parts` maps each part to whether it must be a whole number of at least 0, as the
+    deal and account counts of support are; lift ratios may be any number or null.
+    """
+    names = ", ".join(parts)
+    if not isinstance(value, dict) or not set(value) <= set(parts):
+        raise _criterion_error(
+            key, evidence, value, f"is not an object of {names}.", f"Send only {names}, or omit it."
+        )
+    cleaned = {}
+    for part, counted in parts.items():
+        number = value.get(part)
+        if counted:
+            valid = isinstance(number, int) and not isinstance(number, bool) and number >= 0
+        else:
+            valid = number is None or (
+                isinstance(number, int | float)
+                and not isinstance(number, bool)
+                and math.isfinite(number)
+            )
+        if not valid:
+            kind = "a whole number of at least 0" if counted else "a finite number or null"
+            raise _criterion_error(
+                key, f"{evidence}.{part}", number, f"is not {kind}.", f"Send {part} as {kind}."
+            )
+        cleaned[part] = number
     return cleaned
 
 
@@ -672,7 +718,7 @@ def _text_values(key: str, criterion: dict) -> list[str]:
     cleaned = []
     seen = set()
     for value in values:
-        if not isinstance(value, str) or not value.strip():
+        if not isinstance(value, str) or not value.strip() or "\x00" in value:
             raise _criterion_error(
                 key, "values", value, "is blank or not text.", "Remove the value or write it out."
             )
@@ -727,7 +773,12 @@ def _validate_tech_stack(key: str, criterion: dict) -> dict:
 
 def _validate_trigger(key: str, criterion: dict) -> dict:
     trigger = criterion.get("trigger")
-    if not isinstance(trigger, str) or not trigger.strip() or len(trigger.strip()) > 60:
+    if (
+        not isinstance(trigger, str)
+        or not trigger.strip()
+        or len(trigger.strip()) > 60
+        or "\x00" in trigger
+    ):
         raise _criterion_error(
             key,
             "trigger",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import math
+
 
 class DomainError(Exception):
     """A rejected request: names the field, the value and how to fix it."""
@@ -17,14 +20,41 @@ class DomainError(Exception):
         self.fix = fix
 
     def as_dict(self) -> dict:
-        body: dict = {"code": self.code, "message": self.message}
+        body: dict = {"code": self.code, "message": _shortened(self.message)}
         if self.field is not None:
             body["field"] = self.field
-        if self.value is not None:
-            body["value"] = self.value if isinstance(self.value, str | int) else str(self.value)
+            body["value"] = _json_value(self.value)
+        elif self.value is not None:
+            body["value"] = _json_value(self.value)
         if self.fix:
             body["fix"] = self.fix
         return body
+
+
+# Rejected text is echoed up to this many characters, so a huge input gets a small reply.
+MAX_ECHO_LENGTH = 200
+
+
+def _shortened(text: str) -> str:
+    return text if len(text) <= MAX_ECHO_LENGTH * 2 else f"{text[: MAX_ECHO_LENGTH * 2]}…"
+
+
+def _json_value(value):
+    """Return the rejected value as JSON can carry it: as sent when small, else as short text."""
+    if value is None or isinstance(value, bool | int):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, str):
+        return value if len(value) <= MAX_ECHO_LENGTH else f"{value[:MAX_ECHO_LENGTH]}…"
+    try:
+        text = json.dumps(value, default=str)
+    except (TypeError, ValueError):
+        text = str(value)
+    else:
+        if len(text) <= MAX_ECHO_LENGTH:
+            return json.loads(text)
+    return text if len(text) <= MAX_ECHO_LENGTH else f"{text[:MAX_ECHO_LENGTH]}…"
 
 
 class NotFound(DomainError):

@@ -1,5 +1,7 @@
 """Error responses that depend on whether the request was for the API or a page."""
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
 from django.views import defaults
 
@@ -16,3 +18,29 @@ def page_not_found(request, exception):
             status=404,
         )
     return defaults.page_not_found(request, exception)
+
+
+def bad_request(request, exception):
+    """Return a JSON 400 body under /api/, such as for a body over the upload limit."""
+    if not request.path.startswith("/api/"):
+        return defaults.bad_request(request, exception)
+    if isinstance(exception, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return JsonResponse(
+            {
+                "code": "too_large",
+                "message": f"The request body is larger than {limit:,} bytes.",
+                "field": "body",
+                "value": None,
+                "fix": "Send less data per request, or upload CSV files to /api/v1/imports/.",
+            },
+            status=400,
+        )
+    return JsonResponse(
+        {
+            "code": "bad_request",
+            "message": "The request could not be read.",
+            "fix": "Check the body, its Content-Type and the headers.",
+        },
+        status=400,
+    )

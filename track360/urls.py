@@ -15,6 +15,7 @@ api_v1 = [
     path("", include("jobs.api.urls")),
 ]
 
+handler400 = "tenancy.http.bad_request"
 handler404 = "tenancy.http.page_not_found"
 
 urlpatterns = [

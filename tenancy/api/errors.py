@@ -86,6 +86,16 @@ def exception_handler(exc, context):
             "message": "The request has invalid fields; see errors.",
             "errors": errors,
         }
+    elif isinstance(exc, exceptions.ParseError):
+        _log_rejected(context, response.status_code, "parse_error", "body")
+        response.data = {
+            "code": "parse_error",
+            "message": str(exc.detail),
+            "field": "body",
+            "value": None,
+            "fix": "Send one JSON object: quoted keys, no trailing commas, and no NaN or "
+            "Infinity, which JSON does not allow.",
+        }
     else:
         detail = response.data.get("detail", "") if isinstance(response.data, dict) else ""
         code = getattr(exc, "default_code", "error")

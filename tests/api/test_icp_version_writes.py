@@ -360,3 +360,91 @@ def test_other_tenant_version_not_found(client, headers, scoped, other_tenant, m
     theirs.refresh_from_db()
     assert theirs.name == "Globex draft"
     assert theirs.status == IcpVersion.Status.DRAFT
+
+
+def raw_post(client, headers, body: str | bytes):
+    return client.post(LIST_URL, body, content_type="application/json", headers=headers)
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"kind": ["range"]}, "criteria.sector.kind"),
+        ({"kind": {"a": 1}}, "criteria.sector.kind"),
+        ({"support": {}}, "criteria.sector.support.deals"),
+        ({"support": {"deals": "abc", "accounts": 1}}, "criteria.sector.support.deals"),
+        ({"support": {"a": 1}}, "criteria.sector.support"),
+        ({"lift": {"win_rate": "high"}}, "criteria.sector.lift.win_rate"),
+        ({"label": "a\u0000b"}, "criteria.sector.label"),
+        ({"values": ["a\u0000b"]}, "criteria.sector.values"),
+    ],
+)
+def test_create_rejects_malformed_parts(client, headers, scoped, change, field):
+    criterion = {"key": "sector", "kind": "category", "field": "industry", "values": ["a"]}
+    criterion.update({"weight": 10, **change})
+    body = {"name": "Bad", "criteria": [criterion], "tier_cutoffs": ICP_CUTOFFS}
+
+    response = send(client, "post", LIST_URL, body, headers)
+
+    assert response.status_code == 400
+    assert response.json()["field"] == field
+    assert response.json()["fix"]
+    assert IcpVersion.objects.count() == 0
+    assert send(client, "get", LIST_URL, headers=headers).status_code == 200
+
+
+def test_create_keeps_valid_learned_evidence(client, headers, scoped):
+    criterion = {"key": "sector", "kind": "category", "field": "industry", "values": ["a"]}
+    criterion.update(
+        weight=10,
+        support={"deals": 40, "accounts": 12},
+        lift={"win_rate": 1.2, "won_value": None},
+    )
+    body = {"name": "Evidence", "criteria": [criterion], "tier_cutoffs": ICP_CUTOFFS}
+
+    response = send(client, "post", LIST_URL, body, headers)
+
+    assert response.status_code == 201
+    stored = response.json()["criteria"][0]
+    assert stored["support"] == {"deals": 40, "accounts": 12}
+    assert stored["lift"]["win_rate"] == 1.2
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "[" * 100_000 + "]" * 100_000,
+        '{"name": "x", "criteria": [], "tier_cutoffs": {"A": NaN, "B": 1, "C": 0}}',
+        '{"name": ',
+    ],
+    ids=["deep", "nan", "truncated"],
+)
+def test_unparsable_body_gets_json_error(client, headers, scoped, body):
+    response = raw_post(client, headers, body)
+
+    assert response.status_code == 400
+    error = response.json()
+    assert error["code"] == "parse_error"
+    assert error["field"] == "body"
+    assert "NaN" in error["fix"]
+
+
+def test_oversized_body_gets_json_error(client, headers, scoped, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    body = {"name": "x" * 5000, "criteria": [], "tier_cutoffs": ICP_CUTOFFS}
+
+    response = send(client, "post", LIST_URL, body, headers)
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "too_large"
+    assert response.json()["field"] == "body"
+    assert IcpVersion.objects.count() == 0
+
+
+def test_huge_name_is_not_echoed_whole(client, headers, scoped):
+    body = {"name": "n" * 100_000, "criteria": ICP_CRITERIA, "tier_cutoffs": ICP_CUTOFFS}
+
+    response = send(client, "post", LIST_URL, body, headers)
+
+    assert response.status_code == 400
+    assert len(response.content) < 2000

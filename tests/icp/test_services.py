@@ -183,13 +183,13 @@ def criterion(**changes) -> dict:
         pytest.param(
             [criterion(field="name")],
             "criteria.size.field",
-            "'name' is not an account field",
+            '"name" is not an account field',
             id="unknown-field",
         ),
         pytest.param(
             [criterion(kind="fuzzy")],
             "criteria.size.kind",
-            "kind 'fuzzy' is not a known kind",
+            'kind "fuzzy" is not a known kind',
             id="kind",
         ),
         pytest.param(
@@ -199,8 +199,8 @@ def criterion(**changes) -> dict:
             id="kind-mismatch",
         ),
         pytest.param([criterion(weight=0)], "criteria.size.weight", "earns no points", id="zero"),
-        pytest.param([criterion(weight="10")], "criteria.size.weight", "'10'", id="text-weight"),
-        pytest.param([criterion(weight=True)], "criteria.size.weight", "True", id="bool-weight"),
+        pytest.param([criterion(weight="10")], "criteria.size.weight", '"10"', id="text-weight"),
+        pytest.param([criterion(weight=True)], "criteria.size.weight", "true", id="bool-weight"),
         pytest.param([criterion(min=100)], "criteria.size.min", "not below max 100", id="min-max"),
         pytest.param(
             [criterion(min=None, max=None)],

@@ -219,7 +219,7 @@ def test_strict_number_error_sits_next_to_input(staff_client, program, typed):
         ({"kind": "range", "field": "employees", "min": "500", "max": "100", "weight": "5"},
          "min", "Make min smaller than max."),
         ({"kind": "range", "field": "industry", "min": "1", "weight": "5"},
-         "field", "field &#x27;industry&#x27; is not an account field"),
+         "field", "field &quot;industry&quot; is not an account field"),
         ({"kind": "trigger", "trigger": "funding", "within_days": "99999", "weight": "5"},
          "within_days", "within_days 99999 is not a whole number of days"),
         ({"kind": "trigger", "trigger": "funding", "weight": "5"},
