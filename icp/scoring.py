@@ -671,8 +671,9 @@ def _validate_criterion(criterion, position: int) -> dict:
 def _validate_evidence(key: str, evidence: str, value, parts: dict[str, bool]) -> dict:
     """Check learned support or lift: an object of the known parts, each a number.
 
-    `parts` maps each part to whether it must be a whole number of at least 0, as the
-    deal and account counts of support are; lift ratios may be any number or null.
+    `parts` maps each part to True when it is a count (the deals and accounts of
+    support), which must be a whole number of at least 0. Lift ratios may be any
+    finite number or null.
     """
     names = ", ".join(parts)
     if not isinstance(value, dict) or not set(value) <= set(parts):

@@ -9,8 +9,8 @@ class ClientErrorWithoutTraceback(logging.Filter):
     """Drop the traceback from django.request records of 4xx responses.
 
     Django logs a refused permission or a missing object with the exception that
-    caused it. Those are the client's mistakes, and one line with the path and
-    status says enough; server errors (5xx) keep their traceback.
+    caused it. Those are the client's mistakes, so one line with the path and status
+    is enough. Server errors (5xx) keep their traceback.
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
