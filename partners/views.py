@@ -132,6 +132,13 @@ def partner_status_change(request, pk: int):
             reason=form.cleaned_data["reason"],
         )
     except DomainError as error:
+        logger.info(
+            "partner.status_change_rejected tenant_id=%s partner_id=%s status=%s error=%s",
+            partner.tenant_id,
+            partner.pk,
+            form.cleaned_data["status"],
+            error.message,
+        )
         form.add_error("status", f"{error.message} {error.fix}".strip())
         return _render_partner_detail(request, partner, status_form=form)
 
