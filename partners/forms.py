@@ -3,19 +3,46 @@
 from __future__ import annotations
 
 from django import forms
+from django.contrib.auth import get_user_model
 
 from crm.domains import InvalidDomain, normalize_domain
+from partners.lifecycle import allowed_next_statuses
 from partners.models import Partner
+from partners.services import OWNER_ROLES
 from tenancy.errors import DomainError
+from tenancy.scope import current_tenant_id
 
-FIELDS = ("external_id", "name", "kind", "status", "domain", "description")
+FIELDS = (
+    "external_id",
+    "name",
+    "kind",
+    "status",
+    "domain",
+    "description",
+    "owner",
+    "tier",
+    "notes",
+)
+
+
+def _owner_choices():
+    """Return the users who may own a partner of the active tenant, by username."""
+    return (
+        get_user_model()
+        .objects.filter(
+            memberships__tenant_id=current_tenant_id(), memberships__role__in=OWNER_ROLES
+        )
+        .distinct()
+        .order_by("username")
+    )
 
 
 class PartnerForm(forms.Form):
     """A partner's editable fields. `partner` is the partner being edited, or None.
 
     The external id must be unique in the tenant, so the form rejects an id that
-    another partner of the active tenant already has.
+    another partner of the active tenant already has. The status is set only when
+    the partner is created; later changes go through `PartnerStatusForm`.
     """
 
     external_id = forms.CharField(
@@ -34,12 +61,27 @@ class PartnerForm(forms.Form):
     description = forms.CharField(
         required=False, widget=forms.Textarea(attrs={"rows": 4, "cols": 40})
     )
+    owner = forms.ModelChoiceField(
+        queryset=None,
+        required=False,
+        empty_label="No owner",
+        help_text="The admin or partner manager who looks after this partner.",
+    )
+    tier = forms.ChoiceField(choices=Partner.Tier.choices, required=False)
+    notes = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 40}),
+        help_text="Internal notes for your team. Partner users do not see them.",
+    )
 
     def __init__(self, *args, partner: Partner | None = None, **kwargs):
         self.partner = partner
         if partner is not None:
             kwargs.setdefault("initial", {field: getattr(partner, field) for field in FIELDS})
         super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = _owner_choices()
+        if partner is not None:
+            del self.fields["status"]
 
     def clean_external_id(self) -> str:
         external_id = self.cleaned_data["external_id"]
@@ -70,3 +112,22 @@ class PartnerForm(forms.Form):
         """Show a DomainError of partners.services on the field it names."""
         text = f"{error.message} {error.fix}".strip()
         self.add_error(error.field if error.field in self.fields else None, text)
+
+
+class PartnerStatusForm(forms.Form):
+    """A status change of one partner, offering only the statuses the lifecycle allows next."""
+
+    status = forms.ChoiceField(label="New status")
+    reason = forms.CharField(
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 40}),
+        help_text="Why the status changes. The partner's history shows it.",
+    )
+
+    def __init__(self, *args, partner: Partner, **kwargs):
+        super().__init__(*args, **kwargs)
+        labels = dict(Partner.Status.choices)
+        self.fields["status"].choices = [
+            (status, labels[status]) for status in allowed_next_statuses(partner.status)
+        ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 from tenancy.models import TenantOwnedModel
@@ -24,6 +25,12 @@ class Partner(TenantOwnedModel):
         PAUSED = "paused", "Paused"
         TERMINATED = "terminated", "Terminated"
 
+    class Tier(models.TextChoices):
+        GOLD = "gold", "Gold"
+        SILVER = "silver", "Silver"
+        BRONZE = "bronze", "Bronze"
+        UNRANKED = "", "Unranked"
+
     external_id = models.CharField(max_length=100)
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.REFERRAL)
@@ -32,6 +39,16 @@ class Partner(TenantOwnedModel):
     # True for partners made up by the demo loader rather than taken from real data.
     is_generated = models.BooleanField(default=False)
     description = models.TextField(blank=True)
+    # The admin or partner manager of the tenant who looks after the partner.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    tier = models.CharField(max_length=6, choices=Tier.choices, blank=True, default="")
+    notes = models.TextField(blank=True)
 
     class Meta:
         constraints = [

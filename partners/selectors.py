@@ -10,6 +10,7 @@ from django.db.models.functions import Coalesce
 from partners.models import Partner, PartnerScore
 from reporting.models import PartnerRollup
 from tenancy.errors import DomainError, NotFound
+from tenancy.models import AuditEvent
 
 # PartnerScore columns exposed on each partner as `score_<name>`. All are None
 # until the partner's score has been computed.
@@ -90,3 +91,12 @@ def partner_by_external_id(*, external_id: str, optional: bool = False) -> Partn
             fix=f"{fix} or leave partner_external_id empty." if optional else f"{fix}.",
         )
     return partner
+
+
+def partner_history(*, partner: Partner) -> QuerySet[AuditEvent]:
+    """Return the audit events of the partner, newest first, with their actors."""
+    return (
+        AuditEvent.objects.filter(object_type=Partner._meta.label, object_id=str(partner.pk))
+        .select_related("actor")
+        .order_by("-created_at", "-id")
+    )

@@ -13,9 +13,11 @@ from django.utils import timezone
 
 from crm.domains import InvalidDomain, normalize_domain
 from crm.models import Account, Deal
+from partners.lifecycle import partner_status_change
 from partners.models import Partner, PartnerScore, ReachEntry
 from partners.overlap import ON_PROFILE_TIERS, overlap_score
 from tenancy.errors import Conflict, DomainError
+from tenancy.models import Membership
 from tenancy.scope import current_tenant_id
 from tenancy.services import audit_record
 
@@ -37,6 +39,56 @@ def _validate_partner_fields(fields: dict) -> None:
             value=fields["status"],
             fix=f"Use one of {', '.join(Partner.Status.values)}.",
         )
+    if "tier" in fields and fields["tier"] not in Partner.Tier.values:
+        raise DomainError(
+            f"Unknown partner tier {fields['tier']!r}.",
+            field="tier",
+            value=fields["tier"],
+            fix="Use gold, silver or bronze, or an empty string for unranked.",
+        )
+
+
+# Roles whose members may own a partner.
+OWNER_ROLES = (Membership.Role.ADMIN, Membership.Role.PARTNER_MANAGER)
+
+
+def _owner_check(*, tenant_id: int, owner) -> None:
+    """Raise DomainError unless `owner` is None or an admin or partner manager of the tenant."""
+    if owner is None:
+        return
+    is_staff = Membership.objects.filter(
+        tenant_id=tenant_id, user_id=owner.pk, role__in=OWNER_ROLES
+    ).exists()
+    if not is_staff:
+        raise DomainError(
+            "The partner owner must be an admin or partner manager of this tenant.",
+            field="owner",
+            value=owner.pk,
+            fix="Choose a user with the admin or partner manager role, or leave the owner empty.",
+        )
+
+
+def owner_by_id(*, tenant_id: int, user_id: int | None):
+    """Return the tenant staff user `user_id` for a partner's owner, or None for None.
+
+    Raises DomainError with the same message for a missing user and for a user
+    of another tenant, so that the error does not reveal other tenants' users.
+    """
+    if user_id is None:
+        return None
+    owner = (
+        Membership.objects.filter(tenant_id=tenant_id, user_id=user_id, role__in=OWNER_ROLES)
+        .select_related("user")
+        .first()
+    )
+    if owner is None:
+        raise DomainError(
+            "No admin or partner manager of this tenant has this user id.",
+            field="owner",
+            value=user_id,
+            fix="Send the id of a user with the admin or partner manager role, or null.",
+        )
+    return owner.user
 
 
 @transaction.atomic
@@ -52,21 +104,42 @@ def partner_upsert(
             fix="Give the partner's id in your system.",
         )
     _validate_partner_fields(fields)
+    if "owner" in fields:
+        _owner_check(tenant_id=tenant.pk, owner=fields["owner"])
+    # A new partner may start in any status, but an existing one changes status
+    # only along the lifecycle.
+    status = fields.pop("status", None)
+    initial = {"status": status} if status is not None else {}
     partner, created = Partner.objects.update_or_create(
-        tenant=tenant, external_id=external_id.strip(), defaults={"name": name, **fields}
+        tenant=tenant,
+        external_id=external_id.strip(),
+        defaults={"name": name, **fields},
+        create_defaults={"name": name, **fields, **initial},
     )
+    if not created and status is not None:
+        partner = partner_status_change(partner=partner, status=status, actor=actor)
     if created:
+        after = {"name": name, **{k: str(v) for k, v in {**fields, **initial}.items()}}
+        if "owner" in fields:
+            after["owner"] = _audit_values(partner)["owner"]
         audit_record(
             tenant_id=tenant.pk,
             actor=actor,
             event="partner.created",
             obj=partner,
-            after={"name": name, **{k: str(v) for k, v in fields.items()}},
+            after=after,
         )
     return partner, created
 
 
-PARTNER_FIELDS = ("external_id", "name", "kind", "status", "domain", "description")
+PARTNER_FIELDS = ("external_id", "name", "kind", "domain", "description", "owner", "tier", "notes")
+
+
+def _audit_values(partner: Partner) -> dict:
+    """Return the partner's editable fields as audit JSON, the owner as a username."""
+    values = {field: getattr(partner, field) for field in PARTNER_FIELDS}
+    values["owner"] = partner.owner.get_username() if partner.owner is not None else None
+    return values
 
 
 def _external_id_taken(external_id: str) -> Conflict:
@@ -101,13 +174,30 @@ def partner_create(*, tenant, external_id: str, name: str, actor=None, **fields)
 def partner_update(*, partner: Partner, actor=None, **values) -> Partner:
     """Change a partner's fields, its external id included, with an audit event.
 
-    Raises Conflict when the new external id belongs to another partner.
+    Raises Conflict when the new external id belongs to another partner. The
+    status changes only through `partners.lifecycle.partner_status_change`, so a
+    status other than the current one raises DomainError.
     """
     try:
         with transaction.atomic():
-            locked = Partner.objects.select_for_update().get(pk=partner.pk)
-            before = {field: getattr(locked, field) for field in PARTNER_FIELDS}
+            locked = (
+                Partner.objects.select_for_update(of=("self",))
+                .select_related("owner")
+                .get(pk=partner.pk)
+            )
+            before = _audit_values(locked)
             _validate_partner_fields(values)
+            status = values.pop("status", locked.status)
+            if status != locked.status:
+                raise DomainError(
+                    f"Partner edits cannot change the status from {locked.status} to {status}.",
+                    field="status",
+                    value=status,
+                    fix="Change the status with the status change form or "
+                    "POST /api/v1/partners/{id}/status/, which apply the lifecycle rules.",
+                )
+            if "owner" in values:
+                _owner_check(tenant_id=locked.tenant_id, owner=values["owner"])
             new_id = values.get("external_id", locked.external_id).strip()
             if (
                 new_id != locked.external_id
@@ -119,7 +209,7 @@ def partner_update(*, partner: Partner, actor=None, **values) -> Partner:
                     raise ValueError(f"unknown partner field {field!r}")
                 setattr(locked, field, value.strip() if field == "external_id" else value)
             locked.save()
-            after = {field: getattr(locked, field) for field in PARTNER_FIELDS}
+            after = _audit_values(locked)
             if after != before:
                 audit_record(
                     tenant_id=locked.tenant_id,

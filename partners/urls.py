@@ -9,4 +9,5 @@ urlpatterns = [
     path("portal/", views.portal, name="portal"),
     path("<int:pk>/", views.partner_detail, name="partner_detail"),
     path("<int:pk>/edit/", views.partner_edit, name="partner_edit"),
+    path("<int:pk>/status/", views.partner_status_change, name="partner_status_change"),
 ]

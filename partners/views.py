@@ -11,9 +11,10 @@ from django.db.models.functions import Coalesce, Lower, NullIf
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from partners import lifecycle as partner_lifecycle
 from partners import selectors as partner_selectors
 from partners import services as partner_services
-from partners.forms import PartnerForm
+from partners.forms import PartnerForm, PartnerStatusForm
 from partners.models import Partner, ReachEntry
 from reporting import selectors as reporting_selectors
 from tenancy.errors import DomainError
@@ -30,6 +31,7 @@ logger = logging.getLogger(__name__)
 PARTNERS_PER_PAGE = 25
 REACH_PER_PAGE = 25
 LEDGER_ROWS_SHOWN = 50
+HISTORY_ROWS_SHOWN = 50
 TIER_ORDER = ("A", "B", "C", "D")
 
 
@@ -63,19 +65,85 @@ def partner_list(request):
     return render(request, "partners/partner_list.html", context)
 
 
+def _history_rows(events) -> list[dict]:
+    """Return each audit event with its changed fields as `(field, before, after)` rows.
+
+    A status change stores its reason next to the new status; the row shows it apart.
+    """
+    rows = []
+    for event in events:
+        before = dict(event.before or {})
+        after = dict(event.after or {})
+        reason = after.pop("reason", "")
+        fields = list(dict.fromkeys([*before, *after]))
+        changes = [(field, before.get(field), after.get(field)) for field in fields]
+        actor = event.actor.get_username() if event.actor is not None else event.actor_label
+        rows.append(
+            {
+                "event": event,
+                "actor": actor,
+                "changes": changes,
+                "reason": reason,
+            }
+        )
+    return rows
+
+
 @staff_required
 def partner_detail(request, pk: int):
-    partner = get_for_tenant_or_404(partner_selectors.partner_list(), pk=pk)
+    partner = get_for_tenant_or_404(partner_selectors.partner_list().select_related("owner"), pk=pk)
+    return _render_partner_detail(request, partner)
+
+
+def _render_partner_detail(request, partner, *, status_form: PartnerStatusForm | None = None):
     reach = _reach_entries(partner)
+    if status_form is None:
+        status_form = PartnerStatusForm(partner=partner)
     context = {
         "partner": partner,
+        "status_form": status_form,
+        "history": _history_rows(
+            partner_selectors.partner_history(partner=partner)[:HISTORY_ROWS_SHOWN]
+        ),
+        "history_limit": HISTORY_ROWS_SHOWN,
         "tier_mix": reporting_selectors.rollup_tier_mix(partner.rollup_tier_mix),
         "reach_page": Paginator(reach, REACH_PER_PAGE).get_page(request.GET.get("page")),
         "entries": reporting_selectors.ledger_entries(partner_id=partner.pk)[:LEDGER_ROWS_SHOWN],
         "entries_limit": LEDGER_ROWS_SHOWN,
         **page_permissions(request.membership),
     }
-    return render(request, "partners/partner_detail.html", context)
+    status = 400 if status_form.is_bound else 200
+    return render(request, "partners/partner_detail.html", context, status=status)
+
+
+@editor_required
+@require_http_methods(["POST"])
+def partner_status_change(request, pk: int):
+    partner = get_for_tenant_or_404(partner_selectors.partner_list().select_related("owner"), pk=pk)
+    form = PartnerStatusForm(request.POST, partner=partner)
+    if not form.is_valid():
+        return _render_partner_detail(request, partner, status_form=form)
+
+    try:
+        changed = partner_lifecycle.partner_status_change(
+            partner=partner,
+            status=form.cleaned_data["status"],
+            actor=request.user,
+            reason=form.cleaned_data["reason"],
+        )
+    except DomainError as error:
+        logger.info(
+            "partner.status_change_rejected tenant_id=%s partner_id=%s status=%s error=%s",
+            partner.tenant_id,
+            partner.pk,
+            form.cleaned_data["status"],
+            error.message,
+        )
+        form.add_error("status", f"{error.message} {error.fix}".strip())
+        return _render_partner_detail(request, partner, status_form=form)
+
+    messages.success(request, f"“{changed.name}” is now {changed.get_status_display().lower()}.")
+    return redirect("partners:partner_detail", pk=changed.pk)
 
 
 def _render_partner_form(request, form: PartnerForm, *, partner: Partner | None = None):

@@ -88,6 +88,15 @@ class PartnerOutputSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=Partner.Kind.choices)
     status = serializers.ChoiceField(choices=Partner.Status.choices)
     domain = serializers.CharField()
+    owner = serializers.IntegerField(
+        source="owner_id",
+        allow_null=True,
+        help_text="User id of the admin or partner manager who owns the partner; null for none.",
+    )
+    tier = serializers.ChoiceField(
+        choices=Partner.Tier.choices, help_text="gold, silver or bronze; empty when unranked."
+    )
+    notes = serializers.CharField()
     score = PartnerScoreSerializer(
         source="*", allow_null=True, help_text="ICP overlap; null until it has been computed."
     )
@@ -115,12 +124,42 @@ class PartnerInputSerializer(serializers.Serializer):
         max_length=253, required=False, allow_blank=True, help_text="Web domain or URL."
     )
     description = serializers.CharField(required=False, allow_blank=True)
+    owner = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        help_text="User id of an admin or partner manager of the tenant; null for none.",
+    )
+    tier = serializers.ChoiceField(
+        choices=Partner.Tier.choices,
+        required=False,
+        allow_blank=True,
+        help_text="gold, silver or bronze; an empty string for unranked.",
+    )
+    notes = serializers.CharField(required=False, allow_blank=True)
 
     def validate_domain(self, value: str) -> str:
         try:
             return parsing.parse_domain(value)
         except ValueError as error:
             raise serializers.ValidationError(f"Expected {error}.") from None
+
+
+class PartnerStatusInputSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=Partner.Status.choices,
+        help_text=(
+            "The new status. Allowed moves: prospect to applied, active or terminated; "
+            "applied to active or terminated; active to paused or terminated; paused to "
+            "active or terminated. Terminated is final."
+        ),
+    )
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=500,
+        help_text="Why the status changes; stored in the partner's audit history.",
+    )
 
 
 class ReferralInputSerializer(serializers.Serializer):

@@ -7,10 +7,11 @@ from rest_framework import status
 from rest_framework.response import Response
 
 from crm.selectors import account_by_reference
-from partners import selectors, services
+from partners import lifecycle, selectors, services
 from partners.api.serializers import (
     PartnerInputSerializer,
     PartnerOutputSerializer,
+    PartnerStatusInputSerializer,
     ReferralInputSerializer,
     ReferralOutputSerializer,
 )
@@ -37,7 +38,8 @@ class PartnerListView(TenantApiView):
         responses={
             200: OpenApiResponse(PartnerOutputSerializer, description="The partner existed."),
             201: OpenApiResponse(PartnerOutputSerializer, description="The partner was created."),
-            400: error_response("A field is invalid."),
+            400: error_response("A field is invalid, or the owner is not tenant staff."),
+            409: error_response("The partner exists and its status cannot move to this one."),
             **AUTH_ERRORS,
         },
     )
@@ -45,6 +47,10 @@ class PartnerListView(TenantApiView):
         serializer = PartnerInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         values = dict(serializer.validated_data)
+        if "owner" in values:
+            values["owner"] = services.owner_by_id(
+                tenant_id=self.tenant.pk, user_id=values["owner"]
+            )
 
         partner, created = services.partner_upsert(
             tenant=self.tenant,
@@ -70,6 +76,41 @@ class PartnerDetailView(TenantApiView):
         responses={200: PartnerOutputSerializer, **DETAIL_ERRORS},
     )
     def get(self, request, pk: int):
+        return Response(PartnerOutputSerializer(selectors.partner_get(pk=pk)).data)
+
+
+class PartnerStatusView(TenantApiView):
+    """Move a partner along its status lifecycle."""
+
+    @extend_schema(
+        operation_id="partners_status_change",
+        tags=["partners"],
+        summary="Change a partner's status",
+        description=(
+            "Applies the lifecycle rules and records the change with its reason in the "
+            "partner's audit history. Sending the current status again returns 200 and "
+            "changes nothing."
+        ),
+        request=PartnerStatusInputSerializer,
+        responses={
+            200: PartnerOutputSerializer,
+            400: error_response("A field is invalid."),
+            409: error_response("The lifecycle does not allow this move from the current status."),
+            **DETAIL_ERRORS,
+        },
+    )
+    def post(self, request, pk: int):
+        partner = selectors.partner_get(pk=pk)
+        serializer = PartnerStatusInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+
+        lifecycle.partner_status_change(
+            partner=partner,
+            status=serializer.validated_data["status"],
+            actor=self.actor(),
+            reason=serializer.validated_data["reason"],
+        )
+
         return Response(PartnerOutputSerializer(selectors.partner_get(pk=pk)).data)
 
 

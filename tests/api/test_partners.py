@@ -80,6 +80,9 @@ def test_list_returns_score_and_rollup(client, headers, partners):
         "kind": "reseller",
         "status": "active",
         "domain": "north.example",
+        "owner": None,
+        "tier": "",
+        "notes": "",
         "score": {
             "reach_count": 40,
             "matched_count": 20,

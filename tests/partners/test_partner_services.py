@@ -20,13 +20,13 @@ def test_partner_create_rejects_taken_external_id(scoped):
 def test_partner_update_renames_and_audits(scoped):
     partner = PartnerFactory(tenant=scoped, external_id="p-1", name="First")
 
-    partner_update(partner=partner, external_id="p-9", status="paused")
+    partner_update(partner=partner, external_id="p-9", tier="gold", notes="Met at a fair.")
 
     partner.refresh_from_db()
     event = AuditEvent.objects.get(event="partner.updated")
-    assert (partner.external_id, partner.status) == ("p-9", "paused")
-    assert event.before == {"external_id": "p-1", "status": "active"}
-    assert event.after == {"external_id": "p-9", "status": "paused"}
+    assert (partner.external_id, partner.tier) == ("p-9", "gold")
+    assert event.before == {"external_id": "p-1", "tier": "", "notes": ""}
+    assert event.after == {"external_id": "p-9", "tier": "gold", "notes": "Met at a fair."}
 
 
 def test_partner_update_rejects_taken_external_id(scoped):

@@ -19,6 +19,7 @@ OBJECT_ROUTES = {
     "api-deal-detail": ("get", "deal"),
     "api-account-detail": ("get", "account"),
     "api-partner-detail": ("get", "partner"),
+    "api-partner-status": ("post", "partner"),
     "api-icp-version-detail": ("get", "version"),
     "api-icp-version-copy": ("post", "version"),
     "api-icp-version-activate": ("post", "version"),
@@ -34,6 +35,7 @@ OBJECT_ROUTES = {
     "jobs:job_detail": ("get", "job"),
     "partners:partner_detail": ("get", "partner"),
     "partners:partner_edit": ("get", "partner"),
+    "partners:partner_status_change": ("post", "partner"),
     "tenancy:api_key_revoke": ("post", "api_key"),
 }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from partners.forms import PartnerForm
@@ -32,6 +33,12 @@ def partner_values(tenant, pk: int) -> dict:
         "domain": partner.domain,
         "description": partner.description,
     }
+
+
+@pytest.fixture
+def manager_user(manager_client, tenant):
+    """Return the partner manager whom `manager_client` is logged in as."""
+    return get_user_model().objects.get(username=f"partner_manager-{tenant.slug}")
 
 
 def partner_count(tenant) -> int:
@@ -178,16 +185,18 @@ def test_edit_page_shows_current_values(manager_client, program):
     assert form["name"].value() == "Acme Referrals"
 
 
-def test_manager_edits_partner(manager_client, program):
+def test_manager_edits_partner(manager_client, program, manager_user):
     response = manager_client.post(
         edit_url(program.partner),
         edit_data(
             program.partner,
             name="Acme Partners",
-            status="paused",
             kind="agency",
             domain="acme-partners.com",
-            description="Paused for the quarter.",
+            description="Resells in the Nordics.",
+            owner=manager_user.pk,
+            tier="silver",
+            notes="Quarterly review in May.",
         ),
     )
 
@@ -197,11 +206,36 @@ def test_manager_edits_partner(manager_client, program):
         "external_id": program.partner.external_id,
         "name": "Acme Partners",
         "kind": "agency",
-        "status": "paused",
+        "status": "active",
         "domain": "acme-partners.com",
-        "description": "Paused for the quarter.",
+        "description": "Resells in the Nordics.",
     }
+    with tenant_scope(program.tenant):
+        saved = Partner.objects.get(pk=program.partner.pk)
+    assert saved.owner_id == manager_user.pk
+    assert saved.tier == "silver"
+    assert saved.notes == "Quarterly review in May."
     assert partner_count(program.tenant) == 1
+
+
+def test_edit_ignores_posted_status(manager_client, program):
+    response = manager_client.post(
+        edit_url(program.partner), edit_data(program.partner, status="terminated")
+    )
+
+    assert response.status_code == 302
+    assert partner_values(program.tenant, program.partner.pk)["status"] == "active"
+
+
+def test_edit_rejects_owner_from_other_tenant(manager_client, program, other_admin_user):
+    response = manager_client.post(
+        edit_url(program.partner), edit_data(program.partner, owner=other_admin_user.pk)
+    )
+
+    assert response.status_code == 400
+    assert "owner" in response.context["form"].errors
+    with tenant_scope(program.tenant):
+        assert Partner.objects.get(pk=program.partner.pk).owner_id is None
 
 
 def test_edit_changes_external_id_in_place(manager_client, program):

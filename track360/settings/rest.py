@@ -32,6 +32,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "PartnerKindEnum": "partners.models.Partner.Kind",
         "PartnerStatusEnum": "partners.models.Partner.Status",
+        "PartnerTierEnum": "partners.models.Partner.Tier",
         "LedgerKindEnum": "commissions.models.LedgerEntry.Kind",
         "LedgerStatusEnum": "commissions.models.LedgerEntry.Status",
         "CriterionKindEnum": "icp.scoring.KIND_LABELS",
