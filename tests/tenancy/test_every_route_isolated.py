@@ -19,6 +19,7 @@ OBJECT_ROUTES = {
     "api-deal-detail": ("get", "deal"),
     "api-account-detail": ("get", "account"),
     "api-partner-detail": ("get", "partner"),
+    "api-partner-reach": ("post", "partner"),
     "api-icp-version-detail": ("get", "version"),
     "api-icp-version-copy": ("post", "version"),
     "api-icp-version-activate": ("post", "version"),
