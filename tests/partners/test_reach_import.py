@@ -87,3 +87,24 @@ def test_import_page_shows_reach_counts(staff_client, tenant):
     assert "Rejected, personal mail domain</dt><dd>2</dd>" in page
     assert "Duplicates in file</dt><dd>1</dd>" in page
     assert "Rejected, invalid</dt><dd>2</dd>" in page
+
+
+def test_reach_import_api_reports_reasons(client, tenant):
+    from tenancy.services import api_key_create
+
+    with tenant_scope(tenant):
+        PartnerFactory(tenant=tenant, external_id="p1")
+    _, raw_key = api_key_create(tenant=tenant, name="tests")
+    upload = SimpleUploadedFile("reach.csv", REACH_CSV, "text/csv")
+
+    response = client.post(
+        "/api/v1/imports/reach/",
+        {"file": upload, "strict": "false"},
+        headers={"Authorization": f"Api-Key {raw_key}"},
+    )
+
+    assert response.status_code == 201
+    reasons = {error["line"]: error.get("reason") for error in response.json()["errors"]}
+    assert reasons[3] == "duplicate"
+    assert reasons[4] == "personal_domain"
+    assert reasons[6] is None
