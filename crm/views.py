@@ -178,4 +178,8 @@ def import_detail(request, pk: int):
         "errors_truncated": len(run.errors) >= MAX_STORED_ERRORS,
         "file_rejected": _file_rejected(run),
     }
+    if run.kind == ImportRun.Kind.REACH:
+        from partners.importing import reach_import_counts
+
+        context["reach_counts"] = reach_import_counts(run)
     return render(request, "crm/import_detail.html", context)

@@ -1,7 +1,9 @@
 """CSV import of partners' reach lists: one company a line, matched to accounts by domain.
 
 Lines are merged into each partner's list by domain, so importing a file twice
-adds nothing. The shared CSV machinery lives in `crm.importing`.
+adds nothing. Lines at consumer mail providers are rejected. Errors of repeated
+and personal-domain lines carry a `reason`, so `reach_import_counts` can split the
+rejected lines. The shared CSV machinery lives in `crm.importing`.
 """
 
 from __future__ import annotations
@@ -9,8 +11,15 @@ from __future__ import annotations
 from functools import partial
 
 from crm import parsing
+from crm.freemail import is_personal_domain
 from crm.importing import Column, ParsedFile, reject_duplicates
 from partners.models import Partner, ReachEntry
+from partners.reach import (
+    PERSONAL_FIX,
+    REASON_DUPLICATE,
+    REASON_PERSONAL,
+    personal_domain_message,
+)
 from tenancy.queue import enqueue_on_commit
 
 REACH_COLUMNS = (
@@ -20,10 +29,30 @@ REACH_COLUMNS = (
 )
 
 
+def _reject_personal(parsed: ParsedFile) -> None:
+    valid_rows = []
+    for line, row in parsed.rows:
+        if is_personal_domain(row["domain"]):
+            parsed.reject(
+                line,
+                "domain",
+                row["domain"],
+                f"{personal_domain_message(row['domain'])} {PERSONAL_FIX}",
+            )
+            parsed.errors[-1]["reason"] = REASON_PERSONAL
+            continue
+        valid_rows.append((line, row))
+    parsed.rows = valid_rows
+
+
 def check_reach(tenant, parsed: ParsedFile) -> None:
+    _reject_personal(parsed)
     for _, row in parsed.rows:
         row["pair"] = f"{row['partner_external_id']} {row['domain']}"
+    before = len(parsed.errors)
     reject_duplicates(parsed, "pair", column="domain", label="partner and domain")
+    for error in parsed.errors[before:]:
+        error["reason"] = REASON_DUPLICATE
     partner_ids = {row["partner_external_id"] for _, row in parsed.rows}
     partners = dict(
         Partner.objects.filter(external_id__in=partner_ids).values_list("external_id", "id")
@@ -72,3 +101,22 @@ def write_reach(tenant, parsed: ParsedFile, run) -> tuple[int, int]:
     enqueue_on_commit(refresh_partner_scores_task, tenant.pk)
     updated = sum((row["partner_id"], row["domain"]) in existing for row in rows)
     return len(rows) - updated, updated
+
+
+def reach_import_counts(run) -> dict[str, int]:
+    """Split a reach import run's lines into accepted, duplicate and rejected counts.
+
+    NOTE: only the first errors of a run are stored (`MAX_STORED_ERRORS`), so past
+    that many rejected lines the unstored duplicates and personal domains are
+    counted as invalid.
+    """
+    reasons = [error.get("reason") for error in run.errors if error.get("line", 0) > 1]
+    personal = reasons.count(REASON_PERSONAL)
+    duplicates = reasons.count(REASON_DUPLICATE)
+    return {
+        "total": run.rows_total,
+        "accepted": run.rows_created + run.rows_updated,
+        "duplicates": duplicates,
+        "rejected_personal": personal,
+        "rejected_invalid": max(run.rows_rejected - personal - duplicates, 0),
+    }

@@ -230,6 +230,11 @@ class ImportErrorSerializer(serializers.Serializer):
     column = serializers.CharField()
     value = serializers.CharField()
     message = serializers.CharField()
+    reason = serializers.ChoiceField(
+        choices=("duplicate", "personal_domain"),
+        required=False,
+        help_text="Reach imports only: why the line was rejected, when it is one of these.",
+    )
 
 
 class ImportRunOutputSerializer(serializers.Serializer):

@@ -206,3 +206,60 @@ class ReferralOutputSerializer(serializers.Serializer):
     account_external_id = serializers.CharField(source="external_id")
     account_domain = serializers.CharField(source="domain")
     referred_at = serializers.DateField()
+
+
+class ReachEntryInputSerializer(serializers.Serializer):
+    """One company of a pushed reach list; give exactly one of domain, email or url."""
+
+    domain = serializers.CharField(required=False, help_text="Such as acme.com.")
+    email = serializers.CharField(required=False, help_text="An address at the company.")
+    url = serializers.CharField(required=False, help_text="A URL on the company's site.")
+    company_name = serializers.CharField(required=False, max_length=255)
+
+
+class ReachPushInputSerializer(serializers.Serializer):
+    # Entries are checked one by one in `partners.reach`, so that a bad entry is
+    # reported by index instead of failing the request; the schema documents their shape.
+    entries = serializers.ListField(
+        child=serializers.JSONField(),
+        allow_empty=True,
+        help_text="At most 10,000 entries a request.",
+    )
+    mode = serializers.ChoiceField(
+        choices=("merge", "replace"),
+        default="merge",
+        help_text="merge adds to the list; replace also removes entries not sent.",
+    )
+    strict = serializers.BooleanField(
+        default=False, help_text="Write nothing when any entry is rejected."
+    )
+
+
+class ReachPushSchemaSerializer(ReachPushInputSerializer):
+    entries = ReachEntryInputSerializer(many=True, help_text="At most 10,000 entries a request.")
+
+
+class ReachEntryErrorSerializer(serializers.Serializer):
+    index = serializers.IntegerField(help_text="Position of the entry in the request, from 0.")
+    field = serializers.CharField(help_text="domain, email, url, company_name or entries.")
+    value = serializers.JSONField(allow_null=True)
+    message = serializers.CharField()
+    fix = serializers.CharField()
+    reason = serializers.ChoiceField(choices=("invalid", "personal_domain"))
+
+
+class ReachPushOutputSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=("succeeded", "partial", "failed"),
+        help_text="failed: nothing was written; partial: the valid entries were written.",
+    )
+    total = serializers.IntegerField()
+    accepted = serializers.IntegerField(help_text="Distinct valid domains now on the list.")
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField(help_text="Entries whose company name changed.")
+    unchanged = serializers.IntegerField()
+    removed = serializers.IntegerField(help_text="Entries removed by mode replace.")
+    duplicates = serializers.IntegerField(help_text="Entries repeating an earlier domain.")
+    rejected_personal = serializers.IntegerField(help_text="Consumer mail domains.")
+    rejected_invalid = serializers.IntegerField()
+    errors = ReachEntryErrorSerializer(many=True)

@@ -8,5 +8,6 @@ urlpatterns = [
     path("partners/", views.PartnerListView.as_view(), name="api-partner-list"),
     path("partners/<int:pk>/", views.PartnerDetailView.as_view(), name="api-partner-detail"),
     path("partners/<int:pk>/status/", views.PartnerStatusView.as_view(), name="api-partner-status"),
+    path("partners/<int:pk>/reach/", views.ReachPushView.as_view(), name="api-partner-reach"),
     path("referrals/", views.ReferralCreateView.as_view(), name="api-referral-create"),
 ]

@@ -12,10 +12,16 @@ from partners.api.serializers import (
     PartnerInputSerializer,
     PartnerOutputSerializer,
     PartnerStatusInputSerializer,
+    ReachPushInputSerializer,
+    ReachPushOutputSerializer,
+    ReachPushSchemaSerializer,
     ReferralInputSerializer,
     ReferralOutputSerializer,
 )
+from partners.models import Partner
+from partners.reach import reach_push
 from tenancy.api.views import AUTH_ERRORS, DETAIL_ERRORS, TenantApiView, error_response
+from tenancy.errors import NotFound
 
 
 class PartnerListView(TenantApiView):
@@ -157,3 +163,49 @@ class ReferralCreateView(TenantApiView):
             ReferralOutputSerializer(account).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
+
+
+class ReachPushView(TenantApiView):
+    """Push companies to a partner's reach list."""
+
+    @extend_schema(
+        operation_id="partners_reach_push",
+        tags=["partners"],
+        summary="Merge or replace a partner's reach list",
+        description=(
+            "Each entry gives a company's domain, an e-mail address or a URL at it; all are "
+            "stored as the registrable domain in punycode. Consumer mail domains are "
+            "rejected. Rejected entries are listed by index; a strict push then writes "
+            "nothing, a lenient one writes the valid entries. Pushing the same entries "
+            "again changes nothing. After a change the partner's overlap score is refreshed "
+            "in the background."
+        ),
+        request=ReachPushSchemaSerializer,
+        responses={
+            200: ReachPushOutputSerializer,
+            400: error_response("The mode is unknown or there are more than 10,000 entries."),
+            **DETAIL_ERRORS,
+        },
+    )
+    def post(self, request, pk: int):
+        partner = Partner.objects.filter(pk=pk).first()
+        if partner is None:
+            raise NotFound(
+                "No partner has this id.",
+                field="id",
+                value=pk,
+                fix="List partners with GET /api/v1/partners/ to find the id.",
+            )
+        serializer = ReachPushInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+
+        result = reach_push(
+            partner=partner,
+            entries=data["entries"],
+            mode=data["mode"],
+            strict=data["strict"],
+            actor=self.actor(),
+        )
+
+        return Response(ReachPushOutputSerializer(result.as_dict()).data)

@@ -9,6 +9,7 @@ EXPECTED_PATHS = {
     "/api/v1/partners/": {"get", "post"},
     "/api/v1/partners/{id}/": {"get"},
     "/api/v1/partners/{id}/status/": {"post"},
+    "/api/v1/partners/{id}/reach/": {"post"},
     "/api/v1/referrals/": {"post"},
     "/api/v1/ledger/": {"get"},
     "/api/v1/commission-plan/": {"get", "put"},

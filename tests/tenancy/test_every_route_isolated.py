@@ -20,6 +20,7 @@ OBJECT_ROUTES = {
     "api-account-detail": ("get", "account"),
     "api-partner-detail": ("get", "partner"),
     "api-partner-status": ("post", "partner"),
+    "api-partner-reach": ("post", "partner"),
     "api-icp-version-detail": ("get", "version"),
     "api-icp-version-copy": ("post", "version"),
     "api-icp-version-activate": ("post", "version"),
