@@ -8,10 +8,13 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.db.models.functions import Coalesce, Lower, NullIf
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from partners import lifecycle as partner_lifecycle
+from partners.briefs import partner_brief, partner_brief_csv
 from partners import selectors as partner_selectors
 from partners import services as partner_services
 from partners.forms import PartnerForm, PartnerStatusForm
@@ -32,6 +35,8 @@ PARTNERS_PER_PAGE = 25
 REACH_PER_PAGE = 25
 LEDGER_ROWS_SHOWN = 50
 HISTORY_ROWS_SHOWN = 50
+# Prospects listed on a page; the CSV export has all of them.
+BRIEF_ROWS_SHOWN = 50
 TIER_ORDER = ("A", "B", "C", "D")
 
 
@@ -110,6 +115,9 @@ def _render_partner_detail(request, partner, *, status_form: PartnerStatusForm |
         "reach_page": Paginator(reach, REACH_PER_PAGE).get_page(request.GET.get("page")),
         "entries": reporting_selectors.ledger_entries(partner_id=partner.pk)[:LEDGER_ROWS_SHOWN],
         "entries_limit": LEDGER_ROWS_SHOWN,
+        "brief": partner_brief(partner=partner),
+        "brief_limit": BRIEF_ROWS_SHOWN,
+        "brief_csv_url": reverse("partners:partner_brief_csv", args=[partner.pk]),
         **page_permissions(request.membership),
     }
     status = 400 if status_form.is_bound else 200
@@ -202,17 +210,43 @@ def partner_edit(request, pk: int):
     return redirect("partners:partner_detail", pk=updated.pk)
 
 
-@partner_user_required
-def portal(request):
+@staff_required
+def partner_brief_export(request, pk: int):
+    partner = get_for_tenant_or_404(Partner, pk=pk)
+    return _brief_csv_response(partner)
+
+
+def _brief_csv_response(partner: Partner) -> HttpResponse:
+    response = HttpResponse(
+        partner_brief_csv(partner_brief(partner=partner)), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="partner-{partner.pk}-brief.csv"'
+    return response
+
+
+def _portal_partner(request) -> Partner:
     # Fetched through the tenant check because nothing in the schema ties the
     # membership's partner to the membership's tenant.
-    partner = get_for_tenant_or_404(
+    return get_for_tenant_or_404(
         partner_selectors.partner_list(), pk=request.membership.partner_id
     )
+
+
+@partner_user_required
+def portal_brief_export(request):
+    return _brief_csv_response(_portal_partner(request))
+
+
+@partner_user_required
+def portal(request):
+    partner = _portal_partner(request)
     entries = reporting_selectors.ledger_entries(partner_id=partner.pk)
     context = {
         "partner": partner,
         "tier_mix": reporting_selectors.rollup_tier_mix(partner.rollup_tier_mix),
         "entries_page": Paginator(entries, LEDGER_ROWS_SHOWN).get_page(request.GET.get("page")),
+        "brief": partner_brief(partner=partner),
+        "brief_limit": BRIEF_ROWS_SHOWN,
+        "brief_csv_url": reverse("partners:portal_brief_csv"),
     }
     return render(request, "partners/portal.html", context)
