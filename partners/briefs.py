@@ -1,10 +1,11 @@
 """Partner briefs: the on-profile accounts in a partner's reach that it should bring forward.
 
 An account in the partner's matched reach is on-profile when its fit tier is A or B.
-Each on-profile account falls in exactly one group, checked in this order: already a
-customer (it has a won deal), in open pipeline (it has an open deal), registered by
-another partner (its `referred_by` is a different partner), else a prospect to bring
-forward. The brief also describes the active ICP version in plain words.
+Each on-profile account falls in exactly one group. The groups are checked in this
+order: already a customer (it has a won deal), in open pipeline (it has an open deal),
+registered by another partner (its `referred_by` is a different partner). An account in
+none of them is a prospect to bring forward. The brief also describes the active ICP
+version in plain words.
 """
 
 from __future__ import annotations
@@ -46,8 +47,8 @@ class Prospect:
     domain: str
     tier: str
     score: int | None
-    # Labels of the active version's criteria the account matches, highest weight first;
-    # empty with no active version or past MAX_EXPLAINED_PROSPECTS.
+    # Labels of the active version's criteria the account matches, highest weight first.
+    # Empty with no active version, and for prospects past MAX_EXPLAINED_PROSPECTS.
     reasons: tuple[str, ...] = ()
 
 
@@ -214,8 +215,8 @@ def _matched_labels(
 ) -> dict[int, tuple[str, ...]]:
     """Return, per account, the labels of the scoring criteria it matches, highest weight first.
 
-    Knock-outs are left out because an account that matches one is tier D and never
-    a prospect.
+    Knock-outs are left out because an account that matches one scores tier D, so it
+    is no prospect while its stored fit is current.
     """
     if version is None or not account_ids:
         return {}
@@ -238,7 +239,7 @@ def _matched_labels(
 
 
 def csv_cell(value) -> str:
-    """Return `value` as CSV text that a spreadsheet shows as text, never runs as a formula."""
+    """Return `value` as CSV text, quoting a leading formula character so spreadsheets show text."""
     text = "" if value is None else str(value)
     if text.startswith(FORMULA_PREFIXES):
         return f"'{text}"

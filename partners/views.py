@@ -14,9 +14,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from partners import lifecycle as partner_lifecycle
-from partners.briefs import partner_brief, partner_brief_csv
 from partners import selectors as partner_selectors
 from partners import services as partner_services
+from partners.briefs import partner_brief, partner_brief_csv
 from partners.forms import PartnerForm, PartnerStatusForm
 from partners.models import Partner, ReachEntry
 from reporting import selectors as reporting_selectors
@@ -227,9 +227,7 @@ def _brief_csv_response(partner: Partner) -> HttpResponse:
 def _portal_partner(request) -> Partner:
     # Fetched through the tenant check because nothing in the schema ties the
     # membership's partner to the membership's tenant.
-    return get_for_tenant_or_404(
-        partner_selectors.partner_list(), pk=request.membership.partner_id
-    )
+    return get_for_tenant_or_404(partner_selectors.partner_list(), pk=request.membership.partner_id)
 
 
 @partner_user_required

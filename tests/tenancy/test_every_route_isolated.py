@@ -37,6 +37,7 @@ OBJECT_ROUTES = {
     "partners:partner_detail": ("get", "partner"),
     "partners:partner_edit": ("get", "partner"),
     "partners:partner_status_change": ("post", "partner"),
+    "partners:partner_brief_csv": ("get", "partner"),
     "tenancy:api_key_revoke": ("post", "api_key"),
 }
 
