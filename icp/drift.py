@@ -189,9 +189,9 @@ def outside_segments(now: pd.DataFrame, before: pd.DataFrame, criteria: list[dic
     for a band), its wins since and before activation, the off-profile wins and the
     keys of criteria that already reward the segment.
     """
-    # Segments that already won as often off-profile before activation are kept,
-    # with `growing` False, because they show a long-standing gap in the profile
-    # rather than new drift; the draft from findings adds only growing segments.
+    # Segments that already won as often off-profile before activation are kept with
+    # `growing` False, because they show a long-standing gap rather than new drift.
+    # The draft from findings adds only growing segments.
     keys_now = segment_keys(now)
     keys_before = segment_keys(before)
     off_profile = now["tier"].isin(OFF_PROFILE_TIERS)

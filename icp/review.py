@@ -130,8 +130,8 @@ def icp_review_complete(*, version: IcpVersion, actor=None, note: str = "") -> I
 
     Sets reviewed_at and reviewed_by and moves review_due_on to the tenant's date
     plus `icp_review_days`. A second submit on the same tenant date keeps the review
-    and its dates: with the same note or none it changes nothing, so a double click
-    records one review, and with a new note it adds the note to the audit trail.
+    and its dates. With the same note or none it changes nothing, so a double click
+    records one review. With a new note it adds the note to the audit trail.
     Raises Conflict when `version` is not the active version, and DomainError for a
     note longer than MAX_NOTE_LENGTH.
     """

@@ -151,7 +151,7 @@ def learn_verdict(version: IcpVersion) -> str:
     )
 
 
-# How names and messages describe each weighting; unweighted learning adds nothing.
+# Phrases that names and messages append for each weighting; unweighted learning adds none.
 _WEIGHTING_PHRASES = {
     "value": ", weighted by value",
     "value_and_churn": ", weighted by value and churn",

@@ -13,7 +13,7 @@ class Job(TenantOwnedModel):
 
     The worker moves it from QUEUED to RUNNING and on to SUCCEEDED or FAILED, and
     writes `done` out of `total` as it goes, so pages and the API can show a
-    progress bar. `result` holds what the task produced, such as the id of a new
+    progress bar. `result` contains what the task produced, such as the id of a new
     ICP version, and `target_url` where to look at it.
     """
 

@@ -1,7 +1,7 @@
 """Writes of background jobs: create, start, report progress, finish.
 
 Progress writes are single UPDATE statements. Tasks call them between their
-chunk transactions, never inside one, so a page polling the job sees each step at
+chunk transactions, never inside one, so a page polling the job shows each step at
 once. Each write names the job by id and tenant, so a task never touches another
 tenant's job.
 """

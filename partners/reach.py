@@ -244,6 +244,7 @@ def _write(partner: Partner, companies: dict[str, str], mode: str, result: Reach
     # never both insert the same domain.
     Partner.objects.select_for_update().filter(pk=partner.pk).first()
     existing = {entry.domain: entry for entry in ReachEntry.objects.filter(partner_id=partner.pk)}
+
     now = timezone.now()
     to_create = []
     to_update = []
@@ -265,10 +266,12 @@ def _write(partner: Partner, companies: dict[str, str], mode: str, result: Reach
             to_update.append(entry)
         else:
             result.unchanged += 1
+
     ReachEntry.objects.bulk_create(to_create, batch_size=5000)
     ReachEntry.objects.bulk_update(to_update, ["company_name", "updated_at"], batch_size=5000)
     result.created = len(to_create)
     result.updated = len(to_update)
+
     if mode == "replace":
         stale = [entry.pk for domain, entry in existing.items() if domain not in companies]
         result.removed, _ = ReachEntry.objects.filter(pk__in=stale).delete()

@@ -62,7 +62,7 @@ def validate_weighting(weighting) -> str:
 def churned_wins(deals: pd.DataFrame) -> pd.Series:
     """Flag the recorded wins whose account churned within CHURN_WINDOW_DAYS of the close."""
     # NOTE: an account stores one churn date, so a customer won back after churning
-    # cannot be told apart: its later wins count as churned wins too.
+    # cannot be distinguished: its later wins count as churned wins too.
     churned_on = deals["churned_on"]
     latest = deals["close_date"] + pd.Timedelta(days=CHURN_WINDOW_DAYS)
     within = (churned_on <= latest) | deals["close_date"].isna()

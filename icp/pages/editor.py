@@ -101,17 +101,22 @@ def version_new(request):
     return redirect("icp:version_detail", pk=version.pk)
 
 
+def _not_a_draft(request, version: IcpVersion, ending: str):
+    """Send the user back to a version that is not a draft, saying why it cannot change."""
+    messages.error(
+        request,
+        f"v{version.number} is {version.get_status_display().lower()}, and only drafts "
+        f"can be {ending}",
+    )
+    return redirect("icp:version_detail", pk=version.pk)
+
+
 @editor_required
 @require_http_methods(["GET", "POST"])
 def version_edit(request, pk: int):
     version = get_for_tenant_or_404(IcpVersion, pk=pk)
     if version.status != IcpVersion.Status.DRAFT:
-        messages.error(
-            request,
-            f"v{version.number} is {version.get_status_display().lower()}, and only drafts "
-            "can be edited. Copy it into a new draft to change it.",
-        )
-        return redirect("icp:version_detail", pk=version.pk)
+        return _not_a_draft(request, version, "edited. Copy it into a new draft to change it.")
     if request.method == "GET":
         return _render_editor(request, EditorForm.from_version(version), version=version)
 
@@ -210,12 +215,7 @@ def version_copy(request, pk: int):
 def version_delete(request, pk: int):
     version = get_for_tenant_or_404(IcpVersion, pk=pk)
     if version.status != IcpVersion.Status.DRAFT:
-        messages.error(
-            request,
-            f"v{version.number} is {version.get_status_display().lower()}, and only drafts "
-            "can be deleted.",
-        )
-        return redirect("icp:version_detail", pk=version.pk)
+        return _not_a_draft(request, version, "deleted.")
     if request.method == "GET":
         return render(request, "icp/version_delete.html", {"version": version})
 

@@ -218,8 +218,8 @@ class ReachEntryInputSerializer(serializers.Serializer):
 
 
 class ReachPushInputSerializer(serializers.Serializer):
-    # Entries are checked one by one in `partners.reach`, so that a bad entry is
-    # reported by index instead of failing the request; the schema documents their shape.
+    # Entries are checked one by one in `partners.reach`, so a bad entry is reported by
+    # index instead of failing the request. The schema documents their shape.
     entries = serializers.ListField(
         child=serializers.JSONField(),
         allow_empty=True,

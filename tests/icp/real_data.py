@@ -1,7 +1,7 @@
 """The demo's real CRM data as a closed-deals frame, built without the database.
 
 The rows go through the demo's own CSV transforms (`demo.sources`) and the import's
-field parsers (`crm.parsing`), so the frame holds what `demo_load` stores and
+field parsers (`crm.parsing`), so the frame contains what `demo_load` stores and
 `icp.services` then reads back, in a fraction of the time.
 """
 

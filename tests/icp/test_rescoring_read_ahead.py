@@ -78,7 +78,7 @@ def test_read_ahead_stops_when_superseded(tenant, four_accounts, monkeypatch):  
 
     result = accounts_rescore_all(tenant=tenant, version=first)
 
-    # The second chunk is read after the newer activation, so it is never written; the
+    # The second chunk is read after the newer activation, so it is never written. The
     # first may or may not be, depending on whether its write began before.
     assert result.superseded is True
     assert [fit[2] for fit in fits(four_accounts)][2:] == [None, None]

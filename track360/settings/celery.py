@@ -57,8 +57,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=0, hour=env_int("TRACK360_ICP_REMINDER_HOUR_UTC", 7)),
     },
     # Buying-trigger criteria count days back from today, so fits age overnight.
-    # NOTE: this runs at 00:15 UTC for every tenant, so a tenant far from UTC sees its
-    # date change up to a day after its own midnight.
+    # NOTE: this runs at 00:15 UTC for every tenant, so a tenant far from UTC gets its
+    # rescore up to a day after its own midnight.
     "rescore-trigger-tenants": {
         "task": "icp.tasks.rescore_trigger_tenants_task",
         "schedule": crontab(hour=0, minute=15),
