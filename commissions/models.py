@@ -73,6 +73,8 @@ class LedgerEntry(TenantOwnedModel):
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
+        # Held for review while an open fraud signal covers the entry.
+        HELD = "held", "Held for review"
         APPROVED = "approved", "Approved"
         PAID = "paid", "Paid"
         VOID = "void", "Void"

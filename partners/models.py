@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from tenancy.models import TenantOwnedModel
+from tenancy.models import Tenant, TenantOwnedModel
 
 
 class Partner(TenantOwnedModel):
@@ -49,6 +49,10 @@ class Partner(TenantOwnedModel):
     )
     tier = models.CharField(max_length=6, choices=Tier.choices, blank=True, default="")
     notes = models.TextField(blank=True)
+    # What this partner sees of its account overlap; empty follows the tenant's setting.
+    mapping_visibility = models.CharField(
+        max_length=8, choices=Tenant.MappingVisibility.choices, blank=True, default=""
+    )
 
     class Meta:
         constraints = [

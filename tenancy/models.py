@@ -32,6 +32,24 @@ class Tenant(TimestampedModel):
     # Days after a partner's referral during which the account's won deals count as
     # partner-sourced.
     attribution_window_days = models.PositiveIntegerField(default=365)
+
+    class Touch(models.TextChoices):
+        FIRST = "first", "First touch"
+        LAST = "last", "Last touch"
+
+    # Which of a company's partner touches inside the window wins a deal.
+    attribution_touch = models.CharField(max_length=5, choices=Touch.choices, default=Touch.FIRST)
+
+    class MappingVisibility(models.TextChoices):
+        COUNTS = "counts", "Counts only"
+        NAMES = "names", "Overlapping account names"
+        DETAILS = "details", "Overlapping account details"
+
+    # What partners see of the overlap between their reach and the tenant's
+    # accounts, unless a partner has its own setting. Never anything outside it.
+    mapping_visibility = models.CharField(
+        max_length=8, choices=MappingVisibility.choices, default=MappingVisibility.NAMES
+    )
     # Days from an ICP version's activation to its review.
     icp_review_days = models.PositiveSmallIntegerField(default=90)
 

@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "crm",
     "icp",
     "partners",
+    "attribution",
     "commissions",
     "reporting",
     "jobs",
