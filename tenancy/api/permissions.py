@@ -28,3 +28,18 @@ class IsTenantMember(permissions.BasePermission):
             )
             return False
         return True
+
+
+class IsPartnerUser(permissions.BasePermission):
+    """Allow only a partner user's session; API keys and staff use the tenant API."""
+
+    message = "Log in as a partner user: this part of the API serves the partner portal."
+
+    def has_permission(self, request, view) -> bool:
+        tenant = getattr(request._request, "tenant", None)
+        if tenant is None or not request.user or not request.user.is_authenticated:
+            return False
+        if request.auth is not None:
+            return False
+        membership = request._request.membership
+        return membership is not None and membership.role == Membership.Role.PARTNER

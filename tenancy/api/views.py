@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 from tenancy import scope
 from tenancy.api.authentication import ApiKeyAuthentication
 from tenancy.api.errors import exception_handler
-from tenancy.api.permissions import IsTenantMember
+from tenancy.api.permissions import IsPartnerUser, IsTenantMember
 
 logger = logging.getLogger(__name__)
 
@@ -117,3 +117,21 @@ class TenantApiView(APIView):
         page = paginator.paginate_queryset(queryset, self.request, view=self)
         data = serializer_class(page, many=True).data
         return paginator.get_paginated_response(data)
+
+
+class PartnerApiView(TenantApiView):
+    """An API view for the partner portal: a partner user's session, scoped to their partner.
+
+    The tenant scope is active as in `TenantApiView`, and `self.partner` is the
+    membership's partner. Handlers filter by `self.partner` and never take a
+    partner id from the request, so a partner user reads only its own rows.
+    """
+
+    authentication_classes = (SessionAuthentication,)
+    permission_classes = (IsPartnerUser,)
+
+    partner = None
+
+    def initial(self, request: Request, *args, **kwargs) -> None:
+        super().initial(request, *args, **kwargs)
+        self.partner = request._request.membership.partner
