@@ -109,3 +109,30 @@ class PartnerScore(TenantOwnedModel):
         constraints = [
             models.UniqueConstraint(fields=["tenant", "partner"], name="partnerscore_unique"),
         ]
+
+
+class PartnerApplication(TenantOwnedModel):
+    """One submission of the public application form, kept as the applicant sent it."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="applications")
+    company_name = models.CharField(max_length=200)
+    # Registrable domain of the applicant's website.
+    domain = models.CharField(max_length=253)
+    contact_name = models.CharField(max_length=200)
+    contact_email = models.EmailField(max_length=254)
+    kind = models.CharField(max_length=12, choices=Partner.Kind.choices)
+    message = models.TextField(blank=True)
+    # Counts of the reach list sent with the application.
+    reach_submitted = models.PositiveIntegerField(default=0)
+    reach_accepted = models.PositiveIntegerField(default=0)
+    reach_rejected = models.PositiveIntegerField(default=0)
+    # Keyed hash of the client address, for abuse review; the address is never stored.
+    client_hash = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["tenant", "-created_at"], name="application_tenant_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.company_name} ({self.domain})"

@@ -1,11 +1,17 @@
 from django.urls import path
 
-from partners import views
+from partners import application_views, views
 
 app_name = "partners"
 urlpatterns = [
     path("", views.partner_list, name="partner_list"),
     path("new/", views.partner_create, name="partner_create"),
+    path("applications/", application_views.application_list, name="application_list"),
+    path(
+        "applications/open/",
+        application_views.applications_open_set,
+        name="applications_open_set",
+    ),
     path("portal/", views.portal, name="portal"),
     path("portal/brief.csv", views.portal_brief_export, name="portal_brief_csv"),
     path("<int:pk>/", views.partner_detail, name="partner_detail"),

@@ -50,6 +50,8 @@ class Tenant(TimestampedModel):
     mapping_visibility = models.CharField(
         max_length=8, choices=MappingVisibility.choices, default=MappingVisibility.NAMES
     )
+    # True when the public partner application page at /apply/<slug>/ takes applications.
+    applications_open = models.BooleanField(default=False)
     # Days from an ICP version's activation to its review.
     icp_review_days = models.PositiveSmallIntegerField(default=90)
 

@@ -5,6 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from partners import application_views
 from track360 import health
 
 api_v1 = [
@@ -33,4 +34,5 @@ urlpatterns = [
     path("ledger/", include("commissions.urls")),
     path("settings/", include("tenancy.urls")),
     path("jobs/", include("jobs.urls")),
+    path("apply/<slug:slug>/", application_views.apply, name="partner_apply"),
 ]

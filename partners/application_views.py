@@ -1,0 +1,144 @@
+"""The public partner application page, and the staff list of applications."""
+
+from __future__ import annotations
+
+import logging
+
+from django import forms
+from django.contrib import messages
+from django.core.cache import cache
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from partners import applications
+from partners.models import Partner, PartnerApplication, PartnerScore
+from tenancy.errors import DomainError
+from tenancy.models import Tenant
+from tenancy.permissions import editor_required, page_permissions, staff_required
+from tenancy.scope import tenant_scope
+
+logger = logging.getLogger(__name__)
+
+APPLICATIONS_PER_PAGE = 25
+RATE_WINDOW_SECONDS = 3600
+
+
+class ApplicationForm(forms.Form):
+    company_name = forms.CharField(max_length=applications.MAX_COMPANY_NAME_LENGTH)
+    website = forms.CharField(
+        max_length=2000, help_text="Your company's website, such as https://acme.com."
+    )
+    contact_name = forms.CharField(max_length=applications.MAX_CONTACT_NAME_LENGTH)
+    contact_email = forms.CharField(label="Contact e-mail", max_length=254)
+    kind = forms.ChoiceField(
+        label="Partnership type", choices=Partner.Kind.choices, initial=Partner.Kind.REFERRAL
+    )
+    message = forms.CharField(
+        label="About your company",
+        required=False,
+        max_length=applications.MAX_MESSAGE_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Who you work with and how you would introduce them.",
+    )
+    reach = forms.CharField(
+        label="Companies you can introduce",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text=(
+            "Optional. One company website or work e-mail address per line, up to "
+            f"{applications.MAX_PUSH_ENTRIES:,}. It lets the program see at once how well your "
+            "reach fits its customers."
+        ),
+    )
+    # Left empty by people, who never see it; automated form fillers often fill it.
+    fax = forms.CharField(required=False, widget=forms.TextInput(attrs={"autocomplete": "off"}))
+
+
+def _open_tenant(slug: str) -> Tenant:
+    tenant = Tenant.objects.filter(slug=slug, applications_open=True).first()
+    if tenant is None:
+        raise Http404("This program does not take partner applications.")
+    return tenant
+
+
+def _client_address(request) -> str:
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def rate_limit_key(tenant: Tenant, address: str) -> str:
+    return f"apply:{tenant.pk}:{applications.client_hash(address)}"
+
+
+def _over_rate_limit(tenant: Tenant, address: str) -> bool:
+    """Count this submission and return True when the address sent too many this hour."""
+    key = rate_limit_key(tenant, address)
+    cache.add(key, 0, timeout=RATE_WINDOW_SECONDS)
+    return cache.incr(key) > applications.SUBMISSIONS_PER_HOUR
+
+
+def apply(request, slug: str):
+    tenant = _open_tenant(slug)
+    context = {"program": tenant}
+    if request.method != "POST":
+        context["form"] = ApplicationForm()
+        return render(request, "partners/apply.html", context)
+
+    form = ApplicationForm(request.POST)
+    context["form"] = form
+    address = _client_address(request)
+    if _over_rate_limit(tenant, address):
+        logger.warning("partner.application_rate_limited tenant_id=%s", tenant.pk)
+        context["rate_limited"] = True
+        return render(request, "partners/apply.html", context, status=429)
+    if not form.is_valid():
+        return render(request, "partners/apply.html", context, status=400)
+    if form.cleaned_data["fax"]:
+        # Answer like a success, so the filler learns nothing, and store nothing.
+        logger.info("partner.application_discarded tenant_id=%s reason=honeypot", tenant.pk)
+        return render(request, "partners/apply_done.html", {"program": tenant, "result": None})
+
+    fields = [name for name in ApplicationForm.base_fields if name != "fax"]
+    values = {name: form.cleaned_data[name] for name in fields}
+    try:
+        with tenant_scope(tenant):
+            result = applications.partner_apply(tenant=tenant, client_address=address, **values)
+    except DomainError as error:
+        field = error.field if error.field in form.fields else None
+        form.add_error(field, f"{error.message} {error.fix}".strip())
+        return render(request, "partners/apply.html", context, status=400)
+    return render(request, "partners/apply_done.html", {"program": tenant, "result": result})
+
+
+@staff_required
+def application_list(request):
+    rows = PartnerApplication.objects.select_related("partner").order_by("-created_at", "-pk").all()
+    page = Paginator(rows, APPLICATIONS_PER_PAGE).get_page(request.GET.get("page"))
+    partner_ids = {application.partner_id for application in page.object_list}
+    scores = {
+        score.partner_id: score for score in PartnerScore.objects.filter(partner_id__in=partner_ids)
+    }
+    for application in page.object_list:
+        application.score = scores.get(application.partner_id)
+    context = {
+        "page": page,
+        "public_url": request.build_absolute_uri(
+            reverse("partner_apply", args=[request.tenant.slug])
+        ),
+        **page_permissions(request.membership),
+    }
+    return render(request, "partners/application_list.html", context)
+
+
+@editor_required
+@require_POST
+def applications_open_set(request):
+    is_open = request.POST.get("open") == "1"
+    applications.applications_open_set(tenant=request.tenant, is_open=is_open, actor=request.user)
+    if is_open:
+        messages.success(request, "The application page is open: share its address.")
+    else:
+        messages.success(request, "The application page is closed: it now returns 404.")
+    return redirect("partners:application_list")

@@ -1,0 +1,299 @@
+"""Partner recruitment: the public application form and what a submission changes.
+
+A company applies on the tenant's public page with its website, a contact and,
+optionally, the companies it can introduce. The application becomes a partner in
+status "applied" with that reach list, so the partner's ICP-overlap score is
+computed before anyone decides to sign it. Repeated submissions are kept as
+history and never create a second partner for the same website.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.db.models import Q
+
+from crm.domains import InvalidDomain, normalize_domain
+from crm.freemail import is_personal_domain
+from partners.lifecycle import partner_status_change
+from partners.models import Partner, PartnerApplication
+from partners.reach import MAX_PUSH_ENTRIES, ReachPushResult, reach_push
+from partners.services import partner_upsert
+from tenancy.errors import DomainError
+from tenancy.models import Tenant
+from tenancy.services import audit_record
+
+logger = logging.getLogger(__name__)
+
+MAX_COMPANY_NAME_LENGTH = 200
+MAX_CONTACT_NAME_LENGTH = 200
+MAX_MESSAGE_LENGTH = 2000
+# Applications from one client address per tenant and hour; more get HTTP 429.
+SUBMISSIONS_PER_HOUR = 5
+# The audit trail's actor label for changes made by the public form.
+ACTOR_LABEL = "application-form"
+# Partners in these statuses take the applicant's details and reach list. Others
+# (signed or ended partnerships) keep theirs, and the submission is only recorded.
+OPEN_STATUSES = (Partner.Status.PROSPECT, Partner.Status.APPLIED)
+
+
+@dataclass
+class ApplicationResult:
+    application: PartnerApplication
+    partner: Partner
+    # True when the submission created the partner.
+    created: bool
+    # Counts of the reach list, or None when none was sent or it was not applied.
+    reach: ReachPushResult | None
+
+
+def client_hash(address: str) -> str:
+    """Return a keyed SHA-256 of a client address, so the address itself is not stored."""
+    key = settings.SECRET_KEY.encode()
+    return hmac.new(key, address.encode(), hashlib.sha256).hexdigest()
+
+
+def _text(value: str, *, field: str, maximum: int, required: bool, label: str) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise DomainError(
+            f"The {label} is missing.", field=field, value=value, fix=f"Enter the {label}."
+        )
+    if len(value) > maximum:
+        raise DomainError(
+            f"The {label} is {len(value):,} characters long.",
+            field=field,
+            value=value,
+            fix=f"Shorten it to {maximum:,} characters or fewer.",
+        )
+    return value
+
+
+def _website_domain(website: str) -> str:
+    try:
+        domain = normalize_domain(website)
+    except InvalidDomain:
+        raise DomainError(
+            "The website is not a valid web address.",
+            field="website",
+            value=website,
+            fix="Enter your company's website, such as https://acme.com.",
+        ) from None
+    if is_personal_domain(domain):
+        raise DomainError(
+            f"{domain} is a consumer mail provider, not a company website.",
+            field="website",
+            value=website,
+            fix="Enter your company's own website.",
+        )
+    return domain
+
+
+def _contact_email(value: str) -> str:
+    value = (value or "").strip()
+    try:
+        validate_email(value)
+    except ValidationError:
+        raise DomainError(
+            "The contact e-mail address is not valid.",
+            field="contact_email",
+            value=value,
+            fix="Enter an address such as jane@acme.com.",
+        ) from None
+    return value
+
+
+def _reach_lines(text: str) -> list[str]:
+    lines = [line.strip() for line in (text or "").splitlines()]
+    lines = [line for line in lines if line]
+    if len(lines) > MAX_PUSH_ENTRIES:
+        raise DomainError(
+            f"The reach list has {len(lines):,} lines.",
+            field="reach",
+            value=len(lines),
+            fix=f"Send at most {MAX_PUSH_ENTRIES:,} companies; the program can import more later.",
+        )
+    return lines
+
+
+def applications_open_set(*, tenant: Tenant, is_open: bool, actor) -> Tenant:
+    """Open or close the tenant's public application page, with an audit event."""
+    with transaction.atomic():
+        locked = Tenant.objects.select_for_update().get(pk=tenant.pk)
+        before = locked.applications_open
+        if before != is_open:
+            locked.applications_open = is_open
+            locked.save(update_fields=["applications_open", "updated_at"])
+            audit_record(
+                tenant_id=locked.pk,
+                actor=actor,
+                event="tenant.applications_open_set",
+                obj=locked,
+                before={"applications_open": before},
+                after={"applications_open": is_open},
+            )
+    logger.info("tenant.applications_open_set tenant_id=%s open=%s", tenant.pk, is_open)
+    tenant.applications_open = is_open
+    return tenant
+
+
+def partner_apply(
+    *,
+    tenant: Tenant,
+    company_name: str,
+    website: str,
+    contact_name: str,
+    contact_email: str,
+    kind: str,
+    message: str = "",
+    reach: str = "",
+    client_address: str = "",
+) -> ApplicationResult:
+    """Record an application and create or update the applicant as an applied partner.
+
+    The website's registrable domain identifies the applicant: a prospect with that
+    domain moves to "applied", an applied partner takes the new details and reach
+    list, and an active, paused or terminated partner is left as it is. `reach` is
+    the text of the form's reach list, one domain, URL or e-mail address per line;
+    it replaces the partner's list, skipping invalid and personal lines with counts.
+    Raises DomainError naming the field for invalid input, before anything is written.
+    """
+    if not tenant.applications_open:
+        raise DomainError(
+            f"{tenant.name} does not take partner applications.",
+            field="tenant",
+            value=tenant.slug,
+            fix="Ask the program's team for an invitation.",
+        )
+    company_name = _text(
+        company_name,
+        field="company_name",
+        maximum=MAX_COMPANY_NAME_LENGTH,
+        required=True,
+        label="company name",
+    )
+    domain = _website_domain(website)
+    contact_name = _text(
+        contact_name,
+        field="contact_name",
+        maximum=MAX_CONTACT_NAME_LENGTH,
+        required=True,
+        label="contact name",
+    )
+    contact_email = _contact_email(contact_email)
+    if kind not in Partner.Kind.values:
+        raise DomainError(
+            f"Unknown partner kind {kind!r}.",
+            field="kind",
+            value=kind,
+            fix=f"Choose one of {', '.join(Partner.Kind.values)}.",
+        )
+    message = _text(
+        message, field="message", maximum=MAX_MESSAGE_LENGTH, required=False, label="message"
+    )
+    lines = _reach_lines(reach)
+
+    with transaction.atomic():
+        partner, created = _applicant_partner(
+            tenant=tenant, domain=domain, company_name=company_name, kind=kind, message=message
+        )
+        reach_result = None
+        if lines and partner.status in OPEN_STATUSES:
+            reach_result = reach_push(
+                partner=partner,
+                entries=[{"domain": line} for line in lines],
+                mode="replace",
+                strict=False,
+            )
+        application = PartnerApplication.objects.create(
+            tenant=tenant,
+            partner=partner,
+            company_name=company_name,
+            domain=domain,
+            contact_name=contact_name,
+            contact_email=contact_email,
+            kind=kind,
+            message=message,
+            reach_submitted=len(lines),
+            reach_accepted=reach_result.accepted if reach_result else 0,
+            reach_rejected=len(reach_result.errors) if reach_result else 0,
+            client_hash=client_hash(client_address) if client_address else "",
+        )
+        audit_record(
+            tenant_id=tenant.pk,
+            actor=ACTOR_LABEL,
+            event="partner.applied",
+            obj=partner,
+            after={
+                "application_id": application.pk,
+                "domain": domain,
+                "status": partner.status,
+                "reach_submitted": len(lines),
+            },
+        )
+    logger.info(
+        "partner.applied tenant_id=%s partner_id=%s application_id=%s created=%s status=%s "
+        "reach=%s",
+        tenant.pk,
+        partner.pk,
+        application.pk,
+        created,
+        partner.status,
+        len(lines),
+    )
+    return ApplicationResult(
+        application=application, partner=partner, created=created, reach=reach_result
+    )
+
+
+def _applicant_partner(
+    *, tenant: Tenant, domain: str, company_name: str, kind: str, message: str
+) -> tuple[Partner, bool]:
+    """Return the partner for the applicant's domain, created or moved to "applied"."""
+    # Locking the tenant row serialises applications of one tenant, so two quick
+    # submissions for one website cannot both create a partner.
+    Tenant.objects.select_for_update().filter(pk=tenant.pk).first()
+    external_id = f"apply-{domain}"
+    existing = (
+        Partner.objects.filter(Q(domain=domain) | Q(external_id=external_id)).order_by("pk").first()
+    )
+    if existing is None:
+        partner, created = partner_upsert(
+            tenant=tenant,
+            external_id=external_id,
+            name=company_name,
+            actor=ACTOR_LABEL,
+            kind=kind,
+            domain=domain,
+            description=message,
+            status=Partner.Status.APPLIED,
+        )
+        return partner, created
+    if existing.status not in OPEN_STATUSES:
+        logger.info(
+            "partner.application_for_signed tenant_id=%s partner_id=%s status=%s",
+            tenant.pk,
+            existing.pk,
+            existing.status,
+        )
+        return existing, False
+    if existing.status == Partner.Status.PROSPECT:
+        existing = partner_status_change(
+            partner=existing,
+            status=Partner.Status.APPLIED,
+            actor=ACTOR_LABEL,
+            reason="Applied through the public application form.",
+        )
+    existing.name = company_name
+    existing.kind = kind
+    if message:
+        existing.description = message
+    existing.save(update_fields=["name", "kind", "description", "updated_at"])
+    return existing, False

@@ -1,0 +1,151 @@
+"""The public partner application: validation, idempotency and what it changes."""
+
+from __future__ import annotations
+
+import pytest
+
+from partners import applications
+from partners.models import Partner, PartnerApplication, ReachEntry
+from tenancy.errors import DomainError
+from tenancy.models import AuditEvent
+from tests.factories import PartnerFactory
+
+VALID = {
+    "company_name": "Northwind Consulting",
+    "website": "https://www.Northwind-Consulting.co.uk/about",
+    "contact_name": "Jane Doe",
+    "contact_email": "jane@northwind-consulting.co.uk",
+    "kind": "agency",
+    "message": "We implement CRMs for mid-market retailers.",
+    "reach": "acme.com\nhttps://www.globex.com/\nbob@initech.io\njoe@gmail.com\nnot a domain\n",
+}
+
+
+@pytest.fixture
+def open_tenant(scoped):
+    scoped.applications_open = True
+    scoped.save()
+    return scoped
+
+
+def apply(tenant, **changes):
+    return applications.partner_apply(tenant=tenant, **{**VALID, **changes})
+
+
+def test_application_creates_applied_partner(open_tenant):
+    result = apply(open_tenant)
+
+    partner = Partner.objects.get()
+    assert result.created
+    assert partner.status == Partner.Status.APPLIED
+    assert partner.domain == "northwind-consulting.co.uk"
+    assert partner.external_id == "apply-northwind-consulting.co.uk"
+    assert partner.kind == "agency"
+
+
+def test_application_stores_reach_with_counts(open_tenant):
+    result = apply(open_tenant)
+
+    domains = set(ReachEntry.objects.values_list("domain", flat=True))
+    assert domains == {"acme.com", "globex.com", "initech.io"}
+    assert result.reach.rejected_personal == 1
+    assert result.reach.rejected_invalid == 1
+    application = PartnerApplication.objects.get()
+    assert application.reach_submitted == 5
+    assert application.reach_accepted == 3
+    assert application.reach_rejected == 2
+
+
+def test_repeat_application_keeps_one_partner(open_tenant):
+    apply(open_tenant)
+    second = apply(open_tenant, reach="umbrella.com", company_name="Northwind Ltd")
+
+    assert not second.created
+    assert Partner.objects.count() == 1
+    assert PartnerApplication.objects.count() == 2
+    assert Partner.objects.get().name == "Northwind Ltd"
+    assert list(ReachEntry.objects.values_list("domain", flat=True)) == ["umbrella.com"]
+
+
+def test_prospect_moves_to_applied(open_tenant):
+    prospect = PartnerFactory(domain="northwind-consulting.co.uk", status=Partner.Status.PROSPECT)
+
+    result = apply(open_tenant)
+
+    prospect.refresh_from_db()
+    assert result.partner.pk == prospect.pk
+    assert prospect.status == Partner.Status.APPLIED
+    assert AuditEvent.objects.filter(event="partner.status_changed").exists()
+
+
+def test_active_partner_left_unchanged(open_tenant):
+    active = PartnerFactory(
+        domain="northwind-consulting.co.uk", status=Partner.Status.ACTIVE, name="Northwind"
+    )
+    ReachEntry.objects.create(partner=active, domain="kept.com")
+
+    result = apply(open_tenant)
+
+    active.refresh_from_db()
+    assert result.partner.pk == active.pk
+    assert active.status == Partner.Status.ACTIVE
+    assert active.name == "Northwind"
+    assert list(ReachEntry.objects.values_list("domain", flat=True)) == ["kept.com"]
+    assert PartnerApplication.objects.count() == 1
+
+
+def test_closed_program_rejects(scoped):
+    with pytest.raises(DomainError) as raised:
+        apply(scoped)
+
+    assert raised.value.field == "tenant"
+    assert not Partner.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("company_name", "   "),
+        ("company_name", "x" * 201),
+        ("website", "not a website"),
+        ("website", "https://gmail.com"),
+        ("contact_name", ""),
+        ("contact_email", "jane-at-example"),
+        ("kind", "franchise"),
+        ("message", "x" * 2001),
+        ("reach", "a.com\n" * 10_001),
+    ],
+)
+def test_invalid_field_rejected(open_tenant, field, value):
+    with pytest.raises(DomainError) as raised:
+        apply(open_tenant, **{field: value})
+
+    assert raised.value.field == field
+    assert raised.value.fix
+    assert not Partner.objects.exists()
+    assert not PartnerApplication.objects.exists()
+
+
+def test_application_audited_with_form_label(open_tenant):
+    apply(open_tenant)
+
+    event = AuditEvent.objects.get(event="partner.applied")
+    assert event.actor_id is None
+    assert event.actor_label == applications.ACTOR_LABEL
+
+
+def test_client_address_hashed(open_tenant):
+    apply(open_tenant, client_address="203.0.113.9")
+
+    stored = PartnerApplication.objects.get().client_hash
+    assert stored == applications.client_hash("203.0.113.9")
+    assert "203.0.113.9" not in stored
+
+
+def test_applications_open_set_audited(scoped, admin_user):
+    applications.applications_open_set(tenant=scoped, is_open=True, actor=admin_user)
+    applications.applications_open_set(tenant=scoped, is_open=True, actor=admin_user)
+
+    scoped.refresh_from_db()
+    assert scoped.applications_open
+    assert AuditEvent.objects.filter(event="tenant.applications_open_set").count() == 1

@@ -1,0 +1,134 @@
+"""The public application page and the staff list of applications."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+
+from partners import applications
+from partners.application_views import rate_limit_key
+from partners.models import Partner, PartnerApplication
+from tenancy.models import Membership
+from tenancy.scope import tenant_scope
+
+FORM = {
+    "company_name": "Northwind Consulting",
+    "website": "northwind-consulting.com",
+    "contact_name": "Jane Doe",
+    "contact_email": "jane@northwind-consulting.com",
+    "kind": "referral",
+    "message": "",
+    "reach": "acme.com\njoe@gmail.com",
+    "fax": "",
+}
+
+
+@pytest.fixture(autouse=True)
+def _rate_limit_reset(tenant, other_tenant):
+    """Delete the test client's submission counters, which live in Redis past the test."""
+    keys = [rate_limit_key(t, "127.0.0.1") for t in (tenant, other_tenant)]
+    cache.delete_many(keys)
+    yield
+    cache.delete_many(keys)
+
+
+@pytest.fixture
+def open_tenant(tenant):
+    tenant.applications_open = True
+    tenant.save()
+    return tenant
+
+
+def test_closed_page_is_404(client, tenant):
+    response = client.get(f"/apply/{tenant.slug}/")
+
+    assert response.status_code == 404
+
+
+def test_unknown_slug_is_404(client, db):
+    response = client.get("/apply/no-such-program/")
+
+    assert response.status_code == 404
+
+
+def test_page_shows_form(client, open_tenant):
+    response = client.get(f"/apply/{open_tenant.slug}/")
+
+    assert response.status_code == 200
+    assert b"Become a partner of" in response.content
+
+
+def test_submission_creates_applied_partner(client, open_tenant):
+    response = client.post(f"/apply/{open_tenant.slug}/", FORM)
+
+    assert response.status_code == 200
+    assert b"1 of 2 lines were taken" in response.content
+    with tenant_scope(open_tenant):
+        assert Partner.objects.get().status == Partner.Status.APPLIED
+
+
+def test_invalid_field_shown_next_to_input(client, open_tenant):
+    response = client.post(f"/apply/{open_tenant.slug}/", {**FORM, "website": "gmail.com"})
+
+    assert response.status_code == 400
+    assert b"consumer mail provider" in response.content
+    with tenant_scope(open_tenant):
+        assert not Partner.objects.exists()
+
+
+def test_honeypot_stores_nothing(client, open_tenant):
+    response = client.post(f"/apply/{open_tenant.slug}/", {**FORM, "fax": "+1 555 0100"})
+
+    assert response.status_code == 200
+    with tenant_scope(open_tenant):
+        assert not PartnerApplication.objects.exists()
+
+
+def test_rate_limit_per_address(client, open_tenant):
+    for _ in range(applications.SUBMISSIONS_PER_HOUR):
+        assert client.post(f"/apply/{open_tenant.slug}/", FORM).status_code == 200
+
+    response = client.post(f"/apply/{open_tenant.slug}/", FORM)
+
+    assert response.status_code == 429
+    with tenant_scope(open_tenant):
+        assert PartnerApplication.objects.count() == applications.SUBMISSIONS_PER_HOUR
+
+
+def test_staff_list_shows_own_applications(client, open_tenant, other_tenant, login_as):
+    other_tenant.applications_open = True
+    other_tenant.save()
+    Client().post(f"/apply/{open_tenant.slug}/", FORM)
+    Client().post(
+        f"/apply/{other_tenant.slug}/",
+        {**FORM, "company_name": "Other Tenant Applicant", "website": "other-applicant.com"},
+    )
+    staff = login_as(Membership.Role.ANALYST)
+
+    response = staff.get("/partners/applications/")
+
+    assert response.status_code == 200
+    assert b"Northwind Consulting" in response.content
+    assert b"Other Tenant Applicant" not in response.content
+
+
+def test_manager_opens_and_closes_page(tenant, login_as):
+    manager = login_as(Membership.Role.PARTNER_MANAGER)
+
+    manager.post("/partners/applications/open/", {"open": "1"})
+    tenant.refresh_from_db()
+    assert tenant.applications_open
+    manager.post("/partners/applications/open/", {"open": "0"})
+    tenant.refresh_from_db()
+    assert not tenant.applications_open
+
+
+def test_analyst_cannot_open_page(tenant, login_as):
+    analyst = login_as(Membership.Role.ANALYST)
+
+    response = analyst.post("/partners/applications/open/", {"open": "1"})
+
+    assert response.status_code == 403
+    tenant.refresh_from_db()
+    assert not tenant.applications_open
