@@ -10,7 +10,7 @@ from django.db.models.functions import Coalesce
 from partners.models import Partner, PartnerScore
 from reporting.models import PartnerRollup
 from tenancy.errors import DomainError, NotFound
-from tenancy.models import AuditEvent
+from tenancy.models import AuditEvent, Membership
 
 # PartnerScore columns exposed on each partner as `score_<name>`. All are None
 # until the partner's score has been computed.
@@ -99,4 +99,15 @@ def partner_history(*, partner: Partner) -> QuerySet[AuditEvent]:
         AuditEvent.objects.filter(object_type=Partner._meta.label, object_id=str(partner.pk))
         .select_related("actor")
         .order_by("-created_at", "-id")
+    )
+
+
+def partner_portal_users(*, partner: Partner) -> QuerySet[Membership]:
+    """Return the partner's portal users with their accounts, by username."""
+    return (
+        Membership.objects.filter(
+            tenant_id=partner.tenant_id, partner=partner, role=Membership.Role.PARTNER
+        )
+        .select_related("user")
+        .order_by("user__username")
     )

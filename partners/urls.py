@@ -1,6 +1,6 @@
 from django.urls import path
 
-from partners import application_views, views
+from partners import application_views, portal_user_views, views
 
 app_name = "partners"
 urlpatterns = [
@@ -17,5 +17,15 @@ urlpatterns = [
     path("<int:pk>/", views.partner_detail, name="partner_detail"),
     path("<int:pk>/edit/", views.partner_edit, name="partner_edit"),
     path("<int:pk>/brief.csv", views.partner_brief_export, name="partner_brief_csv"),
+    path(
+        "<int:pk>/portal-users/",
+        portal_user_views.portal_user_invite,
+        name="portal_user_invite",
+    ),
+    path(
+        "portal-users/<int:pk>/remove/",
+        portal_user_views.portal_user_remove,
+        name="portal_user_remove",
+    ),
     path("<int:pk>/status/", views.partner_status_change, name="partner_status_change"),
 ]

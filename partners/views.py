@@ -118,6 +118,7 @@ def _render_partner_detail(request, partner, *, status_form: PartnerStatusForm |
         "brief": partner_brief(partner=partner),
         "brief_limit": BRIEF_ROWS_SHOWN,
         "brief_csv_url": reverse("partners:partner_brief_csv", args=[partner.pk]),
+        "portal_users": partner_selectors.partner_portal_users(partner=partner),
         **page_permissions(request.membership),
     }
     status = 400 if status_form.is_bound else 200

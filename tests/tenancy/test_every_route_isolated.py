@@ -38,6 +38,8 @@ OBJECT_ROUTES = {
     "partners:partner_edit": ("get", "partner"),
     "partners:partner_status_change": ("post", "partner"),
     "partners:partner_brief_csv": ("get", "partner"),
+    "partners:portal_user_invite": ("post", "partner"),
+    "partners:portal_user_remove": ("post", "portal_membership"),
     "tenancy:api_key_revoke": ("post", "api_key"),
 }
 

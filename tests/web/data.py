@@ -11,13 +11,16 @@ from icp.models import IcpVersion
 from jobs.models import Job
 from partners.models import PartnerScore
 from reporting.services import partner_rollups_refresh
+from tenancy.models import Membership
 from tenancy.scope import tenant_scope
 from tests.factories import (
     AccountFactory,
     CommissionPlanFactory,
     DealFactory,
+    MembershipFactory,
     PartnerFactory,
     ReachEntryFactory,
+    UserFactory,
 )
 
 # Software companies of 200 employees or more are tier A, and either one alone is tier B.
@@ -153,6 +156,12 @@ def program_create(tenant, *, label: str) -> SimpleNamespace:
         )
         partner_rollups_refresh()
         job = Job.objects.create(kind=Job.Kind.ICP_RESCORE, stage=f"{label} rescore")
+        portal_membership = MembershipFactory(
+            tenant=tenant,
+            user=UserFactory(username=f"{label.lower()}-portal@example.com"),
+            role=Membership.Role.PARTNER,
+            partner=partner,
+        )
         run = ImportRun.objects.create(
             kind=ImportRun.Kind.ACCOUNTS,
             filename=f"{label.lower()}-accounts.csv",
@@ -180,4 +189,5 @@ def program_create(tenant, *, label: str) -> SimpleNamespace:
         run=run,
         job=job,
         plan=plan,
+        portal_membership=portal_membership,
     )

@@ -132,3 +132,48 @@ def test_analyst_cannot_open_page(tenant, login_as):
     assert response.status_code == 403
     tenant.refresh_from_db()
     assert not tenant.applications_open
+
+
+def test_manager_invites_portal_user(program, login_as, django_capture_on_commit_callbacks):
+    manager = login_as(Membership.Role.PARTNER_MANAGER)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = manager.post(
+            f"/partners/{program.partner.pk}/portal-users/", {"email": "new@acme-partner.example"}
+        )
+
+    assert response.status_code == 302
+    page = manager.get(f"/partners/{program.partner.pk}/")
+    assert b"new@acme-partner.example" in page.content
+    assert b"invited, no password yet" in page.content
+
+
+def test_invalid_invite_shows_error(program, login_as):
+    manager = login_as(Membership.Role.PARTNER_MANAGER)
+
+    response = manager.post(
+        f"/partners/{program.partner.pk}/portal-users/", {"email": "not-an-address"}, follow=True
+    )
+
+    assert b"The e-mail address is not valid." in response.content
+    assert not Membership.objects.filter(user__username="not-an-address").exists()
+
+
+def test_manager_removes_portal_user(program, login_as):
+    manager = login_as(Membership.Role.PARTNER_MANAGER)
+
+    response = manager.post(f"/partners/portal-users/{program.portal_membership.pk}/remove/")
+
+    assert response.status_code == 302
+    assert not Membership.objects.filter(pk=program.portal_membership.pk).exists()
+
+
+def test_analyst_cannot_invite(program, login_as):
+    analyst = login_as(Membership.Role.ANALYST)
+
+    response = analyst.post(
+        f"/partners/{program.partner.pk}/portal-users/", {"email": "x@acme-partner.example"}
+    )
+
+    assert response.status_code == 403
+    assert not Membership.objects.filter(user__username="x@acme-partner.example").exists()
