@@ -24,6 +24,7 @@ EXPECTED_PATHS = {
     "/api/v1/icp/versions/{id}/diff/": {"get"},
     "/api/v1/jobs/{id}/": {"get"},
     "/api/v1/portal/partner/": {"get"},
+    "/api/v1/partner-applications/": {"get"},
 }
 
 

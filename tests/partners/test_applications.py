@@ -8,6 +8,8 @@ from partners import applications
 from partners.models import Partner, PartnerApplication, ReachEntry
 from tenancy.errors import DomainError
 from tenancy.models import AuditEvent
+from tenancy.scope import tenant_scope
+from tenancy.services import api_key_create
 from tests.factories import PartnerFactory
 
 VALID = {
@@ -149,3 +151,22 @@ def test_applications_open_set_audited(scoped, admin_user):
     scoped.refresh_from_db()
     assert scoped.applications_open
     assert AuditEvent.objects.filter(event="tenant.applications_open_set").count() == 1
+
+
+def test_api_lists_own_applications(open_tenant, other_tenant, client):
+    apply(open_tenant)
+    other_tenant.applications_open = True
+    other_tenant.save()
+    with tenant_scope(other_tenant):
+        apply(other_tenant, company_name="Other Applicant", website="other-applicant.com")
+    _, raw_key = api_key_create(tenant=open_tenant, name="applications")
+
+    response = client.get(
+        "/api/v1/partner-applications/", headers={"Authorization": f"Api-Key {raw_key}"}
+    )
+
+    assert response.status_code == 200
+    rows = response.json()["results"]
+    assert [row["company_name"] for row in rows] == ["Northwind Consulting"]
+    assert rows[0]["partner_status"] == "applied"
+    assert rows[0]["reach_accepted"] == 3
