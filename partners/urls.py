@@ -12,4 +12,10 @@ urlpatterns = [
     path("<int:pk>/edit/", views.partner_edit, name="partner_edit"),
     path("<int:pk>/brief.csv", views.partner_brief_export, name="partner_brief_csv"),
     path("<int:pk>/status/", views.partner_status_change, name="partner_status_change"),
+    path("<int:pk>/portal-preview/", views.partner_portal_preview, name="partner_portal_preview"),
+    path(
+        "<int:pk>/portal-preview/brief.csv",
+        views.partner_portal_preview_export,
+        name="partner_portal_preview_csv",
+    ),
 ]

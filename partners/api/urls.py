@@ -10,5 +10,8 @@ urlpatterns = [
     path("partners/<int:pk>/status/", views.PartnerStatusView.as_view(), name="api-partner-status"),
     path("partners/<int:pk>/reach/", views.ReachPushView.as_view(), name="api-partner-reach"),
     path("portal/partner/", portal.PortalPartnerView.as_view(), name="api-portal-partner"),
+    path("portal/overlap/", portal.PortalOverlapView.as_view(), name="api-portal-overlap"),
+    path("portal/reach/", portal.PortalReachView.as_view(), name="api-portal-reach"),
+    path("portal/brief/", portal.PortalBriefView.as_view(), name="api-portal-brief"),
     path("referrals/", views.ReferralCreateView.as_view(), name="api-referral-create"),
 ]

@@ -38,6 +38,9 @@ OBJECT_ROUTES = {
     "partners:partner_edit": ("get", "partner"),
     "partners:partner_status_change": ("post", "partner"),
     "partners:partner_brief_csv": ("get", "partner"),
+    # Account mapping privacy: the staff preview of a partner's portal.
+    "partners:partner_portal_preview": ("get", "partner"),
+    "partners:partner_portal_preview_csv": ("get", "partner"),
     "tenancy:api_key_revoke": ("post", "api_key"),
 }
 
