@@ -179,7 +179,7 @@ def partner_brief(*, partner: Partner) -> PartnerBrief:
             candidates.append(row)
 
     explained = candidates[:MAX_EXPLAINED_PROSPECTS]
-    reasons = _matched_labels(tenant_id, version, [row["pk"] for row in explained])
+    reasons = matched_criteria_labels(tenant_id, version, [row["pk"] for row in explained])
     prospects = [
         Prospect(
             account_id=row["pk"],
@@ -210,7 +210,7 @@ def partner_brief(*, partner: Partner) -> PartnerBrief:
     return brief
 
 
-def _matched_labels(
+def matched_criteria_labels(
     tenant_id: int, version: IcpVersion | None, account_ids: list[int]
 ) -> dict[int, tuple[str, ...]]:
     """Return, per account, the labels of the scoring criteria it matches, highest weight first.

@@ -10,6 +10,7 @@ from partners.lifecycle import allowed_next_statuses
 from partners.models import Partner
 from partners.services import OWNER_ROLES
 from tenancy.errors import DomainError
+from tenancy.models import Tenant
 from tenancy.scope import current_tenant_id
 
 FIELDS = (
@@ -22,6 +23,7 @@ FIELDS = (
     "owner",
     "tier",
     "notes",
+    "mapping_visibility",
 )
 
 
@@ -35,6 +37,12 @@ def _owner_choices():
         .distinct()
         .order_by("username")
     )
+
+
+def _mapping_visibility_choices() -> list[tuple[str, str]]:
+    """Return the visibility levels, led by the empty choice that follows the tenant."""
+    default = Tenant.objects.get(pk=current_tenant_id()).get_mapping_visibility_display()
+    return [("", f"Program default ({default.lower()})"), *Tenant.MappingVisibility.choices]
 
 
 class PartnerForm(forms.Form):
@@ -73,6 +81,14 @@ class PartnerForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4, "cols": 40}),
         help_text="Internal notes for your team. Partner users do not see them.",
     )
+    mapping_visibility = forms.ChoiceField(
+        label="What the partner sees of its account overlap",
+        required=False,
+        help_text=(
+            "Counts only, the names of matching accounts, or their details as well. "
+            "The program default comes from the Settings page."
+        ),
+    )
 
     def __init__(self, *args, partner: Partner | None = None, **kwargs):
         self.partner = partner
@@ -80,6 +96,7 @@ class PartnerForm(forms.Form):
             kwargs.setdefault("initial", {field: getattr(partner, field) for field in FIELDS})
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = _owner_choices()
+        self.fields["mapping_visibility"].choices = _mapping_visibility_choices()
         if partner is not None:
             del self.fields["status"]
 

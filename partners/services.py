@@ -17,7 +17,7 @@ from partners.lifecycle import partner_status_change
 from partners.models import Partner, PartnerScore, ReachEntry
 from partners.overlap import ON_PROFILE_TIERS, overlap_score
 from tenancy.errors import Conflict, DomainError
-from tenancy.models import Membership
+from tenancy.models import Membership, Tenant
 from tenancy.scope import current_tenant_id
 from tenancy.services import audit_record
 
@@ -45,6 +45,16 @@ def _validate_partner_fields(fields: dict) -> None:
             field="tier",
             value=fields["tier"],
             fix="Use gold, silver or bronze, or an empty string for unranked.",
+        )
+    if "mapping_visibility" in fields and fields["mapping_visibility"] not in (
+        "",
+        *Tenant.MappingVisibility.values,
+    ):
+        raise DomainError(
+            f"Invalid account mapping visibility {fields['mapping_visibility']!r}.",
+            field="mapping_visibility",
+            value=fields["mapping_visibility"],
+            fix="Use counts, names or details, or an empty string to follow the tenant's setting.",
         )
 
 
@@ -95,7 +105,11 @@ def owner_by_id(*, tenant_id: int, user_id: int | None):
 def partner_upsert(
     *, tenant, external_id: str, name: str, actor=None, **fields
 ) -> tuple[Partner, bool]:
-    """Create the partner or update it by external id; return `(partner, created)`."""
+    """Create the partner or update it by external id; return `(partner, created)`.
+
+    Creating writes a partner.created audit event, and an update that changes a field
+    of PARTNER_FIELDS writes partner.updated with the changed fields only.
+    """
     if not external_id.strip():
         raise DomainError(
             "Partner external_id is empty.",
@@ -110,6 +124,13 @@ def partner_upsert(
     # only along the lifecycle.
     status = fields.pop("status", None)
     initial = {"status": status} if status is not None else {}
+    existing = (
+        Partner.objects.select_for_update(of=("self",))
+        .select_related("owner")
+        .filter(tenant=tenant, external_id=external_id.strip())
+        .first()
+    )
+    before = _audit_values(existing) if existing is not None else None
     partner, created = Partner.objects.update_or_create(
         tenant=tenant,
         external_id=external_id.strip(),
@@ -118,6 +139,18 @@ def partner_upsert(
     )
     if not created and status is not None:
         partner = partner_status_change(partner=partner, status=status, actor=actor)
+    if before is not None:
+        after = _audit_values(partner)
+        changed = [field for field in PARTNER_FIELDS if after[field] != before[field]]
+        if changed:
+            audit_record(
+                tenant_id=tenant.pk,
+                actor=actor,
+                event="partner.updated",
+                obj=partner,
+                before={field: before[field] for field in changed},
+                after={field: after[field] for field in changed},
+            )
     if created:
         after = {"name": name, **{k: str(v) for k, v in {**fields, **initial}.items()}}
         if "owner" in fields:
@@ -132,7 +165,17 @@ def partner_upsert(
     return partner, created
 
 
-PARTNER_FIELDS = ("external_id", "name", "kind", "domain", "description", "owner", "tier", "notes")
+PARTNER_FIELDS = (
+    "external_id",
+    "name",
+    "kind",
+    "domain",
+    "description",
+    "owner",
+    "tier",
+    "notes",
+    "mapping_visibility",
+)
 
 
 def _audit_values(partner: Partner) -> dict:

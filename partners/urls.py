@@ -28,4 +28,10 @@ urlpatterns = [
         name="portal_user_remove",
     ),
     path("<int:pk>/status/", views.partner_status_change, name="partner_status_change"),
+    path("<int:pk>/portal-preview/", views.partner_portal_preview, name="partner_portal_preview"),
+    path(
+        "<int:pk>/portal-preview/brief.csv",
+        views.partner_portal_preview_export,
+        name="partner_portal_preview_csv",
+    ),
 ]

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import logging
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.db.models.functions import Coalesce, Lower, NullIf
@@ -14,9 +17,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from partners import lifecycle as partner_lifecycle
+from partners import privacy
 from partners import selectors as partner_selectors
 from partners import services as partner_services
-from partners.briefs import partner_brief, partner_brief_csv
+from partners.briefs import csv_cell, partner_brief, partner_brief_csv
 from partners.forms import PartnerForm, PartnerStatusForm
 from partners.models import Partner, ReachEntry
 from reporting import selectors as reporting_selectors
@@ -119,6 +123,7 @@ def _render_partner_detail(request, partner, *, status_form: PartnerStatusForm |
         "brief_limit": BRIEF_ROWS_SHOWN,
         "brief_csv_url": reverse("partners:partner_brief_csv", args=[partner.pk]),
         "portal_users": partner_selectors.partner_portal_users(partner=partner),
+        "visibility": privacy.visibility_get(partner=partner, tenant=request.tenant),
         **page_permissions(request.membership),
     }
     status = 400 if status_form.is_bound else 200
@@ -231,21 +236,82 @@ def _portal_partner(request) -> Partner:
     return get_for_tenant_or_404(partner_selectors.partner_list(), pk=request.membership.partner_id)
 
 
+def _portal_context(request, partner: Partner, *, brief_csv_url: str) -> dict:
+    """Return the portal page's context for `partner`, cut to its mapping visibility.
+
+    The partner's portal and the staff preview both render from this, so a preview
+    shows exactly what the partner sees.
+    """
+    visibility = privacy.visibility_get(partner=partner, tenant=request.tenant)
+    reach = privacy.reach_rows(partner=partner, level=visibility.level)
+    reach_page = Paginator(reach, REACH_PER_PAGE).get_page(request.GET.get("reach_page"))
+    entries = reporting_selectors.ledger_entries(partner_id=partner.pk)
+    return {
+        "partner": partner,
+        "tier_mix": reporting_selectors.rollup_tier_mix(partner.rollup_tier_mix),
+        "entries_page": Paginator(entries, LEDGER_ROWS_SHOWN).get_page(request.GET.get("page")),
+        "visibility": visibility,
+        "overlap_counts": privacy.overlap_counts(partner=partner),
+        "reach_page": reach_page,
+        "reach_rows": privacy.rows_present(
+            partner=partner, level=visibility.level, rows=list(reach_page.object_list)
+        ),
+        "row_fields": privacy.ROW_FIELDS[visibility.level],
+        "portal_brief": privacy.brief_present(
+            brief=partner_brief(partner=partner), level=visibility.level
+        ),
+        "brief_limit": BRIEF_ROWS_SHOWN,
+        "brief_csv_url": brief_csv_url,
+    }
+
+
+def _portal_brief_csv_response(request, partner: Partner) -> HttpResponse:
+    """Return the brief CSV with the columns of the partner's level; 403 at counts."""
+    visibility = privacy.visibility_get(partner=partner, tenant=request.tenant)
+    if not visibility.shows_rows:
+        logger.info(
+            "portal.brief_csv_rejected tenant_id=%s partner_id=%s level=%s",
+            partner.tenant_id,
+            partner.pk,
+            visibility.level,
+        )
+        raise PermissionDenied(privacy.COUNTS_ONLY_CSV_MESSAGE)
+    portal_brief = privacy.brief_present(
+        brief=partner_brief(partner=partner), level=visibility.level
+    )
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for row in privacy.brief_csv_rows(portal_brief):
+        writer.writerow([csv_cell(value) for value in row])
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="partner-{partner.pk}-brief.csv"'
+    return response
+
+
 @partner_user_required
 def portal_brief_export(request):
-    return _brief_csv_response(_portal_partner(request))
+    return _portal_brief_csv_response(request, _portal_partner(request))
 
 
 @partner_user_required
 def portal(request):
     partner = _portal_partner(request)
-    entries = reporting_selectors.ledger_entries(partner_id=partner.pk)
-    context = {
-        "partner": partner,
-        "tier_mix": reporting_selectors.rollup_tier_mix(partner.rollup_tier_mix),
-        "entries_page": Paginator(entries, LEDGER_ROWS_SHOWN).get_page(request.GET.get("page")),
-        "brief": partner_brief(partner=partner),
-        "brief_limit": BRIEF_ROWS_SHOWN,
-        "brief_csv_url": reverse("partners:portal_brief_csv"),
-    }
+    context = _portal_context(request, partner, brief_csv_url=reverse("partners:portal_brief_csv"))
     return render(request, "partners/portal.html", context)
+
+
+@staff_required
+def partner_portal_preview(request, pk: int):
+    partner = get_for_tenant_or_404(partner_selectors.partner_list(), pk=pk)
+    context = _portal_context(
+        request,
+        partner,
+        brief_csv_url=reverse("partners:partner_portal_preview_csv", args=[partner.pk]),
+    )
+    return render(request, "partners/portal_preview.html", context)
+
+
+@staff_required
+def partner_portal_preview_export(request, pk: int):
+    return _portal_brief_csv_response(request, get_for_tenant_or_404(Partner, pk=pk))

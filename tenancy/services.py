@@ -195,3 +195,41 @@ def tenant_icp_review_days_set(*, tenant: Tenant, days, actor=None) -> Tenant:
     )
     tenant.icp_review_days = days
     return locked
+
+
+@transaction.atomic
+def tenant_mapping_visibility_set(*, tenant: Tenant, visibility: str, actor=None) -> Tenant:
+    """Set what partners without their own setting see of their account overlap.
+
+    Raises DomainError unless `visibility` is counts, names or details. Setting the
+    current value changes nothing and writes no audit event.
+    """
+    if visibility not in Tenant.MappingVisibility.values:
+        raise DomainError(
+            f"Invalid account mapping visibility {visibility!r}.",
+            field="mapping_visibility",
+            value=visibility,
+            fix="Choose counts, names or details.",
+        )
+    locked = Tenant.objects.select_for_update().get(pk=tenant.pk)
+    before = locked.mapping_visibility
+    if before == visibility:
+        return locked
+    locked.mapping_visibility = visibility
+    locked.save(update_fields=["mapping_visibility", "updated_at"])
+    audit_record(
+        tenant_id=locked.pk,
+        actor=actor,
+        event="tenant.mapping_visibility_set",
+        obj=locked,
+        before={"mapping_visibility": before},
+        after={"mapping_visibility": visibility},
+    )
+    logger.info(
+        "tenant.mapping_visibility_set tenant_id=%s before=%s after=%s",
+        locked.pk,
+        before,
+        visibility,
+    )
+    tenant.mapping_visibility = visibility
+    return locked

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from tenancy import services
 from tenancy.errors import DomainError
 from tenancy.middleware import SESSION_TENANT_KEY
-from tenancy.models import ApiKey, Membership
+from tenancy.models import ApiKey, Membership, Tenant
 from tenancy.permissions import (
     api_key_admin_required,
     has_role,
@@ -65,18 +65,47 @@ class IcpReviewDaysForm(forms.Form):
             ) from None
 
 
+class MappingVisibilityForm(forms.Form):
+    mapping_visibility = forms.ChoiceField(
+        label="What partners see of their account overlap",
+        choices=Tenant.MappingVisibility.choices,
+        help_text=(
+            "Counts only: numbers about the accounts that match their reach list. "
+            "Names: also each matching account's name, whether it is on profile and a "
+            "prospect to bring. Details: also its tier, fit score, matched criteria and "
+            "whether it is a customer, in open pipeline or a prospect. Partners with their "
+            "own setting keep it."
+        ),
+    )
+
+
 # Roles that may change the tenant's own settings.
 SETTINGS_ROLES = (Membership.Role.ADMIN,)
+# Roles that may change what partners see of their account overlap.
+MAPPING_ROLES = (Membership.Role.ADMIN, Membership.Role.PARTNER_MANAGER)
 
 
-def _render_settings(request, review_form: IcpReviewDaysForm | None = None, status: int = 200):
+def _render_settings(
+    request,
+    review_form: IcpReviewDaysForm | None = None,
+    status: int = 200,
+    *,
+    mapping_form: MappingVisibilityForm | None = None,
+):
     can_edit_settings = has_role(request.membership, SETTINGS_ROLES)
     if review_form is None and can_edit_settings:
         review_form = IcpReviewDaysForm(initial={"icp_review_days": request.tenant.icp_review_days})
+    can_edit_mapping = has_role(request.membership, MAPPING_ROLES)
+    if mapping_form is None and can_edit_mapping:
+        mapping_form = MappingVisibilityForm(
+            initial={"mapping_visibility": request.tenant.mapping_visibility}
+        )
     context = {
         **page_permissions(request.membership),
         "can_edit_settings": can_edit_settings,
         "review_form": review_form,
+        "can_edit_mapping": can_edit_mapping,
+        "mapping_form": mapping_form,
     }
     return render(request, "tenancy/settings.html", context, status=status)
 
@@ -109,6 +138,35 @@ def icp_review_days_update(request):
         request,
         f"ICP reviews are now due every {request.tenant.icp_review_days} days, counted from "
         "the next activation or completed review.",
+    )
+    return redirect("tenancy:settings")
+
+
+@role_required(*MAPPING_ROLES)
+@require_POST
+def mapping_visibility_update(request):
+    form = MappingVisibilityForm(request.POST)
+    if not form.is_valid():
+        return _render_settings(request, status=400, mapping_form=form)
+    try:
+        services.tenant_mapping_visibility_set(
+            tenant=request.tenant,
+            visibility=form.cleaned_data["mapping_visibility"],
+            actor=request.user,
+        )
+    except DomainError as error:
+        logger.info(
+            "tenant.mapping_visibility_rejected tenant_id=%s value=%s",
+            request.tenant.pk,
+            error.value,
+        )
+        form.add_error("mapping_visibility", f"{error.message} {error.fix}".strip())
+        return _render_settings(request, status=400, mapping_form=form)
+
+    messages.success(
+        request,
+        f"Partners without their own setting now see: "
+        f"{request.tenant.get_mapping_visibility_display().lower()}.",
     )
     return redirect("tenancy:settings")
 

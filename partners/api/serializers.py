@@ -6,6 +6,12 @@ from rest_framework import serializers
 
 from crm import parsing
 from partners.models import Partner
+from tenancy.models import Tenant
+
+MAPPING_VISIBILITY_HELP = (
+    "What the partner sees of its account overlap: counts, names or details. An empty "
+    "string follows the tenant's setting."
+)
 
 
 class PartnerScoreSerializer(serializers.Serializer):
@@ -97,6 +103,11 @@ class PartnerOutputSerializer(serializers.Serializer):
         choices=Partner.Tier.choices, help_text="gold, silver or bronze; empty when unranked."
     )
     notes = serializers.CharField()
+    mapping_visibility = serializers.ChoiceField(
+        choices=Tenant.MappingVisibility.choices,
+        allow_blank=True,
+        help_text=MAPPING_VISIBILITY_HELP,
+    )
     score = PartnerScoreSerializer(
         source="*", allow_null=True, help_text="ICP overlap; null until it has been computed."
     )
@@ -136,6 +147,18 @@ class PartnerInputSerializer(serializers.Serializer):
         help_text="gold, silver or bronze; an empty string for unranked.",
     )
     notes = serializers.CharField(required=False, allow_blank=True)
+    mapping_visibility = serializers.ChoiceField(
+        choices=Tenant.MappingVisibility.choices,
+        required=False,
+        allow_blank=True,
+        help_text=MAPPING_VISIBILITY_HELP,
+        error_messages={
+            "invalid_choice": (
+                '"{input}" is not a visibility level. Send counts, names or details, or an '
+                "empty string to follow the tenant's setting."
+            )
+        },
+    )
 
     def validate_domain(self, value: str) -> str:
         try:

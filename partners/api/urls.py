@@ -15,5 +15,8 @@ urlpatterns = [
         name="api-partner-application-list",
     ),
     path("portal/partner/", portal.PortalPartnerView.as_view(), name="api-portal-partner"),
+    path("portal/overlap/", portal.PortalOverlapView.as_view(), name="api-portal-overlap"),
+    path("portal/reach/", portal.PortalReachView.as_view(), name="api-portal-reach"),
+    path("portal/brief/", portal.PortalBriefView.as_view(), name="api-portal-brief"),
     path("referrals/", views.ReferralCreateView.as_view(), name="api-referral-create"),
 ]

@@ -134,4 +134,17 @@ class PartnerApiView(TenantApiView):
 
     def initial(self, request: Request, *args, **kwargs) -> None:
         super().initial(request, *args, **kwargs)
-        self.partner = request._request.membership.partner
+        partner = request._request.membership.partner
+        # Nothing in the schema ties the membership's partner to the membership's
+        # tenant, so a partner of another tenant is treated as missing.
+        if partner.tenant_id != self.tenant.pk:
+            logger.error(
+                "api.portal_partner_outside_tenant tenant_id=%s partner_id=%s",
+                self.tenant.pk,
+                partner.pk,
+            )
+            raise exceptions.NotFound(
+                "Your partner was not found in this tenant. "
+                "Ask a tenant admin to fix your membership."
+            )
+        self.partner = partner

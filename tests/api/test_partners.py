@@ -83,6 +83,7 @@ def test_list_returns_score_and_rollup(client, headers, partners):
         "owner": None,
         "tier": "",
         "notes": "",
+        "mapping_visibility": "",
         "score": {
             "reach_count": 40,
             "matched_count": 20,

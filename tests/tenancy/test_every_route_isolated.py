@@ -40,6 +40,9 @@ OBJECT_ROUTES = {
     "partners:partner_brief_csv": ("get", "partner"),
     "partners:portal_user_invite": ("post", "partner"),
     "partners:portal_user_remove": ("post", "portal_membership"),
+    # Account mapping privacy: the staff preview of a partner's portal.
+    "partners:partner_portal_preview": ("get", "partner"),
+    "partners:partner_portal_preview_csv": ("get", "partner"),
     "tenancy:api_key_revoke": ("post", "api_key"),
 }
 

@@ -33,6 +33,7 @@ SPECTACULAR_SETTINGS = {
         "PartnerKindEnum": "partners.models.Partner.Kind",
         "PartnerStatusEnum": "partners.models.Partner.Status",
         "PartnerTierEnum": "partners.models.Partner.Tier",
+        "MappingVisibilityEnum": "tenancy.models.Tenant.MappingVisibility",
         "LedgerKindEnum": "commissions.models.LedgerEntry.Kind",
         "LedgerStatusEnum": "commissions.models.LedgerEntry.Status",
         "CriterionKindEnum": "icp.scoring.KIND_LABELS",
