@@ -2,12 +2,13 @@
 
 from django.urls import path
 
-from partners.api import applications, portal, views
+from partners.api import applications, briefs, portal, views
 
 urlpatterns = [
     path("partners/", views.PartnerListView.as_view(), name="api-partner-list"),
     path("partners/<int:pk>/", views.PartnerDetailView.as_view(), name="api-partner-detail"),
     path("partners/<int:pk>/status/", views.PartnerStatusView.as_view(), name="api-partner-status"),
+    path("partners/<int:pk>/brief/", briefs.PartnerBriefView.as_view(), name="api-partner-brief"),
     path("partners/<int:pk>/reach/", views.ReachPushView.as_view(), name="api-partner-reach"),
     path(
         "partner-applications/",

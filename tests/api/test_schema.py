@@ -25,6 +25,7 @@ EXPECTED_PATHS = {
     "/api/v1/jobs/{id}/": {"get"},
     "/api/v1/portal/partner/": {"get"},
     "/api/v1/partner-applications/": {"get"},
+    "/api/v1/partners/{id}/brief/": {"get"},
     # Account mapping privacy: the partner's overlap, reach list and brief.
     "/api/v1/portal/overlap/": {"get"},
     "/api/v1/portal/reach/": {"get"},

@@ -7,6 +7,7 @@ from crm.models import Deal
 from icp.models import IcpVersion
 from partners import briefs
 from partners.briefs import csv_cell, icp_summary, partner_brief, partner_brief_csv
+from tenancy.services import api_key_create
 from tests.factories import AccountFactory, DealFactory, PartnerFactory, ReachEntryFactory
 from tests.web.data import CRITERIA, icp_version_create
 
@@ -168,3 +169,24 @@ def test_brief_csv_rows(partner, reach):
         "Industry: software; Employees 200 or more",
     ]
     assert len(rows) == 5
+
+
+def test_staff_brief_api(partner, reach, client, tenant):
+    _, raw_key = api_key_create(tenant=tenant, name="briefs")
+
+    response = client.get(
+        f"/api/v1/partners/{partner.pk}/brief/?limit=2",
+        headers={"Authorization": f"Api-Key {raw_key}"},
+    )
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["prospect_count"] == 4
+    assert body["count"] == 4
+    assert [row["account_name"] for row in body["results"]] == ["Alpha", "Beta"]
+    assert body["results"][0]["tier"] == "A"
+    assert body["customer_count"] == 2
+    assert body["open_pipeline_count"] == 1
+    assert body["other_partner_count"] == 1
+    assert body["next"] is not None
+    assert "Not in reach" not in response.content.decode()

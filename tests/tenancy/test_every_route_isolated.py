@@ -21,6 +21,7 @@ OBJECT_ROUTES = {
     "api-partner-detail": ("get", "partner"),
     "api-partner-status": ("post", "partner"),
     "api-partner-reach": ("post", "partner"),
+    "api-partner-brief": ("get", "partner"),
     "api-icp-version-detail": ("get", "version"),
     "api-icp-version-copy": ("post", "version"),
     "api-icp-version-activate": ("post", "version"),
