@@ -13,6 +13,7 @@ api_v1 = [
     path("", include("commissions.api.urls")),
     path("", include("icp.api.urls")),
     path("", include("jobs.api.urls")),
+    path("", include("attribution.fraud.api.urls")),
 ]
 
 handler400 = "tenancy.http.bad_request"
@@ -33,4 +34,5 @@ urlpatterns = [
     path("ledger/", include("commissions.urls")),
     path("settings/", include("tenancy.urls")),
     path("jobs/", include("jobs.urls")),
+    path("fraud/", include("attribution.fraud.urls")),
 ]

@@ -24,6 +24,10 @@ EXPECTED_PATHS = {
     "/api/v1/icp/versions/{id}/diff/": {"get"},
     "/api/v1/jobs/{id}/": {"get"},
     "/api/v1/portal/partner/": {"get"},
+    "/api/v1/fraud-signals/": {"get"},
+    "/api/v1/fraud-signals/{id}/": {"get"},
+    "/api/v1/fraud-signals/{id}/dismiss/": {"post"},
+    "/api/v1/fraud-signals/{id}/confirm/": {"post"},
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from types import SimpleNamespace
 
+from attribution.models import FraudSignal
 from commissions.models import LedgerEntry
 from crm.models import Deal, ImportRun
 from icp.models import IcpVersion
@@ -16,8 +17,10 @@ from tests.factories import (
     AccountFactory,
     CommissionPlanFactory,
     DealFactory,
+    FraudSignalFactory,
     PartnerFactory,
     ReachEntryFactory,
+    ReferralFactory,
 )
 
 # Software companies of 200 employees or more are tier A, and either one alone is tier B.
@@ -152,6 +155,15 @@ def program_create(tenant, *, label: str) -> SimpleNamespace:
             overlap_score=73,
         )
         partner_rollups_refresh()
+        # A registration of a company without an account, so the signal holds no entry.
+        own_referral = ReferralFactory(partner=partner, domain=f"{label.lower()}-own.com")
+        fraud_signal = FraudSignalFactory(
+            partner=partner,
+            kind=FraudSignal.Kind.SELF_REFERRAL,
+            referral=own_referral,
+            summary=f"Self-referral of {own_referral.domain}: the registered domain is the "
+            "partner's own domain.",
+        )
         job = Job.objects.create(kind=Job.Kind.ICP_RESCORE, stage=f"{label} rescore")
         run = ImportRun.objects.create(
             kind=ImportRun.Kind.ACCOUNTS,
@@ -180,4 +192,5 @@ def program_create(tenant, *, label: str) -> SimpleNamespace:
         run=run,
         job=job,
         plan=plan,
+        fraud_signal=fraud_signal,
     )
