@@ -43,10 +43,10 @@ def accruals_write(*, plan: CommissionPlan, deals: list[dict]) -> int:
     the entry. Deals that already have an accrual are skipped by the unique key.
     An accrual that an open fraud signal covers is written held instead of pending.
     """
-    held = held_deal_ids(tenant_id=plan.tenant_id, deals=deals)
+    held_ids = held_deal_ids(tenant_id=plan.tenant_id, deals=deals)
     entries = []
     for deal in deals:
-        status = LedgerEntry.Status.HELD if deal["id"] in held else LedgerEntry.Status.PENDING
+        status = LedgerEntry.Status.HELD if deal["id"] in held_ids else LedgerEntry.Status.PENDING
         multiplier = plan.multiplier_for(deal["won_fit_tier"])
         tier = f"fit tier {deal['won_fit_tier']}" if deal["won_fit_tier"] else "an unscored account"
         entries.append(

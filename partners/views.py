@@ -39,7 +39,7 @@ LEDGER_ROWS_SHOWN = 50
 HISTORY_ROWS_SHOWN = 50
 # Prospects listed on a page; the CSV export has all of them.
 BRIEF_ROWS_SHOWN = 50
-# Open fraud signals listed on the partner page; the review page has all of them.
+# Open fraud signals listed on the partner page. The review page lists all of them.
 FRAUD_SIGNALS_SHOWN = 20
 TIER_ORDER = ("A", "B", "C", "D")
 

@@ -11,7 +11,7 @@ Every status move here is a status-only UPDATE, which the ledger's append-only
 trigger allows. Scans, reviews and accrual writes take the tenant's fraud lock
 (a PostgreSQL advisory lock) in the same transaction as their writes. Accrual
 writes take it shared, so they never wait for each other, and a new accrual
-therefore always sees every committed open signal.
+therefore always reads every committed open signal.
 """
 
 from __future__ import annotations
@@ -134,19 +134,25 @@ def scopes_union(scopes) -> HoldScopes:
 
 
 def _scope_sql(scopes: HoldScopes) -> tuple[str, list]:
-    """Return a condition on ledger entry `e` that is true for the entries in `scopes`."""
+    """Return a condition on ledger entry `e` that is true for the entries in `scopes`.
+
+    The first test lets PostgreSQL read only the scopes' partners through the
+    ledger's (tenant, partner) index.
+    """
     pairs = sorted(scopes.accounts)
     condition = """
         (e.partner_id = ANY(%s)
-         OR EXISTS (
-            SELECT 1
-              FROM crm_deal AS d
-              JOIN unnest(%s::bigint[], %s::bigint[]) AS s(partner_id, account_id)
-                ON s.account_id = d.account_id
-             WHERE d.tenant_id = e.tenant_id AND d.id = e.deal_id
-               AND s.partner_id = e.partner_id))
+         AND (e.partner_id = ANY(%s)
+              OR EXISTS (
+                 SELECT 1
+                   FROM crm_deal AS d
+                   JOIN unnest(%s::bigint[], %s::bigint[]) AS s(partner_id, account_id)
+                     ON s.account_id = d.account_id
+                  WHERE d.tenant_id = e.tenant_id AND d.id = e.deal_id
+                    AND s.partner_id = e.partner_id)))
     """
     params = [
+        sorted(scopes.partners | {partner_id for partner_id, _ in pairs}),
         sorted(scopes.partners),
         [partner_id for partner_id, _ in pairs],
         [account_id for _, account_id in pairs],
@@ -273,8 +279,8 @@ def holds_release(*, signal: FraudSignal) -> EntryMove:
 def holds_void(*, signal: FraudSignal) -> EntryMove:
     """Void the entries `signal` holds.
 
-    Pending entries in its scope are voided too. There are none while the lock is
-    respected, because raising the signal held them in the same transaction.
+    Pending entries in its scope are voided too. The lock keeps their number at
+    zero, because the scan that raised the signal held them in the same transaction.
     NOTE: voiding is a status change only; reversal entries that book the
     correction as a new ledger row are not written yet.
     """

@@ -50,10 +50,10 @@ def _lock(signal: FraudSignal) -> FraudSignal:
     return FraudSignal.objects.select_for_update().get(pk=signal.pk)
 
 
-def _reviewed_conflict(signal: FraudSignal, wanted: str) -> Conflict:
+def _reviewed_conflict(signal: FraudSignal, requested: str) -> Conflict:
     when = f" on {signal.reviewed_at:%Y-%m-%d %H:%M} UTC" if signal.reviewed_at else ""
     return Conflict(
-        f"Fraud signal {signal.pk} was already {signal.status}{when}, so it cannot be {wanted}.",
+        f"Fraud signal {signal.pk} was already {signal.status}{when}, so it cannot be {requested}.",
         field="status",
         value=signal.status,
         fix="A signal is reviewed once. Reload it to see the outcome and its note.",
@@ -128,6 +128,8 @@ def fraud_signal_confirm(*, signal: FraudSignal, actor, note: str) -> FraudSigna
     if locked.status == FraudSignal.Status.DISMISSED:
         raise _reviewed_conflict(locked, "confirmed")
 
+    # NOTE: a confirmed signal holds nothing more, so the partner's later accruals are
+    # written pending; pausing or terminating the partner is what stops its payouts.
     voided = holds_void(signal=locked)
     _review(locked, status=FraudSignal.Status.CONFIRMED, actor=actor, note=note, outcome=voided)
     audit_record(

@@ -22,13 +22,13 @@ logger = logging.getLogger(__name__)
 
 # Partners whose rules run together; each chunk is written in its own transaction.
 PARTNER_CHUNK_SIZE = 500
-# How the audit trail names the scan as the actor of the signals it raises.
+# Actor label of the scan in the audit events of the signals it raises.
 SCAN_ACTOR_LABEL = "fraud-scan"
 
 
 @dataclass
 class ScanResult:
-    """What one scan found and changed."""
+    """Counts of the signals one scan raised and the entries it held."""
 
     partners: int = 0
     # New signals by kind; signals found before are not counted.

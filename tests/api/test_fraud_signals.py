@@ -32,10 +32,12 @@ def signals(scoped):
     """An open self-referral with a held entry, an open click flood, and a dismissed one."""
     north = PartnerFactory(name="North Partners")
     south = PartnerFactory(name="South Agency")
+
     account = AccountFactory(domain="north.com")
     referral = ReferralFactory(partner=north, domain="north.com", company_name="North")
     deal = DealFactory(account=account, partner=north, partner_named=True)
     entry = entry_create(north, deal, status=LedgerEntry.Status.HELD, amount="150.00")
+
     self_referral = FraudSignalFactory(
         partner=north,
         kind=FraudSignal.Kind.SELF_REFERRAL,
@@ -47,6 +49,7 @@ def signals(scoped):
     dismissed = FraudSignalFactory(
         partner=south, kind=FraudSignal.Kind.CLICK_FLOOD, status=FraudSignal.Status.DISMISSED
     )
+
     # The dismissed signal is the newest, but open signals come first.
     FraudSignal.objects.filter(pk=self_referral.pk).update(
         created_at=datetime.datetime(2026, 3, 1, tzinfo=datetime.UTC)
@@ -262,3 +265,15 @@ def test_other_tenants_signal_cannot_be_dismissed(client, other_headers, signals
 
     assert response.status_code == 404
     assert FraudSignal.objects.get(pk=signals["flood"].pk).status == "open"
+
+
+def test_session_review_records_reviewer(staff_client, signals):
+    response = staff_client.post(
+        f"{detail_url(signals['flood'])}confirm/",
+        {"note": "Bot traffic."},
+        content_type="application/json",
+    )
+
+    assert response.status_code == 200
+    assert response.json()["reviewed_by"] == "admin-acme"
+    assert response.json()["reviewed_at"] is not None

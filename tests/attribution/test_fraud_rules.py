@@ -141,7 +141,7 @@ def test_click_flood_from_one_address(partner, clicks, flagged):
 
 
 def test_click_flood_needs_the_clicks_inside_the_window(partner):
-    # 31 clicks over 10.5 minutes: no 10-minute span holds more than 30.
+    # 31 clicks over 10.5 minutes: no 10-minute span contains more than 30.
     clicks_add(partner, minutes(T0, 31, step=10.5 / 30), ip_hash="b" * 64)
 
     assert click_flood_signals(rule_input(partner)) == []
@@ -288,7 +288,7 @@ def test_off_profile_burst_ignores_rejected(partner):
 def test_footprintless_burst_of_unknown_companies(partner, unknown, flagged):
     # Named registrations with a contact, so none of them is bare.
     _registrations(partner, "-" * unknown, company_name="Some Co", contact_email="a@b.io")
-    # Companies the CRM knows, with firmographics, do not count.
+    # Companies in the CRM with firmographics do not count.
     for index in range(5):
         account = AccountFactory(domain=f"known{index}.com")
         ReferralFactory(partner=partner, domain=account.domain, account=account, registered_at=T0)
@@ -333,7 +333,7 @@ def test_footprintless_burst_of_bare_registrations(partner, bare, flagged):
 # Duplicate registrations
 
 
-def test_company_name_key_drops_case_punctuation_and_legal_forms():
+def test_company_name_key_normalises():
     assert company_name_key("The Acme, Inc.") == "acme"
     assert company_name_key("ACME inc") == "acme"
     assert company_name_key("Acme GmbH & Co. KG") == "acme gmbh and"

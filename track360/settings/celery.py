@@ -63,7 +63,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "icp.tasks.rescore_trigger_tenants_task",
         "schedule": crontab(hour=0, minute=15),
     },
-    # Partners with recent clicks or registrations; rescanning the same evidence adds nothing.
+    # Scans partners with recent clicks or registrations. Rescanning evidence adds nothing.
     "scan-fraud-recent-activity": {
         "task": "attribution.fraud_tasks.fraud_scan_recent_task",
         "schedule": timedelta(minutes=5),

@@ -1,4 +1,4 @@
-"""What every fraud rule takes, and the text helpers their summaries share."""
+"""The input of every fraud rule, and text helpers for the signals' summaries."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from attribution.fraud.signals import SignalCandidate
 
 @dataclass(frozen=True)
 class RuleInput:
-    """What a rule looks at: one tenant's partners, and evidence from `since` on.
+    """The scope of a rule run: one tenant's partners, and evidence from `since` on.
 
     With `since` empty a rule looks at all evidence. Otherwise it reports only
     patterns that include a row dated, or for registrations also written, at or

@@ -13,10 +13,11 @@ that goes on into the next period raises a new one.
   tier C or D when registered. Registrations without a tier count in the total
   only.
 - Footprintless burst: in FOOTPRINTLESS_WINDOW, at least
-  FOOTPRINTLESS_MIN_UNKNOWN registrations of companies unknown to the CRM (no
-  account with the domain, or one without industry, employees, annual revenue
-  and country), or at least FOOTPRINTLESS_MIN_BARE registrations with no account,
-  no company name and no contact e-mail.
+  FOOTPRINTLESS_MIN_UNKNOWN registrations of companies unknown to the CRM. A
+  company is unknown without an account with its domain, or when that account
+  has no industry, employees, annual revenue and country. The rule also flags
+  at least FOOTPRINTLESS_MIN_BARE registrations with no account, no company name
+  and no contact e-mail.
 
 The windows read all of a partner's registrations, a human-scale number.
 """
@@ -154,7 +155,7 @@ def footprintless_burst_signals(scan: RuleInput) -> list[SignalCandidate]:
         extra={"minimum": FOOTPRINTLESS_MIN_BARE},
     )
     candidates = []
-    for evidence, rows, what in (
+    for evidence, rows, description in (
         ("unknown", unknown, "companies unknown to the CRM"),
         ("bare", bare, "registrations without an account, company name or contact e-mail"),
     ):
@@ -167,7 +168,7 @@ def footprintless_burst_signals(scan: RuleInput) -> list[SignalCandidate]:
                     partner_id=partner_id,
                     idempotency_key=f"footprintless_burst:{evidence}:partner:{partner_id}:{bucket}",
                     summary=(
-                        f"{flagged} {what} among {plural(total, 'registration')} in "
+                        f"{flagged} {description} among {plural(total, 'registration')} in "
                         f"{FOOTPRINTLESS_WINDOW.days} days up to {utc_minute(ends_at)} "
                         f"(threshold: {minimum})."
                     ),

@@ -136,16 +136,16 @@ def _repeat(row: dict, earlier: list[dict], evidence: str, value: str) -> Signal
     if len(earlier) > MAX_LISTED:
         domains += " …"
     if evidence == "name":
-        what = f"the company name “{row['company_name']}”"
+        repeated = f"the company name “{row['company_name']}”"
     else:
-        what = f"the contact e-mail {value}"
+        repeated = f"the contact e-mail {value}"
     return SignalCandidate(
         kind=FraudSignal.Kind.DUPLICATE_REGISTRATION,
         partner_id=row["partner_id"],
         referral_id=row["id"],
         idempotency_key=f"duplicate_registration:{evidence}:referral:{row['id']}",
         summary=(
-            f"{row['domain']} repeats {what} of "
+            f"{row['domain']} repeats {repeated} of "
             f"{plural(len(earlier), 'earlier registration')} by this partner: {domains}."
         ),
         details={
