@@ -69,6 +69,16 @@ def _back_to_list(request):
     return redirect(list_url)
 
 
+def _review_rejected(signal: FraudSignal, action: str, error: DomainError) -> None:
+    logger.info(
+        "fraud_signal.review_rejected tenant_id=%s signal_id=%s action=%s error=%s",
+        signal.tenant_id,
+        signal.pk,
+        action,
+        error.message,
+    )
+
+
 def _form_error(form) -> str:
     return " ".join(error for errors in form.errors.values() for error in errors)
 
@@ -87,6 +97,7 @@ def signal_dismiss(request, pk: int):
             signal=signal, actor=request.user, note=form.cleaned_data["note"]
         )
     except DomainError as error:
+        _review_rejected(signal, "dismiss", error)
         messages.error(request, f"{error.message} {error.fix}".strip())
         return _back_to_list(request)
 
@@ -113,6 +124,7 @@ def signal_confirm(request, pk: int):
             signal=signal, actor=request.user, note=form.cleaned_data["note"]
         )
     except DomainError as error:
+        _review_rejected(signal, "confirm", error)
         messages.error(request, f"{error.message} {error.fix}".strip())
         return _back_to_list(request)
 
