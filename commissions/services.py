@@ -7,6 +7,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
 
+from attribution.fraud.holds import held_deal_ids
 from commissions.models import CommissionPlan, LedgerEntry
 from crm.parsing import currency_exponent
 from tenancy.errors import DomainError
@@ -33,15 +34,19 @@ def accrual_key(deal_id: int) -> str:
     return f"accrual:deal:{deal_id}"
 
 
+@transaction.atomic
 def accruals_write(*, plan: CommissionPlan, deals: list[dict]) -> int:
     """Write one accrual per won, partner-attributed deal; return how many were new.
 
     Each dict in `deals` has id, partner_id, amount, currency, won_fit_tier,
     won_fit_score and won_fit_version_id. Rate, multiplier and fit are frozen on
     the entry. Deals that already have an accrual are skipped by the unique key.
+    An accrual that an open fraud signal covers is written held instead of pending.
     """
+    held_ids = held_deal_ids(tenant_id=plan.tenant_id, deals=deals)
     entries = []
     for deal in deals:
+        status = LedgerEntry.Status.HELD if deal["id"] in held_ids else LedgerEntry.Status.PENDING
         multiplier = plan.multiplier_for(deal["won_fit_tier"])
         tier = f"fit tier {deal['won_fit_tier']}" if deal["won_fit_tier"] else "an unscored account"
         entries.append(
@@ -51,6 +56,7 @@ def accruals_write(*, plan: CommissionPlan, deals: list[dict]) -> int:
                 deal_id=deal["id"],
                 plan=plan,
                 kind=LedgerEntry.Kind.ACCRUAL,
+                status=status,
                 idempotency_key=accrual_key(deal["id"]),
                 base_amount=deal["amount"],
                 rate=plan.base_rate,

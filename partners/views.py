@@ -16,6 +16,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
+from attribution.fraud import selectors as fraud_selectors
+from attribution.models import FraudSignal
 from partners import lifecycle as partner_lifecycle
 from partners import privacy
 from partners import selectors as partner_selectors
@@ -41,6 +43,8 @@ LEDGER_ROWS_SHOWN = 50
 HISTORY_ROWS_SHOWN = 50
 # Prospects listed on a page; the CSV export has all of them.
 BRIEF_ROWS_SHOWN = 50
+# Open fraud signals listed on the partner page. The review page lists all of them.
+FRAUD_SIGNALS_SHOWN = 20
 TIER_ORDER = ("A", "B", "C", "D")
 
 
@@ -124,6 +128,10 @@ def _render_partner_detail(request, partner, *, status_form: PartnerStatusForm |
         "brief_csv_url": reverse("partners:partner_brief_csv", args=[partner.pk]),
         "portal_users": partner_selectors.partner_portal_users(partner=partner),
         "visibility": privacy.visibility_get(partner=partner, tenant=request.tenant),
+        "fraud_signals": fraud_selectors.fraud_signal_list(
+            partner_id=partner.pk, status=FraudSignal.Status.OPEN
+        )[:FRAUD_SIGNALS_SHOWN],
+        "fraud_signals_limit": FRAUD_SIGNALS_SHOWN,
         **page_permissions(request.membership),
     }
     status = 400 if status_form.is_bound else 200

@@ -7,7 +7,9 @@ from decimal import Decimal
 
 import factory
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
+from attribution.models import Click, FraudSignal, Referral, TrackingLink
 from commissions.models import CommissionPlan
 from crm.models import Account, Deal
 from partners.models import Partner, ReachEntry
@@ -89,3 +91,48 @@ class CommissionPlanFactory(factory.django.DjangoModelFactory):
 
     name = "Fit-weighted"
     base_rate = Decimal("0.1000")
+
+
+class ReferralFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Referral
+
+    partner = factory.SubFactory(PartnerFactory)
+    domain = factory.Sequence(lambda n: f"referred{n}.com")
+    registered_at = factory.LazyFunction(timezone.now)
+    expires_on = factory.LazyAttribute(
+        lambda referral: (referral.registered_at + datetime.timedelta(days=365)).date()
+    )
+    status = Referral.Status.APPROVED
+    source = Referral.Source.PORTAL
+
+
+class TrackingLinkFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TrackingLink
+
+    partner = factory.SubFactory(PartnerFactory)
+    code = factory.Sequence(lambda n: f"link{n}")
+    destination = "https://example.com/pricing"
+
+
+class ClickFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Click
+
+    link = factory.SubFactory(TrackingLinkFactory, partner=factory.SelfAttribute("..partner"))
+    partner = factory.SubFactory(PartnerFactory)
+    clicked_at = factory.LazyFunction(timezone.now)
+    visitor_id = factory.Sequence(lambda n: f"visitor-{n}")
+    ip_hash = factory.Sequence(lambda n: f"{n:064x}")
+    click_id = factory.Sequence(lambda n: f"click-{n}")
+
+
+class FraudSignalFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = FraudSignal
+
+    partner = factory.SubFactory(PartnerFactory)
+    kind = FraudSignal.Kind.CLICK_FLOOD
+    summary = "31 clicks from one network address within 10 minutes."
+    idempotency_key = factory.Sequence(lambda n: f"test:signal:{n}")

@@ -14,6 +14,7 @@ api_v1 = [
     path("", include("commissions.api.urls")),
     path("", include("icp.api.urls")),
     path("", include("jobs.api.urls")),
+    path("", include("attribution.fraud.api.urls")),
 ]
 
 handler400 = "tenancy.http.bad_request"
@@ -46,4 +47,5 @@ urlpatterns = [
     path("settings/", include("tenancy.urls")),
     path("jobs/", include("jobs.urls")),
     path("apply/<slug:slug>/", application_views.apply, name="partner_apply"),
+    path("fraud/", include("attribution.fraud.urls")),
 ]

@@ -30,6 +30,10 @@ EXPECTED_PATHS = {
     "/api/v1/portal/overlap/": {"get"},
     "/api/v1/portal/reach/": {"get"},
     "/api/v1/portal/brief/": {"get"},
+    "/api/v1/fraud-signals/": {"get"},
+    "/api/v1/fraud-signals/{id}/": {"get"},
+    "/api/v1/fraud-signals/{id}/dismiss/": {"post"},
+    "/api/v1/fraud-signals/{id}/confirm/": {"post"},
 }
 
 

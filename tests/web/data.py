@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from types import SimpleNamespace
 
+from attribution.models import FraudSignal
 from commissions.models import LedgerEntry
 from crm.models import Deal, ImportRun
 from icp.models import IcpVersion
@@ -17,9 +18,11 @@ from tests.factories import (
     AccountFactory,
     CommissionPlanFactory,
     DealFactory,
+    FraudSignalFactory,
     MembershipFactory,
     PartnerFactory,
     ReachEntryFactory,
+    ReferralFactory,
     UserFactory,
 )
 
@@ -155,6 +158,15 @@ def program_create(tenant, *, label: str) -> SimpleNamespace:
             overlap_score=73,
         )
         partner_rollups_refresh()
+        # A registration of a company without an account, so the signal holds no entry.
+        own_referral = ReferralFactory(partner=partner, domain=f"{label.lower()}-own.com")
+        fraud_signal = FraudSignalFactory(
+            partner=partner,
+            kind=FraudSignal.Kind.SELF_REFERRAL,
+            referral=own_referral,
+            summary=f"Self-referral of {own_referral.domain}: the registered domain is the "
+            "partner's own domain.",
+        )
         job = Job.objects.create(kind=Job.Kind.ICP_RESCORE, stage=f"{label} rescore")
         portal_membership = MembershipFactory(
             tenant=tenant,
@@ -190,4 +202,5 @@ def program_create(tenant, *, label: str) -> SimpleNamespace:
         job=job,
         plan=plan,
         portal_membership=portal_membership,
+        fraud_signal=fraud_signal,
     )

@@ -21,6 +21,7 @@ def staff_pages(program) -> dict[str, str]:
         "ledger": reverse("commissions:ledger_list"),
         "commission plan": reverse("commissions:plan"),
         "settings": reverse("tenancy:settings"),
+        "fraud review": reverse("fraud:signal_list"),
     }
 
 
@@ -47,6 +48,7 @@ STAFF_PAGE_NAMES = [
     "ledger",
     "commission plan",
     "settings",
+    "fraud review",
 ]
 
 # Pages without an object id, by URL name.
@@ -60,4 +62,5 @@ LIST_PAGES = {
     "ledger": "commissions:ledger_list",
     "commission plan": "commissions:plan",
     "settings": "tenancy:settings",
+    "fraud review": "fraud:signal_list",
 }

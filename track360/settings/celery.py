@@ -63,9 +63,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "icp.tasks.rescore_trigger_tenants_task",
         "schedule": crontab(hour=0, minute=15),
     },
+    # Scans partners with recent clicks or registrations. Rescanning evidence adds nothing.
+    "scan-fraud-recent-activity": {
+        "task": "attribution.fraud_tasks.fraud_scan_recent_task",
+        "schedule": timedelta(minutes=5),
+    },
 }
 # Task modules that autodiscovery, which imports only each app's `tasks` module, misses.
-CELERY_IMPORTS = ("icp.review_tasks",)
+CELERY_IMPORTS = ("icp.review_tasks", "attribution.fraud_tasks")
 
 # One queue per workload; this default deployment runs one worker that consumes
 # both, and a larger one can give each queue workers of its own.
@@ -73,4 +78,5 @@ CELERY_TASK_ROUTES = {
     "crm.tasks.*": {"queue": "default"},
     "icp.tasks.*": {"queue": "default"},
     "partners.tasks.*": {"queue": "default"},
+    "attribution.fraud_tasks.*": {"queue": "default"},
 }
