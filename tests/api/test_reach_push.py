@@ -4,7 +4,7 @@ import pytest
 
 from partners import reach
 from partners.models import PartnerScore, ReachEntry
-from partners.tasks import refresh_partner_scores_task
+from partners.recompute import partner_scores_request
 from tenancy.models import AuditEvent
 from tests.api.conftest import auth
 from tests.factories import AccountFactory, PartnerFactory
@@ -155,8 +155,7 @@ def test_push_twice_changes_nothing(client, headers, partner, django_capture_on_
     after = list(ReachEntry.objects.order_by("pk").values("pk", "company_name", "updated_at"))
     assert after == before
     assert AuditEvent.all_tenants.filter(event="partner.reach_pushed").count() == audits
-    task_names = [callback.args[0].name for callback in callbacks if callback.args]
-    assert "partners.tasks.refresh_partner_scores_task" not in task_names
+    assert not [c for c in callbacks if getattr(c, "func", None) is partner_scores_request]
 
 
 def test_push_renames_company(client, headers, partner):
@@ -177,9 +176,10 @@ def test_push_enqueues_score_refresh_that_matches(
 
     with django_capture_on_commit_callbacks() as callbacks:
         push(client, partner, {"entries": [{"email": "jane@acme.com"}]}, headers)
-    task_names = [callback.args[0].name for callback in callbacks if callback.args]
-    assert task_names == ["partners.tasks.refresh_partner_scores_task"]
-    refresh_partner_scores_task(partner.tenant_id)
+    requests = [c for c in callbacks if getattr(c, "func", None) is partner_scores_request]
+    assert [request.args for request in requests] == [(partner.tenant_id, [partner.pk])]
+    # Runs the debounced request, which runs the refresh task eagerly in tests.
+    requests[0]()
 
     assert ReachEntry.objects.get().account_id == account.pk
     assert PartnerScore.objects.get(partner=partner).reach_count == 1
