@@ -34,10 +34,11 @@ FULL_COVERAGE_SHARE = Decimal("0.25")
 _SHARE_PLACES = Decimal("0.0001")
 _POINT_PLACES = Decimal("0.01")
 
-FORMULA = (
-    f"Overlap score = {ON_PROFILE_POINTS} × on-profile share + {COVERAGE_POINTS} × "
-    f"min(1, target coverage / {FULL_COVERAGE_SHARE}), rounded to a whole number."
+FORMULA_EXPRESSION = (
+    f"{ON_PROFILE_POINTS} × on-profile share + {COVERAGE_POINTS} × "
+    f"min(1, target coverage / {FULL_COVERAGE_SHARE})"
 )
+FORMULA = f"Overlap score = {FORMULA_EXPRESSION}, rounded to a whole number."
 
 
 class OverlapScore(NamedTuple):

@@ -24,7 +24,7 @@ from partners.forms import (
     PartnerStatusForm,
 )
 from partners.models import Partner, ReachEntry
-from partners.overlap import FORMULA, ScoreView, overlap_parts
+from partners.overlap import FORMULA, FORMULA_EXPRESSION, ScoreView, overlap_parts
 from partners.quality import CUSTOMER_TIERS, LIFETIME_DAYS, UNSCORED
 from partners.segments import MIN_CLOSED_DEALS, segment_decide, segment_rules_data
 from reporting import selectors as reporting_selectors
@@ -112,7 +112,7 @@ def partner_ranking(request):
         }
         for position, partner in enumerate(page.object_list)
     ]
-    context = {"page": page, "rows": rows, "form": form, "formula": FORMULA}
+    context = {"page": page, "rows": rows, "form": form, "formula_expression": FORMULA_EXPRESSION}
     return render(request, "partners/partner_ranking.html", context)
 
 

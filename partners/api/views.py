@@ -23,7 +23,7 @@ from partners.api.serializers import (
     SegmentRulesSerializer,
 )
 from partners.models import Partner
-from partners.overlap import FORMULA
+from partners.overlap import FORMULA_EXPRESSION
 from partners.reach import reach_push
 from partners.segments import segment_rules_data
 from tenancy.api.views import (
@@ -108,9 +108,9 @@ class PartnerRankingView(TenantApiView):
         tags=["partners"],
         summary="Rank prospects and applicants by ICP overlap",
         description=(
-            f"Ranked by overlap score ({FORMULA}), ties to the larger fit-weighted reach, "
-            "then by name and id. Partners not scored yet come last. Each row has its "
-            "overlap parts with the points each earns."
+            f"Ranked by overlap score ({FORMULA_EXPRESSION}, rounded to a whole number), "
+            "ties to the larger fit-weighted reach, then by name and id. Partners not scored "
+            "yet come last. Each row has its overlap parts with the points each earns."
         ),
         parameters=[PartnerRankingFilterSerializer],
         responses={200: PartnerRankingRowSerializer(many=True), **READ_ERRORS},
