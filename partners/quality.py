@@ -38,8 +38,8 @@ CUSTOMER_TIERS = ("A", "B", "C", "D")
 UNSCORED = "unscored"
 _CENTS = Decimal("0.01")
 _RATIO_PLACES = Decimal("0.0001")
-# The largest commission / lifetime value ratio PartnerScore stores; a tiny lifetime
-# value could give a larger one, which means the same: cost far above value.
+# The largest commission / lifetime value ratio PartnerScore stores. A tiny lifetime
+# value could give a larger ratio, which would mean the same: cost far above value.
 MAX_COST_RATIO = Decimal("99999999.9999")
 
 _DEALS_SQL = """

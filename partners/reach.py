@@ -181,17 +181,18 @@ _EMPTY_VALUES = {"industry": "", "country": "", "region": "", "tech_stack": []}
 
 def _firmographic_text(name: str, value) -> str:
     """Return a pushed firmographic value as the text the CSV parsers take."""
+    numeric = name in ("employees", "annual_revenue")
     if isinstance(value, bool):
-        raise ValueError("not true or false")
+        raise ValueError("a number, not true or false" if numeric else "text, not true or false")
     if name == "tech_stack" and isinstance(value, list):
         if not all(isinstance(item, str) for item in value):
             raise ValueError("a list of texts")
         # parse_list splits on "," and ";", as the CSV import does.
         return ";".join(value)
-    if name in ("employees", "annual_revenue") and isinstance(value, int | float):
+    if numeric and isinstance(value, int | float):
         return str(value)
     if not isinstance(value, str):
-        raise ValueError("text" if name != "employees" else "a whole number")
+        raise ValueError("a number" if numeric else "text")
     return value
 
 

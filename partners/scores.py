@@ -95,7 +95,7 @@ _EMPTY_REACH = {
 
 @dataclass(frozen=True)
 class RefreshContext:
-    """What every chunk of one refresh shares: the version, targets and time."""
+    """Values that every chunk of one refresh shares: the version, targets and time."""
 
     tenant_id: int
     version: IcpVersion | None

@@ -14,7 +14,7 @@ has enough closed deals, from its delivered results (`partners.quality`):
   overlap >= 60; nurture = 30 <= overlap < 60; deprioritise = overlap < 30. Such a
   partner is never strategic, because strategic needs proven results.
 
-SEGMENT_RULES holds these rules as data. `segment_decide` evaluates exactly that data,
+SEGMENT_RULES contains these rules as data. `segment_decide` evaluates exactly that data,
 and the segments page and GET /api/v1/partners/segments/ show it, so the rules shown
 are the rules applied. A missing metric (such as the win rate of a partner with no
 closed deal) fails every condition on it.
@@ -123,7 +123,7 @@ _WITHOUT_RESULTS = Condition("closed_deal_count", "<", MIN_CLOSED_DEALS)
 _HIGH = Condition("overlap_score", ">=", HIGH_OVERLAP)
 _NOT_HIGH = Condition("overlap_score", "<", HIGH_OVERLAP)
 
-# Checked in order; exactly one rule matches any partner.
+# Exactly one rule matches any partner, so their order does not change the result.
 SEGMENT_RULES = (
     SegmentRule(
         Segment.STRATEGIC,
@@ -188,7 +188,7 @@ def segment_metrics(score) -> dict[str, object]:
 
 
 def segment_decide(score) -> SegmentDecision:
-    """Return the segment of a score by the first rule of SEGMENT_RULES whose conditions hold."""
+    """Return the segment of a score: that of the rule of SEGMENT_RULES whose conditions hold."""
     metrics = segment_metrics(score)
     for rule in SEGMENT_RULES:
         if all(condition.holds(metrics) for condition in rule.conditions):

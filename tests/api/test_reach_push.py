@@ -271,7 +271,7 @@ def test_push_accepts_numbers_and_text_stack(client, headers, partner):
     [
         pytest.param("employees", "many", "a whole number", id="employees-text"),
         pytest.param("employees", -5, "a whole number between 0 and 10000000", id="negative"),
-        pytest.param("employees", True, "not true or false", id="employees-boolean"),
+        pytest.param("employees", True, "a number, not true or false", id="employees-boolean"),
         pytest.param("annual_revenue", "12.345", "at most 2 decimals", id="revenue-decimals"),
         pytest.param("annual_revenue", 1e20, "below 10^12", id="revenue-huge"),
         pytest.param("country", "Atlantis", "ISO 3166 code", id="country-unknown"),

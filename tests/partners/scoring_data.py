@@ -56,7 +56,7 @@ def reach(partner, *domains: str, **firmographics_by_domain) -> None:
 
 
 def overlap_world(tenant):
-    """Accounts covering every overlap part, and a partner whose reach holds all of them.
+    """Accounts covering every overlap part, and a partner whose reach contains all of them.
 
     Matched: an open target A (100), an open target B (50) with two open deals of
     2,000.00 and 500.00, a customer A (100) with an open deal of 300.00, a churned

@@ -50,7 +50,7 @@ def results(scoped):
     # Churned 73 days after the close: 73 / 365 = 0.2 of the amount.
     short = AccountFactory(tenant=scoped, churned_on=datetime.date(2024, 3, 14))
     # Churned before the close: the days clip at 0.
-    gone = AccountFactory(tenant=scoped, churned_on=datetime.date(2023, 12, 1))
+    churned_early = AccountFactory(tenant=scoped, churned_on=datetime.date(2023, 12, 1))
     # Churned, and the won deal has no close date: worth 0.
     undated = AccountFactory(tenant=scoped, churned_on=datetime.date(2024, 2, 1))
     # Churned more than 365 days after the close: worth the whole amount.
@@ -60,7 +60,7 @@ def results(scoped):
     # A later deal of the same customer: its tier does not change the customer's tier.
     won(scoped, partner, loyal, "500.00", "C", close_date=datetime.date(2024, 6, 1))
     won(scoped, partner, short, "2000.00", "B")
-    won(scoped, partner, gone, "300.00", "D")
+    won(scoped, partner, churned_early, "300.00", "D")
     won(scoped, partner, undated, "700.00", "", close_date=None)
     won(scoped, partner, long_lived, "100.00", "B", close_date=datetime.date(2022, 1, 1))
     for _ in range(2):
