@@ -12,6 +12,10 @@ task killed half way and delivered again (tasks are acknowledged late) refreshes
 them again. When Redis cannot be reached, the task is sent with the ids as its
 arguments instead, and when that fails too, the hourly refresh of every tenant
 (`refresh_all_partner_scores_task`) catches up.
+
+NOTE: open and lost deals posted one at a time through the deals API change
+pipeline overlap and win rates but call nothing here, so their partners' scores
+wait for the hourly refresh.
 """
 
 from __future__ import annotations

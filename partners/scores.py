@@ -198,16 +198,22 @@ SCORE_COLUMNS = (
 )
 
 
+def scores_lock(tenant_id: int) -> None:
+    """Wait for and take the tenant's score lock until the transaction ends.
+
+    Take it first in a chunk's transaction, before any reach entry is updated, so
+    two refreshes never wait on each other's row locks.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [SCORE_LOCK_CLASS, tenant_id])
+
+
 def partner_scores_write(*, context: RefreshContext, partner_ids: list[int]) -> int:
     """Compute and upsert the scores of one chunk of partners; return the rows written.
 
-    Call it inside a transaction, in the tenant's scope, after the chunk's reach
-    entries are matched to accounts.
+    Call it inside a transaction, in the tenant's scope, holding `scores_lock`, after
+    the chunk's reach entries are matched to accounts.
     """
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_advisory_xact_lock(%s, %s)", [SCORE_LOCK_CLASS, context.tenant_id]
-        )
     reach_fits_refresh(
         tenant_id=context.tenant_id,
         version=context.version,

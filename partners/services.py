@@ -319,7 +319,7 @@ def partner_scores_refresh(
         if partner_ids is not None:
             partners = partners.filter(pk__in=list(partner_ids))
         logger.info(
-            "partner_scores.refresh_started tenant_id=%s icp_version_id=%s partner_ids=%s "
+            "partner_scores.refresh_started tenant_id=%s icp_version_id=%s partners=%s "
             "targets=%s chunk_size=%s",
             tenant.pk,
             context.version.pk if context.version else None,
@@ -335,6 +335,7 @@ def partner_scores_refresh(
             if not ids:
                 break
             with transaction.atomic():
+                scores.scores_lock(tenant.pk)
                 reach_match_accounts(partner_ids=ids)
                 written += scores.partner_scores_write(context=context, partner_ids=ids)
             chunks += 1
