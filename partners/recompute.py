@@ -1,6 +1,8 @@
 """Send partner score refreshes to the worker after a change, debounced per tenant.
 
-Reach list changes and booked won deals call `partner_scores_enqueue`. Once the
+Reach list changes and booked won deals call `partner_scores_enqueue`. A won deal
+refreshes the partners credited with it and those whose reach contains its
+account. Once the
 transaction commits, the affected partner ids go into a Redis set per tenant, and a
 refresh task is sent only when none is scheduled for the tenant yet, which a key
 with a TTL marks. The task starts DEBOUNCE_SECONDS later, claims the set and
@@ -70,11 +72,26 @@ def redis_client() -> redis.Redis:
     return _client(settings.REDIS_URL)
 
 
-def partner_scores_enqueue(*, tenant_id: int, partner_ids: list[int] | None = None) -> None:
-    """Schedule a refresh of the tenant's `partner_ids` (None: every partner) after commit."""
-    ids = None if partner_ids is None else sorted({int(pk) for pk in partner_ids})
-    if ids == []:
+def partner_scores_enqueue(
+    *, tenant_id: int, partner_ids: list[int] | None = None, account_ids: list[int] = ()
+) -> None:
+    """Schedule a refresh of the tenant's `partner_ids` (None: every partner) after commit.
+
+    With `account_ids`, the partners whose reach contains those accounts are
+    refreshed too, because their pipeline, customer and target overlap changed.
+    """
+    from partners.models import ReachEntry
+
+    ids = None if partner_ids is None else {int(pk) for pk in partner_ids}
+    if ids is not None and account_ids:
+        ids |= set(
+            ReachEntry.all_tenants.filter(tenant_id=tenant_id, account_id__in=list(account_ids))
+            .values_list("partner_id", flat=True)
+            .distinct()
+        )
+    if ids is not None and not ids:
         return
+    ids = None if ids is None else sorted(ids)
     transaction.on_commit(functools.partial(partner_scores_request, tenant_id, ids))
 
 

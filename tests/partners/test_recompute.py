@@ -314,3 +314,26 @@ def test_refresh_of_some_partners_leaves_others(scoped, world):
     partner_scores_refresh(tenant=scoped, partner_ids=[world.pk])
 
     assert list(PartnerScore.objects.values_list("partner_id", flat=True)) == [world.pk]
+
+
+def test_direct_won_deal_refreshes_reaching_partners(scoped, django_capture_on_commit_callbacks):
+    active_version(scoped)
+    reaching = PartnerFactory(tenant=scoped)
+    elsewhere = PartnerFactory(tenant=scoped)
+    account = AccountFactory(
+        tenant=scoped, external_id="a1", domain="a1.com", industry="software", employees=5000
+    )
+    ReachEntry.objects.create(tenant=scoped, partner=reaching, domain="a1.com", account=account)
+    ReachEntry.objects.create(tenant=scoped, partner=elsewhere, domain="other.com")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        deal_upsert(
+            tenant=scoped, external_id="D1", stage="won", amount=Decimal("1000.00"),
+            close_date=datetime.date(2017, 6, 1), account_external_id="a1",
+        )  # fmt: skip
+
+    # The direct deal makes the account a customer of the partner that reaches it.
+    score = PartnerScore.objects.get(partner=reaching)
+    assert (score.customer_overlap_count, score.target_overlap_count) == (1, 0)
+    assert score.won_deal_count == 0
+    assert not PartnerScore.objects.filter(partner=elsewhere).exists()
