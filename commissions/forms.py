@@ -10,6 +10,7 @@ from commissions.models import CommissionPlan
 from tenancy.errors import DomainError
 
 TIERS = ("a", "b", "c", "d")
+SEGMENTS = ("strategic", "grow", "nurture", "deprioritise")
 PERCENT = Decimal(100)
 # CommissionPlan.base_rate is a fraction with 4 decimal places.
 RATE_QUANTUM = Decimal("0.0001")
@@ -26,6 +27,18 @@ def _multiplier_field(tier: str) -> forms.DecimalField:
         max_value=Decimal(10),
         max_digits=4,
         decimal_places=2,
+        widget=forms.NumberInput(attrs={"step": "0.01"}),
+    )
+
+
+def _segment_multiplier_field(segment: str) -> forms.DecimalField:
+    return forms.DecimalField(
+        label=segment.capitalize(),
+        min_value=Decimal(0),
+        max_value=Decimal(5),
+        max_digits=3,
+        decimal_places=2,
+        required=False,
         widget=forms.NumberInput(attrs={"step": "0.01"}),
     )
 
@@ -57,6 +70,11 @@ class CommissionPlanForm(forms.Form):
     multiplier_b = _multiplier_field("b")
     multiplier_c = _multiplier_field("c")
     multiplier_d = _multiplier_field("d")
+    # Empty keeps the plan's stored value, which is 1 for a new plan.
+    segment_multiplier_strategic = _segment_multiplier_field("strategic")
+    segment_multiplier_grow = _segment_multiplier_field("grow")
+    segment_multiplier_nurture = _segment_multiplier_field("nurture")
+    segment_multiplier_deprioritise = _segment_multiplier_field("deprioritise")
 
     # DomainError fields of commission_plan_activate, mapped to the fields of this form.
     SERVICE_FIELDS = {"base_rate": "base_rate_percent"}
@@ -64,22 +82,25 @@ class CommissionPlanForm(forms.Form):
     @classmethod
     def initial_from(cls, plan: CommissionPlan | None) -> dict:
         """Return the form's initial values: the active plan's, or the model defaults."""
+        names = [f"multiplier_{tier}" for tier in TIERS]
+        names += [f"segment_multiplier_{segment}" for segment in SEGMENTS]
         if plan is None:
-            return {
-                f"multiplier_{tier}": CommissionPlan._meta.get_field(f"multiplier_{tier}").default
-                for tier in TIERS
-            }
+            return {name: CommissionPlan._meta.get_field(name).default for name in names}
         initial = {
             "name": plan.name,
             "base_rate_percent": (plan.base_rate * PERCENT).quantize(PERCENT_QUANTUM),
         }
-        for tier in TIERS:
-            initial[f"multiplier_{tier}"] = getattr(plan, f"multiplier_{tier}")
+        for name in names:
+            initial[name] = getattr(plan, name)
         return initial
 
     @property
     def multiplier_fields(self) -> list[forms.BoundField]:
         return [self[f"multiplier_{tier}"] for tier in TIERS]
+
+    @property
+    def segment_multiplier_fields(self) -> list[forms.BoundField]:
+        return [self[f"segment_multiplier_{segment}"] for segment in SEGMENTS]
 
     def plan_values(self) -> dict:
         """Return the cleaned plan as the keyword arguments of commission_plan_activate."""
@@ -90,6 +111,10 @@ class CommissionPlanForm(forms.Form):
         }
         for tier in TIERS:
             values[f"multiplier_{tier}"] = data[f"multiplier_{tier}"].quantize(MULTIPLIER_QUANTUM)
+        for segment in SEGMENTS:
+            multiplier = data.get(f"segment_multiplier_{segment}")
+            if multiplier is not None:
+                values[f"segment_multiplier_{segment}"] = multiplier.quantize(MULTIPLIER_QUANTUM)
         return values
 
     def add_service_error(self, error: DomainError) -> None:

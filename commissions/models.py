@@ -11,7 +11,7 @@ from tenancy.models import TenantOwnedModel
 
 
 class CommissionPlan(TenantOwnedModel):
-    """A base rate on won deal value, multiplied by the account's ICP tier."""
+    """A base rate on won deal value, multiplied by the account's ICP tier and partner segment."""
 
     name = models.CharField(max_length=200)
     is_active = models.BooleanField(default=True)
@@ -21,6 +21,20 @@ class CommissionPlan(TenantOwnedModel):
     multiplier_b = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("1.00"))
     multiplier_c = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("0.50"))
     multiplier_d = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("0.00"))
+    # Multipliers by the partner's segment (partners.segments) when the deal is booked.
+    # A partner without a segment gets 1.
+    segment_multiplier_strategic = models.DecimalField(
+        max_digits=5, decimal_places=2, default=Decimal("1.00")
+    )
+    segment_multiplier_grow = models.DecimalField(
+        max_digits=5, decimal_places=2, default=Decimal("1.00")
+    )
+    segment_multiplier_nurture = models.DecimalField(
+        max_digits=5, decimal_places=2, default=Decimal("1.00")
+    )
+    segment_multiplier_deprioritise = models.DecimalField(
+        max_digits=5, decimal_places=2, default=Decimal("1.00")
+    )
 
     class Meta:
         constraints = [
@@ -44,6 +58,15 @@ class CommissionPlan(TenantOwnedModel):
                 ),
                 name="plan_multipliers_not_negative",
             ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    segment_multiplier_strategic__gte=0,
+                    segment_multiplier_grow__gte=0,
+                    segment_multiplier_nurture__gte=0,
+                    segment_multiplier_deprioritise__gte=0,
+                ),
+                name="plan_segment_multipliers_not_negative",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -56,6 +79,12 @@ class CommissionPlan(TenantOwnedModel):
             "B": self.multiplier_b,
             "C": self.multiplier_c,
         }.get(tier, self.multiplier_d)
+
+    def segment_multiplier_for(self, segment: str | None) -> Decimal:
+        """Return the multiplier of a partner segment; no segment gets 1."""
+        if not segment:
+            return Decimal("1.00")
+        return getattr(self, f"segment_multiplier_{segment}")
 
 
 class LedgerEntry(TenantOwnedModel):
@@ -91,14 +120,21 @@ class LedgerEntry(TenantOwnedModel):
     idempotency_key = models.CharField(max_length=120)
     base_amount = models.DecimalField(max_digits=14, decimal_places=2)
     rate = models.DecimalField(max_digits=6, decimal_places=4)
+    # The plan's multiplier for fit_tier.
     multiplier = models.DecimalField(max_digits=5, decimal_places=2)
+    # The partner's segment when the entry was booked ("" when it had none), and the
+    # plan's multiplier for it. Null on entries booked before segments existed, which
+    # used 1, so null and "" mean different things.
+    partner_segment = models.CharField(max_length=12, null=True, blank=True)  # noqa: DJ001
+    segment_multiplier = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
     fit_tier = models.CharField(max_length=1, blank=True)
     fit_score = models.PositiveSmallIntegerField(null=True, blank=True)
     icp_version = models.ForeignKey(
         "icp.IcpVersion", on_delete=models.SET_NULL, null=True, related_name="+"
     )
     # Four decimals hold every ISO 4217 minor unit, and 18 digits the largest deal
-    # amount (below 10^12) times the largest rate (1) and multiplier (10).
+    # amount (below 10^12) times the largest rate (1), tier multiplier (10) and
+    # segment multiplier (5).
     amount = models.DecimalField(max_digits=18, decimal_places=4)
     currency = models.CharField(max_length=3)
     memo = models.CharField(max_length=255, blank=True)

@@ -16,9 +16,19 @@ from tenancy.services import audit_record
 
 logger = logging.getLogger(__name__)
 
-# Bounds the largest commission, which the ledger's amount column must hold.
+# Bound the largest commission, which the ledger's amount column must hold.
 MAX_MULTIPLIER = Decimal(10)
-PLAN_FIELDS = ("name", "base_rate", "multiplier_a", "multiplier_b", "multiplier_c", "multiplier_d")
+MAX_SEGMENT_MULTIPLIER = Decimal(5)
+SEGMENTS = ("strategic", "grow", "nurture", "deprioritise")
+PLAN_FIELDS = (
+    "name",
+    "base_rate",
+    "multiplier_a",
+    "multiplier_b",
+    "multiplier_c",
+    "multiplier_d",
+    *(f"segment_multiplier_{segment}" for segment in SEGMENTS),
+)
 
 
 def commission_amount(
@@ -39,16 +49,25 @@ def accruals_write(*, plan: CommissionPlan, deals: list[dict]) -> int:
     """Write one accrual per won, partner-attributed deal; return how many were new.
 
     Each dict in `deals` has id, partner_id, amount, currency, won_fit_tier,
-    won_fit_score and won_fit_version_id. Rate, multiplier and fit are frozen on
-    the entry. Deals that already have an accrual are skipped by the unique key.
-    An accrual that an open fraud signal covers is written held instead of pending.
+    won_fit_score and won_fit_version_id. The amount is deal amount × base rate ×
+    tier multiplier × segment multiplier, where the segment is the partner's stored
+    segment (`partners.segments`) now. Rate, both multipliers, the segment and the
+    fit are frozen on the entry. Deals that already have an accrual are skipped by
+    the unique key. An accrual that an open fraud signal covers is written held
+    instead of pending.
     """
+    from partners.segments import partner_segments
+
     held_ids = held_deal_ids(tenant_id=plan.tenant_id, deals=deals)
+    segments = partner_segments(partner_ids={deal["partner_id"] for deal in deals})
     entries = []
     for deal in deals:
         status = LedgerEntry.Status.HELD if deal["id"] in held_ids else LedgerEntry.Status.PENDING
         multiplier = plan.multiplier_for(deal["won_fit_tier"])
+        segment = segments.get(deal["partner_id"])
+        segment_multiplier = plan.segment_multiplier_for(segment)
         tier = f"fit tier {deal['won_fit_tier']}" if deal["won_fit_tier"] else "an unscored account"
+        segment_text = f"the {segment} segment" if segment else "no segment"
         entries.append(
             LedgerEntry(
                 tenant_id=plan.tenant_id,
@@ -61,17 +80,20 @@ def accruals_write(*, plan: CommissionPlan, deals: list[dict]) -> int:
                 base_amount=deal["amount"],
                 rate=plan.base_rate,
                 multiplier=multiplier,
+                partner_segment=segment or "",
+                segment_multiplier=segment_multiplier,
                 fit_tier=deal["won_fit_tier"],
                 fit_score=deal["won_fit_score"],
                 icp_version_id=deal["won_fit_version_id"],
                 amount=commission_amount(
                     base_amount=deal["amount"],
                     rate=plan.base_rate,
-                    multiplier=multiplier,
+                    multiplier=multiplier * segment_multiplier,
                     currency=deal["currency"],
                 ),
                 currency=deal["currency"],
-                memo=f"{plan.base_rate:%} of deal value × {multiplier} for {tier}",
+                memo=f"{plan.base_rate:%} of deal value × {multiplier} for {tier} "
+                f"× {segment_multiplier} for {segment_text}",
             )
         )
     before = LedgerEntry.objects.filter(
@@ -83,6 +105,22 @@ def accruals_write(*, plan: CommissionPlan, deals: list[dict]) -> int:
         "ledger.accruals_written tenant_id=%s plan_id=%s new=%s", plan.tenant_id, plan.pk, written
     )
     return written
+
+
+def _validate_segment_multipliers(values: dict) -> None:
+    for segment in SEGMENTS:
+        name = f"segment_multiplier_{segment}"
+        multiplier = values.get(name)
+        if multiplier is None:
+            continue
+        if not Decimal(0) <= multiplier <= MAX_SEGMENT_MULTIPLIER:
+            raise DomainError(
+                f"The {segment} segment multiplier {multiplier} is out of range.",
+                field=name,
+                value=multiplier,
+                fix=f"Use a multiplier between 0 and {MAX_SEGMENT_MULTIPLIER}; 1 leaves the "
+                "commission as the tier multiplier sets it.",
+            )
 
 
 def _validate_plan_values(values: dict) -> None:
@@ -114,8 +152,14 @@ def _validate_plan_values(values: dict) -> None:
 
 @transaction.atomic
 def commission_plan_activate(*, tenant, actor=None, **values) -> CommissionPlan:
-    """Create or update the named plan and make it the tenant's only active plan."""
+    """Create or update the named plan and make it the tenant's only active plan.
+
+    Multipliers left out keep the plan's stored values, or the model defaults for a
+    new plan: 1 for every segment, which leaves commissions as the tier multipliers
+    set them.
+    """
     _validate_plan_values(values)
+    _validate_segment_multipliers(values)
     name = values.pop("name")
     plan = CommissionPlan.objects.select_for_update().filter(name=name).first()
     before = {field: str(getattr(plan, field)) for field in PLAN_FIELDS} if plan else None

@@ -16,7 +16,7 @@ from commissions.forms import TIERS, CommissionPlanForm
 from commissions.models import CommissionPlan, LedgerEntry
 from commissions.selectors import commission_plan_active
 from commissions.services import commission_amount, commission_plan_activate
-from partners.models import Partner
+from partners.models import Partner, PartnerScore
 from reporting.selectors import ledger_entries
 from tenancy.errors import DomainError
 from tenancy.permissions import editor_required, page_permissions, staff_required
@@ -117,6 +117,12 @@ def _render_plan(
         "base_rate_percent": plan.base_rate * 100 if plan else None,
         "examples": examples,
         "tier_a_example": examples[0] if examples else None,
+        "segment_multipliers": [
+            (label, getattr(plan, f"segment_multiplier_{segment}"))
+            for segment, label in PartnerScore.Segment.choices
+        ]
+        if plan
+        else [],
         "example_amount": EXAMPLE_DEAL_AMOUNT,
         "currency": currency,
         "form": form,

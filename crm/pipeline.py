@@ -19,6 +19,7 @@ from commissions.selectors import commission_plan_active
 from commissions.services import accruals_write
 from crm.models import Deal
 from icp import services as icp_services
+from partners.recompute import partner_scores_enqueue
 from reporting.services import partner_rollups_refresh
 from tenancy.models import Tenant
 from tenancy.scope import tenant_scope
@@ -152,6 +153,9 @@ def _process_chunk(
     partner_ids = sorted({deal["partner_id"] for deal in attributed})
     if partner_ids:
         partner_rollups_refresh(partner_ids=partner_ids)
+    # The credited partners' results changed, and so did the overlap of partners that
+    # reach these accounts: refresh their scores in the worker once this commits.
+    partner_scores_enqueue(tenant_id=tenant.pk, partner_ids=partner_ids, account_ids=account_ids)
     return len(ids), len(booked)
 
 

@@ -14,6 +14,7 @@ from crm.models import Deal
 from crm.pipeline import deals_process
 from icp import services as icp_services
 from partners import services as partner_services
+from partners.recompute import partner_scores_enqueue
 from reporting.services import partner_rollups_refresh
 from tenancy.models import Tenant
 from tenancy.scope import tenant_scope
@@ -39,14 +40,15 @@ def process_won_deal_task(tenant_id: int, deal_id: int) -> int:
 
 @shared_task(name="crm.tasks.process_pending_deals_task", **PIPELINE_TASK_OPTIONS)
 def process_pending_deals_task(tenant_id: int) -> int:
-    """Process an import's won deals, then refresh every partner's roll-up.
+    """Process an import's won deals, then refresh every partner's roll-up and scores.
 
-    Imported lost and open deals are attributed too, and they change the roll-ups
-    of partners that had no won deal in the file.
+    Imported lost and open deals are attributed too, and they change the roll-ups,
+    win rates and pipeline overlap of partners that had no won deal in the file.
     """
     processed = deals_process(tenant_id=tenant_id)
     with tenant_scope(tenant_id):
         partner_rollups_refresh()
+    partner_scores_enqueue(tenant_id=tenant_id)
     return processed
 
 

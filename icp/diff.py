@@ -21,6 +21,7 @@ from icp.rescoring import account_chunks
 from icp.scoring import LOWEST_TIER, TIERS, criterion_label, is_knockout, score_frame, scored_weight
 from partners.models import Partner, ReachEntry
 from partners.overlap import ON_PROFILE_TIERS, overlap_score
+from partners.reach_scoring import FIRMOGRAPHIC_FIELDS, has_firmographics, reach_entries_score
 from tenancy.errors import NotFound
 from tenancy.models import Tenant
 from tenancy.scope import tenant_scope
@@ -91,7 +92,7 @@ def icp_versions_diff(*, tenant: Tenant, left: IcpVersion, right: IcpVersion) ->
         "criteria": criteria_changes(left.criteria, right.criteria),
         "cutoffs": cutoff_changes(left.tier_cutoffs, right.tier_cutoffs),
         "accounts": _tier_movement(tenant, scored),
-        "partners": _partner_changes(tenant, scored),
+        "partners": _partner_changes(tenant, scored, left, right),
     }
 
     logger.info(
@@ -342,27 +343,37 @@ def _largest_moves(tenant: Tenant, scored: pd.DataFrame) -> list[dict]:
 # Partners ------------------------------------------------------------------------
 
 
-def _partner_changes(tenant: Tenant, scored: pd.DataFrame) -> dict:
+def _partner_changes(
+    tenant: Tenant, scored: pd.DataFrame, left: IcpVersion, right: IcpVersion
+) -> dict:
     """Compute each partner's overlap score under both versions and list the largest changes.
 
     The counts follow `partners.services.partner_scores_refresh`, with the account
-    tiers taken from each version's scores instead of the stored fit tiers. Reach
-    entries are used as last matched to accounts.
+    tiers taken from each version's scores instead of the stored fit tiers, and the
+    reach entries that match no account scored on their own firmographics under each
+    version. Reach entries are used as last matched to accounts.
     """
     with tenant_scope(tenant):
         partner_names = dict(Partner.objects.values_list("id", "name"))
-        reach_rows = list(ReachEntry.objects.values_list("partner_id", "account_id"))
+        reach_rows = list(ReachEntry.objects.values_list("id", "partner_id", "account_id"))
         won_ids = list(
             Deal.objects.filter(stage=Deal.Stage.WON)
             .values_list("account_id", flat=True)
             .distinct()
         )
+        unmatched = list(
+            ReachEntry.objects.filter(has_firmographics(), account__isnull=True)
+            .order_by("pk")
+            .values("id", *FIRMOGRAPHIC_FIELDS)
+        )
     reach = pd.DataFrame(
         {
-            "partner_id": pd.array([row[0] for row in reach_rows], dtype="int64"),
-            "account_id": pd.array([row[1] for row in reach_rows], dtype="Int64"),
+            "entry_id": pd.array([row[0] for row in reach_rows], dtype="int64"),
+            "partner_id": pd.array([row[1] for row in reach_rows], dtype="int64"),
+            "account_id": pd.array([row[2] for row in reach_rows], dtype="Int64"),
         }
     )
+    unmatched_on = _unmatched_on_profile(unmatched, left, right, tenant.today())
 
     accounts = pd.DataFrame(
         {
@@ -384,7 +395,7 @@ def _partner_changes(tenant: Tenant, scored: pd.DataFrame) -> dict:
     if reach.empty:
         return summary
 
-    counts = _reach_counts(reach, accounts)
+    counts = _reach_counts(reach, accounts, unmatched_on)
     rows = []
     for partner_id, row in counts.iterrows():
         before = _overlap_parts(row, "before", target_before)
@@ -410,20 +421,43 @@ def _partner_changes(tenant: Tenant, scored: pd.DataFrame) -> dict:
     return summary
 
 
-def _reach_counts(reach: pd.DataFrame, accounts: pd.DataFrame) -> pd.DataFrame:
-    """Count each partner's reach entries: all, matched, on-profile and open targets."""
+def _unmatched_on_profile(
+    rows: list[dict], left: IcpVersion, right: IcpVersion, today
+) -> pd.DataFrame:
+    """Score unmatched reach entries under both versions; index by entry id, on-profile flags."""
+    index = pd.Index([row["id"] for row in rows], dtype="int64")
+    if not rows:
+        return pd.DataFrame({"on_before": [], "on_after": []}, index=index, dtype=bool)
+    before = reach_entries_score(rows, left, today)["tier"].isin(ON_PROFILE_TIERS)
+    after = reach_entries_score(rows, right, today)["tier"].isin(ON_PROFILE_TIERS)
+    return pd.DataFrame({"on_before": before.to_numpy(), "on_after": after.to_numpy()}, index=index)
+
+
+def _reach_counts(
+    reach: pd.DataFrame, accounts: pd.DataFrame, unmatched_on: pd.DataFrame
+) -> pd.DataFrame:
+    """Count each partner's reach entries: all, matched, assessed, on-profile, open targets.
+
+    Assessed entries are the matched ones plus the unmatched ones scored on their own
+    firmographics, which count as on-profile by their own tier but are never targets.
+    """
     account_ids = reach["account_id"]
+    entry_ids = reach["entry_id"]
     # An entry whose account was not scored (deleted meanwhile) is matched but off-profile.
     on_before = account_ids.map(accounts["on_before"]).eq(True)
     on_after = account_ids.map(accounts["on_after"]).eq(True)
     open_account = ~account_ids.map(accounts["won"]).eq(True)
+    scored_alone = account_ids.isna() & entry_ids.isin(unmatched_on.index)
     flags = pd.DataFrame(
         {
             "partner_id": reach["partner_id"],
             "reach_count": 1,
             "matched_count": account_ids.notna(),
-            "on_profile_before": on_before,
-            "on_profile_after": on_after,
+            "assessed_count": account_ids.notna() | scored_alone,
+            "on_profile_before": on_before
+            | (scored_alone & entry_ids.map(unmatched_on["on_before"]).eq(True)),
+            "on_profile_after": on_after
+            | (scored_alone & entry_ids.map(unmatched_on["on_after"]).eq(True)),
             "target_overlap_before": on_before & open_account,
             "target_overlap_after": on_after & open_account,
         }
@@ -439,7 +473,7 @@ def _overlap_changed(before: dict, after: dict) -> bool:
 def _overlap_parts(row, side: str, target_count: int) -> dict:
     on_profile = int(row[f"on_profile_{side}"])
     overlap = int(row[f"target_overlap_{side}"])
-    score = overlap_score(on_profile, int(row.matched_count), overlap, target_count)
+    score = overlap_score(on_profile, int(row.assessed_count), overlap, target_count)
     return {
         "on_profile_count": on_profile,
         "on_profile_share": score.share,

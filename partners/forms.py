@@ -1,4 +1,4 @@
-"""The partner form of the partner create and edit pages."""
+"""Forms of the partner pages: create and edit, status change, list and ranking filters."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from django.contrib.auth import get_user_model
 
 from crm.domains import InvalidDomain, normalize_domain
 from partners.lifecycle import allowed_next_statuses
-from partners.models import Partner
+from partners.models import Partner, PartnerScore
+from partners.selectors import RANKING_DEFAULT_STATUSES
 from partners.services import OWNER_ROLES
 from tenancy.errors import DomainError
 from tenancy.models import Tenant
@@ -148,3 +149,28 @@ class PartnerStatusForm(forms.Form):
         self.fields["status"].choices = [
             (status, labels[status]) for status in allowed_next_statuses(partner.status)
         ]
+
+
+class PartnerListFilterForm(forms.Form):
+    """The segment filter of the partner list."""
+
+    segment = forms.ChoiceField(
+        required=False, choices=[("", "All segments"), *PartnerScore.Segment.choices]
+    )
+
+
+class PartnerRankingFilterForm(forms.Form):
+    """The status and kind filters of the prospect ranking."""
+
+    status = forms.MultipleChoiceField(
+        required=False, choices=Partner.Status.choices, widget=forms.CheckboxSelectMultiple
+    )
+    kind = forms.ChoiceField(required=False, choices=[("", "All kinds"), *Partner.Kind.choices])
+
+    def ranked_statuses(self) -> list[str]:
+        """Return the statuses to rank: the chosen ones, else prospects and applicants."""
+        chosen = self.cleaned_data.get("status") if self.is_valid() else None
+        return chosen or list(RANKING_DEFAULT_STATUSES)
+
+    def ranked_kind(self) -> str | None:
+        return (self.cleaned_data.get("kind") or None) if self.is_valid() else None

@@ -3,7 +3,9 @@
 Lines are merged into each partner's list by domain, so importing a file twice
 adds nothing. Lines at consumer mail providers are rejected. Errors of repeated
 and personal-domain lines carry a `reason`, so `reach_import_counts` can split the
-rejected lines. The shared CSV machinery lives in `crm.importing`.
+rejected lines. Optional firmographic columns take the formats of the accounts
+import; a column in the file overwrites the stored values, empty cells included,
+and a column left out keeps them. The shared CSV machinery lives in `crm.importing`.
 """
 
 from __future__ import annotations
@@ -15,17 +17,28 @@ from crm.freemail import is_personal_domain
 from crm.importing import Column, ParsedFile, reject_duplicates
 from partners.models import Partner, ReachEntry
 from partners.reach import (
+    MAX_EMPLOYEES,
+    MAX_TEXT_LENGTH,
     PERSONAL_FIX,
     REASON_DUPLICATE,
     REASON_PERSONAL,
     personal_domain_message,
 )
-from tenancy.queue import enqueue_on_commit
+from partners.reach_scoring import FIRMOGRAPHIC_FIELDS
+from partners.recompute import partner_scores_enqueue
 
 REACH_COLUMNS = (
     Column("partner_external_id", partial(parsing.parse_text, max_length=100), required=True),
     Column("domain", parsing.parse_domain, required=True, aliases=("website",)),
     Column("company_name", partial(parsing.parse_text, max_length=255), aliases=("name",)),
+    Column(
+        "industry", partial(parsing.parse_text, max_length=MAX_TEXT_LENGTH), aliases=("sector",)
+    ),
+    Column("employees", partial(parsing.parse_int, maximum=MAX_EMPLOYEES)),
+    Column("annual_revenue", parsing.parse_decimal, aliases=("revenue",)),
+    Column("country", parsing.parse_country),
+    Column("region", partial(parsing.parse_text, max_length=MAX_TEXT_LENGTH), aliases=("state",)),
+    Column("tech_stack", parsing.parse_list),
 )
 
 
@@ -74,14 +87,12 @@ def check_reach(tenant, parsed: ParsedFile) -> None:
 
 
 def write_reach(tenant, parsed: ParsedFile, run) -> tuple[int, int]:
-    from partners.tasks import refresh_partner_scores_task
-
     rows = [row for _, row in parsed.rows]
+    partner_ids = sorted({row["partner_id"] for row in rows})
     existing = set(
-        ReachEntry.objects.filter(partner_id__in={row["partner_id"] for row in rows}).values_list(
-            "partner_id", "domain"
-        )
+        ReachEntry.objects.filter(partner_id__in=partner_ids).values_list("partner_id", "domain")
     )
+    firmographics = [name for name in FIRMOGRAPHIC_FIELDS if name in parsed.columns]
     ReachEntry.objects.bulk_create(
         [
             ReachEntry(
@@ -90,15 +101,16 @@ def write_reach(tenant, parsed: ParsedFile, run) -> tuple[int, int]:
                 domain=row["domain"],
                 company_name=row.get("company_name") or "",
                 source=f"import:{run.pk}",
+                **{name: row[name] for name in firmographics},
             )
             for row in rows
         ],
         batch_size=5000,
         update_conflicts=True,
         unique_fields=["tenant", "partner", "domain"],
-        update_fields=["company_name", "updated_at"],
+        update_fields=["company_name", *firmographics, "updated_at"],
     )
-    enqueue_on_commit(refresh_partner_scores_task, tenant.pk)
+    partner_scores_enqueue(tenant_id=tenant.pk, partner_ids=partner_ids)
     updated = sum((row["partner_id"], row["domain"]) in existing for row in rows)
     return len(rows) - updated, updated
 

@@ -2,7 +2,11 @@
 
 Each entry names a company by `domain`, `email` or `url`, stored as the registrable
 domain (`crm.domains.normalize_domain`). Entries at consumer mail providers
-(`crm.freemail`) are rejected because they name a person, not a company.
+(`crm.freemail`) are rejected because they name a person, not a company. An entry
+may carry the company's firmographics (FIRMOGRAPHIC_FIELDS), checked with the
+parsers of the account import (`crm.parsing`). A field left out keeps the stored
+value, and a field sent as null or empty clears it. Entries that match no account
+are scored on these fields (`partners.reach_scoring`).
 """
 
 from __future__ import annotations
@@ -13,11 +17,13 @@ from dataclasses import asdict, dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
+from crm import parsing
 from crm.domains import InvalidDomain, normalize_domain
 from crm.freemail import is_personal_domain
 from partners.models import Partner, ReachEntry
+from partners.reach_scoring import FIRMOGRAPHIC_FIELDS
+from partners.recompute import partner_scores_enqueue
 from tenancy.errors import DomainError
-from tenancy.queue import enqueue_on_commit
 from tenancy.services import audit_record
 
 logger = logging.getLogger(__name__)
@@ -28,6 +34,10 @@ MAX_PUSH_ENTRIES = 10_000
 MAX_COMPANY_NAME_LENGTH = 255
 ADDRESS_FIELDS = ("domain", "email", "url")
 MODES = ("merge", "replace")
+MAX_EMPLOYEES = 10_000_000
+MAX_TEXT_LENGTH = 100
+# Technologies one entry may list, and the length of each.
+MAX_TECHNOLOGIES = 200
 
 # Error reasons, counted separately in the push and CSV import results.
 REASON_INVALID = "invalid"
@@ -134,6 +144,77 @@ def _entry_domain(index: int, entry) -> tuple[str, str] | ReachEntryError:
     return domain, company.strip()
 
 
+def _parse_text(raw) -> str:
+    return parsing.parse_text(raw, max_length=MAX_TEXT_LENGTH)
+
+
+def _parse_employees(raw) -> int | None:
+    return parsing.parse_int(raw, maximum=MAX_EMPLOYEES)
+
+
+def _parse_tech_stack(raw) -> list[str]:
+    items = parsing.parse_list(raw)
+    if len(items) > MAX_TECHNOLOGIES:
+        raise ValueError(f"at most {MAX_TECHNOLOGIES} technologies")
+    if any(len(item) > MAX_TEXT_LENGTH for item in items):
+        raise ValueError(f"technologies of at most {MAX_TEXT_LENGTH} characters each")
+    return items
+
+
+# Parser of each firmographic field, taking the value as text, and the fix of its error.
+FIRMOGRAPHIC_PARSERS = {
+    "industry": (_parse_text, "Send the industry as text, such as software."),
+    "employees": (_parse_employees, "Send the head count as a whole number, such as 250."),
+    "annual_revenue": (
+        parsing.parse_decimal,
+        'Send the annual revenue in your base currency as a number, such as "1250000.50".',
+    ),
+    "country": (parsing.parse_country, "Send a country name or ISO code, such as DE."),
+    "region": (_parse_text, "Send the region as text, such as CA."),
+    "tech_stack": (
+        _parse_tech_stack,
+        'Send a list of technologies, such as ["salesforce", "aws"], or one text separated by ";".',
+    ),
+}
+_EMPTY_VALUES = {"industry": "", "country": "", "region": "", "tech_stack": []}
+
+
+def _firmographic_text(name: str, value) -> str:
+    """Return a pushed firmographic value as the text the CSV parsers take."""
+    numeric = name in ("employees", "annual_revenue")
+    if isinstance(value, bool):
+        raise ValueError("a number, not true or false" if numeric else "text, not true or false")
+    if name == "tech_stack" and isinstance(value, list):
+        if not all(isinstance(item, str) for item in value):
+            raise ValueError("a list of texts")
+        # parse_list splits on "," and ";", as the CSV import does.
+        return ";".join(value)
+    if numeric and isinstance(value, int | float):
+        return str(value)
+    if not isinstance(value, str):
+        raise ValueError("a number" if numeric else "text")
+    return value
+
+
+def _entry_firmographics(index: int, entry: dict) -> dict | ReachEntryError:
+    """Return the firmographics an entry sends, parsed, or the error that rejects it."""
+    values = {}
+    for name, (parse, fix) in FIRMOGRAPHIC_PARSERS.items():
+        if name not in entry:
+            continue
+        raw = entry[name]
+        if raw is None or raw == "":
+            values[name] = _EMPTY_VALUES.get(name)
+            continue
+        try:
+            values[name] = parse(_firmographic_text(name, raw))
+        except ValueError as error:
+            return ReachEntryError(
+                index, name, raw, f"Entry {index}: {name} is invalid: expected {error}.", fix
+            )
+    return values
+
+
 def _check_request(entries, mode: str) -> None:
     if mode not in MODES:
         raise DomainError(
@@ -169,9 +250,14 @@ def reach_push(
     """
     _check_request(entries, mode)
     result = ReachPushResult(total=len(entries))
-    companies: dict[str, str] = {}
+    # Each domain's company name and the firmographic fields its entries sent.
+    companies: dict[str, dict] = {}
     for index, entry in enumerate(entries):
         checked = _entry_domain(index, entry)
+        if not isinstance(checked, ReachEntryError):
+            firmographics = _entry_firmographics(index, entry)
+            if isinstance(firmographics, ReachEntryError):
+                checked = firmographics
         if isinstance(checked, ReachEntryError):
             result.errors.append(checked)
             if checked.reason == REASON_PERSONAL:
@@ -181,10 +267,14 @@ def reach_push(
             continue
         domain, company = checked
         if domain in companies:
+            # The first entry of a domain wins; later ones fill what it left out.
             result.duplicates += 1
-            companies[domain] = companies[domain] or company
+            values = companies[domain]
+            values["company_name"] = values["company_name"] or company
+            for name, value in firmographics.items():
+                values.setdefault(name, value)
             continue
-        companies[domain] = company
+        companies[domain] = {"company_name": company, **firmographics}
 
     logger.info(
         "reach.push.started tenant_id=%s partner_id=%s mode=%s strict=%s entries=%s",
@@ -208,8 +298,6 @@ def reach_push(
         _write(partner, companies, mode, result)
         changed = result.created or result.updated or result.removed
         if changed:
-            from partners.tasks import refresh_partner_scores_task
-
             audit_record(
                 tenant_id=partner.tenant_id,
                 actor=actor,
@@ -222,7 +310,7 @@ def reach_push(
                     "removed": result.removed,
                 },
             )
-            enqueue_on_commit(refresh_partner_scores_task, partner.tenant_id)
+            partner_scores_enqueue(tenant_id=partner.tenant_id, partner_ids=[partner.pk])
 
     result.accepted = len(companies)
     result.status = "partial" if result.errors else "succeeded"
@@ -239,7 +327,9 @@ def reach_push(
     return result
 
 
-def _write(partner: Partner, companies: dict[str, str], mode: str, result: ReachPushResult) -> None:
+def _write(
+    partner: Partner, companies: dict[str, dict], mode: str, result: ReachPushResult
+) -> None:
     # Locking the partner serialises pushes to one list, so two concurrent pushes
     # never both insert the same domain.
     Partner.objects.select_for_update().filter(pk=partner.pk).first()
@@ -248,7 +338,7 @@ def _write(partner: Partner, companies: dict[str, str], mode: str, result: Reach
     now = timezone.now()
     to_create = []
     to_update = []
-    for domain, company in companies.items():
+    for domain, values in companies.items():
         entry = existing.get(domain)
         if entry is None:
             to_create.append(
@@ -256,19 +346,29 @@ def _write(partner: Partner, companies: dict[str, str], mode: str, result: Reach
                     tenant_id=partner.tenant_id,
                     partner=partner,
                     domain=domain,
-                    company_name=company,
                     source="api",
+                    **values,
                 )
             )
-        elif company and entry.company_name != company:
-            entry.company_name = company
+            continue
+        # An empty company name keeps the stored one; firmographics sent replace it.
+        changes = {
+            name: value
+            for name, value in values.items()
+            if getattr(entry, name) != value and (name != "company_name" or value)
+        }
+        if changes:
+            for name, value in changes.items():
+                setattr(entry, name, value)
             entry.updated_at = now
             to_update.append(entry)
         else:
             result.unchanged += 1
 
     ReachEntry.objects.bulk_create(to_create, batch_size=5000)
-    ReachEntry.objects.bulk_update(to_update, ["company_name", "updated_at"], batch_size=5000)
+    ReachEntry.objects.bulk_update(
+        to_update, ["company_name", *FIRMOGRAPHIC_FIELDS, "updated_at"], batch_size=5000
+    )
     result.created = len(to_create)
     result.updated = len(to_update)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db.models import F, JSONField, OuterRef, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, F, JSONField, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce, Lower
 
 from partners.models import Partner, PartnerScore
 from reporting.models import PartnerRollup
@@ -17,14 +17,41 @@ from tenancy.models import AuditEvent, Membership
 SCORE_FIELDS = (
     "reach_count",
     "matched_count",
+    "assessed_count",
     "on_profile_count",
     "on_profile_share",
+    "unmatched_scored_count",
+    "unmatched_on_profile_count",
     "target_count",
     "target_overlap_count",
     "target_coverage",
+    "pipeline_overlap_count",
+    "pipeline_overlap_amount",
+    "customer_overlap_count",
+    "fit_weighted_reach",
+    "fit_weighted_per_entry",
+    "on_profile_points",
+    "coverage_points",
     "overlap_score",
+    "won_deal_count",
+    "lost_deal_count",
+    "win_rate",
+    "won_revenue",
+    "on_profile_won_revenue",
+    "customer_count",
+    "customer_tiers",
+    "on_profile_customer_share",
+    "churned_customer_count",
+    "churn_rate",
+    "commission_cost",
+    "lifetime_value",
+    "commission_to_lifetime_value",
+    "segment",
+    "segment_basis",
     "computed_at",
 )
+# Statuses the ranking lists by default: partners not signed yet.
+RANKING_DEFAULT_STATUSES = (Partner.Status.PROSPECT, Partner.Status.APPLIED)
 
 # PartnerRollup columns exposed as `rollup_<name>`, with the value a partner
 # without a roll-up row gets: no deals and no commission yet.
@@ -43,22 +70,55 @@ def _column_of(queryset: QuerySet, name: str) -> Subquery:
     return Subquery(queryset.filter(partner_id=OuterRef("pk")).values(name)[:1])
 
 
-def partner_list() -> QuerySet[Partner]:
+def partner_list(*, segment: str | None = None) -> QuerySet[Partner]:
     """Return the tenant's partners, best overlap score first, with score and roll-up.
 
     Each partner carries `score_<field>` for SCORE_FIELDS and `rollup_<field>`
-    for ROLLUP_DEFAULTS plus `rollup_refreshed_at`. The values come from
-    correlated subqueries on the (tenant, partner) unique indexes, so a page of
-    partners is one query.
+    for ROLLUP_DEFAULTS plus `rollup_refreshed_at`. The score columns come from a
+    left join on PartnerScore, which has at most one row per partner, and the
+    roll-up columns from correlated subqueries on the (tenant, partner) unique
+    index, so a page of partners is one query. `segment` keeps the partners in it.
     """
-    scores = PartnerScore.objects.all()
     rollups = PartnerRollup.objects.all()
-    annotations = {f"score_{name}": _column_of(scores, name) for name in SCORE_FIELDS}
+    annotations = {f"score_{name}": F(f"scores__{name}") for name in SCORE_FIELDS}
     for name, default in ROLLUP_DEFAULTS.items():
         annotations[f"rollup_{name}"] = Coalesce(_column_of(rollups, name), default)
     annotations["rollup_refreshed_at"] = _column_of(rollups, "refreshed_at")
-    return Partner.objects.annotate(**annotations).order_by(
+    partners = Partner.objects.annotate(**annotations).order_by(
         F("score_overlap_score").desc(nulls_last=True), "name", "id"
+    )
+    if segment:
+        partners = partners.filter(score_segment=segment)
+    return partners
+
+
+def partner_ranking(
+    *, statuses=RANKING_DEFAULT_STATUSES, kind: str | None = None
+) -> QuerySet[Partner]:
+    """Return the partners in `statuses` (and of `kind`) ranked for signing.
+
+    Highest overlap score first. Ties go to the larger fit-weighted reach, then
+    the name (case-insensitive) and the id, so the order is the same on every
+    request. Partners not scored yet come last.
+    """
+    partners = partner_list().filter(status__in=list(statuses))
+    if kind:
+        partners = partners.filter(kind=kind)
+    return partners.order_by(
+        F("score_overlap_score").desc(nulls_last=True),
+        F("score_fit_weighted_reach").desc(nulls_last=True),
+        Lower("name"),
+        "id",
+    )
+
+
+def segment_counts() -> dict[str, int]:
+    """Return how many of the tenant's partners each segment has."""
+    return dict(
+        PartnerScore.objects.exclude(segment="")
+        .values("segment")
+        .annotate(partners=Count("id"))
+        .values_list("segment", "partners")
     )
 
 

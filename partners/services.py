@@ -1,6 +1,6 @@
-"""Partners, their reach lists, referrals and ICP-overlap scores.
+"""Partners, their reach lists, referrals and the refresh of their scores.
 
-`partners.overlap` computes the overlap score from the counts gathered here.
+`partners.scores` computes each chunk of scores that `partner_scores_refresh` writes.
 """
 
 from __future__ import annotations
@@ -8,17 +8,17 @@ from __future__ import annotations
 import logging
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Q
 from django.utils import timezone
 
 from crm.domains import InvalidDomain, normalize_domain
 from crm.models import Account, Deal
+from partners import scores
 from partners.lifecycle import partner_status_change
-from partners.models import Partner, PartnerScore, ReachEntry
-from partners.overlap import ON_PROFILE_TIERS, overlap_score
+from partners.models import Partner, ReachEntry
+from partners.recompute import partner_scores_enqueue
 from tenancy.errors import Conflict, DomainError
 from tenancy.models import Membership, Tenant
-from tenancy.scope import current_tenant_id
+from tenancy.scope import current_tenant_id, tenant_scope
 from tenancy.services import audit_record
 
 logger = logging.getLogger(__name__)
@@ -302,6 +302,7 @@ def reach_replace(*, partner: Partner, entries: list[tuple[str, str]], source: s
         batch_size=5000,
     )
     reach_match_accounts(partner_ids=[partner.pk])
+    partner_scores_enqueue(tenant_id=partner.tenant_id, partner_ids=[partner.pk])
     logger.info(
         "reach.replaced tenant_id=%s partner_id=%s entries=%s",
         partner.tenant_id,
@@ -314,7 +315,7 @@ def reach_replace(*, partner: Partner, entries: list[tuple[str, str]], source: s
 def reach_match_accounts(*, partner_ids: list[int] | None = None) -> int:
     """Link reach entries to the tenant's accounts by domain, in one UPDATE."""
     tenant_id = current_tenant_id()
-    partner_filter = "AND r.partner_id = ANY(%s)" if partner_ids is not None else ""
+    partner_filter = "AND r2.partner_id = ANY(%s)" if partner_ids is not None else ""
     params: list = [tenant_id]
     if partner_ids is not None:
         params.append(list(partner_ids))
@@ -327,90 +328,71 @@ def reach_match_accounts(*, partner_ids: list[int] | None = None) -> int:
                       FROM partners_reachentry r2
                  LEFT JOIN crm_account a2
                         ON a2.tenant_id = r2.tenant_id AND a2.domain = r2.domain
-                     WHERE r2.tenant_id = %s) AS a
+                     WHERE r2.tenant_id = %s {partner_filter}) AS a
              WHERE r.id = a.reach_id
                AND r.account_id IS DISTINCT FROM a.id
-               {partner_filter}
             """,  # noqa: S608 - the only interpolation is a fixed SQL fragment
             params,
         )
         return cursor.rowcount
 
 
-@transaction.atomic
-def partner_scores_refresh(*, tenant, partner_ids: list[int] | None = None) -> int:
-    """Recompute the ICP-overlap score of `tenant`'s partners (all, or `partner_ids`)."""
+def partner_scores_refresh(
+    *, tenant, partner_ids: list[int] | None = None, chunk_size: int = scores.CHUNK_SIZE
+) -> int:
+    """Recompute the scores of `tenant`'s partners (all, or `partner_ids`); return the count.
+
+    Works through the partners in id order, `chunk_size` at a time, each chunk in its
+    own transaction: match the reach to accounts, score the unmatched reach, then
+    write overlap parts, results and segment. A refresh killed half way leaves whole
+    chunks written, and running it again gives the same rows. Every chunk uses the
+    open target count and version read at the start.
+    """
     from icp.selectors import icp_version_active
 
-    tenant_id = tenant.pk
-    active_version = icp_version_active(tenant=tenant)
-    reach_match_accounts(partner_ids=partner_ids)
-
-    partners = Partner.objects.all()
-    if partner_ids is not None:
-        partners = partners.filter(pk__in=partner_ids)
-    won_accounts = Deal.objects.filter(stage=Deal.Stage.WON).values("account_id")
-    targets = Account.objects.filter(fit_tier__in=ON_PROFILE_TIERS).exclude(pk__in=won_accounts)
-    target_count = targets.count()
-    on_profile = Q(reach__account__fit_tier__in=ON_PROFILE_TIERS)
-    stats = partners.annotate(
-        reach_count=Count("reach", distinct=True),
-        matched_count=Count("reach", filter=Q(reach__account__isnull=False), distinct=True),
-        on_profile_count=Count("reach", filter=on_profile, distinct=True),
-        target_overlap_count=Count(
-            "reach",
-            filter=on_profile & ~Q(reach__account_id__in=won_accounts),
-            distinct=True,
-        ),
-    ).values("id", "reach_count", "matched_count", "on_profile_count", "target_overlap_count")
-
-    now = timezone.now()
-    scores = []
-    for row in stats:
-        score = overlap_score(
-            row["on_profile_count"], row["matched_count"], row["target_overlap_count"], target_count
+    with tenant_scope(tenant):
+        context = scores.RefreshContext(
+            tenant_id=tenant.pk,
+            version=icp_version_active(tenant=tenant),
+            target_count=scores.target_count(),
+            as_of=tenant.today(),
+            computed_at=timezone.now(),
         )
-        scores.append(
-            PartnerScore(
-                tenant_id=tenant_id,
-                partner_id=row["id"],
-                icp_version=active_version,
-                reach_count=row["reach_count"],
-                matched_count=row["matched_count"],
-                on_profile_count=row["on_profile_count"],
-                on_profile_share=score.share,
-                target_count=target_count,
-                target_overlap_count=row["target_overlap_count"],
-                target_coverage=score.coverage,
-                overlap_score=score.points,
-                computed_at=now,
-            )
+        partners = Partner.objects.order_by("pk")
+        if partner_ids is not None:
+            partners = partners.filter(pk__in=list(partner_ids))
+        logger.info(
+            "partner_scores.refresh_started tenant_id=%s icp_version_id=%s partners=%s "
+            "targets=%s chunk_size=%s",
+            tenant.pk,
+            context.version.pk if context.version else None,
+            "all" if partner_ids is None else len(partner_ids),
+            context.target_count,
+            chunk_size,
         )
-    PartnerScore.objects.bulk_create(
-        scores,
-        update_conflicts=True,
-        unique_fields=["tenant", "partner"],
-        update_fields=[
-            "icp_version",
-            "reach_count",
-            "matched_count",
-            "on_profile_count",
-            "on_profile_share",
-            "target_count",
-            "target_overlap_count",
-            "target_coverage",
-            "overlap_score",
-            "computed_at",
-            "updated_at",
-        ],
-    )
+        written = 0
+        chunks = 0
+        last_id = 0
+        while True:
+            ids = list(partners.filter(pk__gt=last_id).values_list("pk", flat=True)[:chunk_size])
+            if not ids:
+                break
+            with transaction.atomic():
+                scores.scores_lock(tenant.pk)
+                reach_match_accounts(partner_ids=ids)
+                written += scores.partner_scores_write(context=context, partner_ids=ids)
+            chunks += 1
+            last_id = ids[-1]
+            if len(ids) < chunk_size:
+                break
     logger.info(
-        "partner_scores.refreshed tenant_id=%s partners=%s targets=%s",
-        tenant_id,
-        len(scores),
-        target_count,
+        "partner_scores.refreshed tenant_id=%s partners=%s chunks=%s targets=%s",
+        tenant.pk,
+        written,
+        chunks,
+        context.target_count,
     )
-    return len(scores)
+    return written
 
 
 @transaction.atomic

@@ -12,6 +12,8 @@ urlpatterns = [
         application_views.applications_open_set,
         name="applications_open_set",
     ),
+    path("ranking/", views.partner_ranking, name="partner_ranking"),
+    path("segments/", views.partner_segments, name="partner_segments"),
     path("portal/", views.portal, name="portal"),
     path("portal/brief.csv", views.portal_brief_export, name="portal_brief_csv"),
     path("<int:pk>/", views.partner_detail, name="partner_detail"),

@@ -9,7 +9,7 @@ import logging
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce, Lower, NullIf
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -23,8 +23,16 @@ from partners import privacy
 from partners import selectors as partner_selectors
 from partners import services as partner_services
 from partners.briefs import csv_cell, partner_brief, partner_brief_csv
-from partners.forms import PartnerForm, PartnerStatusForm
+from partners.forms import (
+    PartnerForm,
+    PartnerListFilterForm,
+    PartnerRankingFilterForm,
+    PartnerStatusForm,
+)
 from partners.models import Partner, ReachEntry
+from partners.overlap import FORMULA, FORMULA_EXPRESSION, ScoreView, overlap_parts
+from partners.quality import CUSTOMER_TIERS, LIFETIME_DAYS, UNSCORED
+from partners.segments import MIN_CLOSED_DEALS, segment_decide, segment_rules_data
 from reporting import selectors as reporting_selectors
 from tenancy.errors import DomainError
 from tenancy.permissions import (
@@ -38,6 +46,7 @@ from tenancy.shortcuts import get_for_tenant_or_404
 logger = logging.getLogger(__name__)
 
 PARTNERS_PER_PAGE = 25
+RANKING_PER_PAGE = 50
 REACH_PER_PAGE = 25
 LEDGER_ROWS_SHOWN = 50
 HISTORY_ROWS_SHOWN = 50
@@ -49,14 +58,21 @@ TIER_ORDER = ("A", "B", "C", "D")
 
 
 def _reach_entries(partner) -> QuerySet[ReachEntry]:
-    """Return the partner's reach list: matched accounts by tier (A first), then by name.
+    """Return the partner's reach list by fit tier (A first), then by name.
 
-    Matched accounts without a tier come after tier D, and entries that match no
-    account come last. The name is the matched account's name, else the company
-    name given in the reach list, else the domain.
+    The tier is the matched account's, or for an entry that matches no account the
+    tier it was scored with on its own firmographics. Entries without a tier come
+    last, matched ones first. The name is the matched account's name, else the
+    company name given in the reach list, else the domain.
     """
     tier_rank = Case(
-        *(When(account__fit_tier=tier, then=Value(rank)) for rank, tier in enumerate(TIER_ORDER)),
+        *(
+            When(
+                Q(account__fit_tier=tier) | Q(account__isnull=True, fit_tier=tier),
+                then=Value(rank),
+            )
+            for rank, tier in enumerate(TIER_ORDER)
+        ),
         When(account__isnull=False, then=Value(len(TIER_ORDER))),
         default=Value(len(TIER_ORDER) + 1),
         output_field=IntegerField(),
@@ -72,10 +88,49 @@ def _reach_entries(partner) -> QuerySet[ReachEntry]:
 
 @staff_required
 def partner_list(request):
-    partners = partner_selectors.partner_list()
+    form = PartnerListFilterForm(request.GET)
+    segment = form.cleaned_data.get("segment") if form.is_valid() else None
+    partners = partner_selectors.partner_list(segment=segment or None)
     page = Paginator(partners, PARTNERS_PER_PAGE).get_page(request.GET.get("page"))
-    context = {"page": page, **page_permissions(request.membership)}
+    context = {
+        "page": page,
+        "form": form,
+        "filtered": bool(segment),
+        **page_permissions(request.membership),
+    }
     return render(request, "partners/partner_list.html", context)
+
+
+@staff_required
+def partner_ranking(request):
+    data = request.GET.copy()
+    if not data.getlist("status"):
+        data.setlist("status", list(partner_selectors.RANKING_DEFAULT_STATUSES))
+    form = PartnerRankingFilterForm(data)
+    statuses = form.ranked_statuses()
+    partners = partner_selectors.partner_ranking(statuses=statuses, kind=form.ranked_kind())
+    page = Paginator(partners, RANKING_PER_PAGE).get_page(request.GET.get("page"))
+    rows = [
+        {
+            "rank": page.start_index() + position,
+            "partner": partner,
+            "parts": overlap_parts(ScoreView(partner))
+            if partner.score_overlap_score is not None
+            else [],
+        }
+        for position, partner in enumerate(page.object_list)
+    ]
+    context = {"page": page, "rows": rows, "form": form, "formula_expression": FORMULA_EXPRESSION}
+    return render(request, "partners/partner_ranking.html", context)
+
+
+@staff_required
+def partner_segments(request):
+    counts = partner_selectors.segment_counts()
+    rules = segment_rules_data()
+    for segment in rules["segments"]:
+        segment["partners"] = counts.get(segment["key"], 0)
+    return render(request, "partners/partner_segments.html", {"rules": rules})
 
 
 def _history_rows(events) -> list[dict]:
@@ -108,6 +163,34 @@ def partner_detail(request, pk: int):
     return _render_partner_detail(request, partner)
 
 
+def _score_context(partner) -> dict:
+    """Return the overlap parts, results and segment rule of a scored partner for its page."""
+    shared = {
+        "formula": FORMULA,
+        "min_closed_deals": MIN_CLOSED_DEALS,
+        "lifetime_days": LIFETIME_DAYS,
+    }
+    if partner.score_overlap_score is None:
+        return {"parts": [], "customer_tiers": [], "segment_rule": None, **shared}
+    score = ScoreView(partner)
+    tiers = partner.score_customer_tiers or {}
+    customers = partner.score_customer_count
+    customer_tiers = [
+        {
+            "tier": tier,
+            "customers": tiers.get(tier, 0),
+            "share": tiers.get(tier, 0) / customers if customers else None,
+        }
+        for tier in (*CUSTOMER_TIERS, UNSCORED)
+    ]
+    return {
+        "parts": overlap_parts(score),
+        "customer_tiers": customer_tiers,
+        "segment_rule": segment_decide(score).rule,
+        **shared,
+    }
+
+
 def _render_partner_detail(request, partner, *, status_form: PartnerStatusForm | None = None):
     reach = _reach_entries(partner)
     if status_form is None:
@@ -120,6 +203,7 @@ def _render_partner_detail(request, partner, *, status_form: PartnerStatusForm |
         ),
         "history_limit": HISTORY_ROWS_SHOWN,
         "tier_mix": reporting_selectors.rollup_tier_mix(partner.rollup_tier_mix),
+        **_score_context(partner),
         "reach_page": Paginator(reach, REACH_PER_PAGE).get_page(request.GET.get("page")),
         "entries": reporting_selectors.ledger_entries(partner_id=partner.pk)[:LEDGER_ROWS_SHOWN],
         "entries_limit": LEDGER_ROWS_SHOWN,

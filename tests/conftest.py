@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from partners.recompute import KEY_PREFIX, redis_client
 from tenancy.models import Membership
 from tenancy.scope import tenant_scope
 from tests.factories import MembershipFactory, TenantFactory, UserFactory
@@ -44,3 +45,16 @@ def other_admin_user(other_tenant):
 def staff_client(client, admin_user):
     client.force_login(admin_user)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _no_pending_partner_score_refreshes():
+    """Start every test with no partner score refresh pending or scheduled in Redis.
+
+    The debounce keys are per tenant id, and a new test database reuses the ids of
+    an earlier run, so a key left by that run could hold back a refresh.
+    """
+    client = redis_client()
+    keys = list(client.scan_iter(f"{KEY_PREFIX}:*"))
+    if keys:
+        client.delete(*keys)

@@ -38,6 +38,18 @@ class LedgerEntryOutputSerializer(serializers.Serializer):
     multiplier = serializers.DecimalField(
         max_digits=5, decimal_places=2, help_text="The plan's multiplier for fit_tier."
     )
+    partner_segment = serializers.CharField(
+        allow_null=True,
+        help_text="The partner's segment when the entry was booked, empty when it had none; "
+        "null on entries booked before segments existed.",
+    )
+    segment_multiplier = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        allow_null=True,
+        help_text="The plan's multiplier for partner_segment; null on entries booked before "
+        "segments existed, which used 1.",
+    )
     fit_tier = serializers.CharField(help_text="Account fit tier when the deal was won.")
     fit_score = serializers.IntegerField(allow_null=True)
     icp_version_number = serializers.IntegerField(
@@ -48,7 +60,8 @@ class LedgerEntryOutputSerializer(serializers.Serializer):
     amount = serializers.DecimalField(
         max_digits=14,
         decimal_places=2,
-        help_text="base_amount × rate × multiplier, rounded half up to the currency's minor unit.",
+        help_text="base_amount × rate × multiplier × segment_multiplier (1 when null), rounded "
+        "half up to the currency's minor unit.",
     )
     currency = serializers.CharField()
     memo = serializers.CharField()
@@ -62,6 +75,19 @@ def _multiplier_field(tier: str):
         min_value=Decimal(0),
         max_value=Decimal(10),
         help_text=f"Multiplier for accounts in ICP tier {tier}; 0 pays nothing.",
+    )
+
+
+def _segment_multiplier_field(segment: str):
+    return serializers.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        min_value=Decimal(0),
+        max_value=Decimal(5),
+        required=False,
+        default=Decimal("1.00"),
+        help_text=f"Multiplier for partners in the {segment} segment, applied on top of the "
+        "tier multiplier; 1 (the default when left out) changes nothing.",
     )
 
 
@@ -80,4 +106,8 @@ class CommissionPlanSerializer(serializers.Serializer):
     multiplier_b = _multiplier_field("B")
     multiplier_c = _multiplier_field("C")
     multiplier_d = _multiplier_field("D (and unscored accounts)")
+    segment_multiplier_strategic = _segment_multiplier_field("strategic")
+    segment_multiplier_grow = _segment_multiplier_field("grow")
+    segment_multiplier_nurture = _segment_multiplier_field("nurture")
+    segment_multiplier_deprioritise = _segment_multiplier_field("deprioritise")
     updated_at = serializers.DateTimeField(read_only=True)

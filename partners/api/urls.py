@@ -6,6 +6,8 @@ from partners.api import applications, briefs, portal, views
 
 urlpatterns = [
     path("partners/", views.PartnerListView.as_view(), name="api-partner-list"),
+    path("partners/ranking/", views.PartnerRankingView.as_view(), name="api-partner-ranking"),
+    path("partners/segments/", views.PartnerSegmentsView.as_view(), name="api-partner-segments"),
     path("partners/<int:pk>/", views.PartnerDetailView.as_view(), name="api-partner-detail"),
     path("partners/<int:pk>/status/", views.PartnerStatusView.as_view(), name="api-partner-status"),
     path("partners/<int:pk>/brief/", briefs.PartnerBriefView.as_view(), name="api-partner-brief"),

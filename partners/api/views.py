@@ -9,18 +9,30 @@ from rest_framework.response import Response
 from crm.selectors import account_by_reference
 from partners import lifecycle, selectors, services
 from partners.api.serializers import (
+    PartnerFilterSerializer,
     PartnerInputSerializer,
     PartnerOutputSerializer,
+    PartnerRankingFilterSerializer,
+    PartnerRankingRowSerializer,
     PartnerStatusInputSerializer,
     ReachPushInputSerializer,
     ReachPushOutputSerializer,
     ReachPushSchemaSerializer,
     ReferralInputSerializer,
     ReferralOutputSerializer,
+    SegmentRulesSerializer,
 )
 from partners.models import Partner
+from partners.overlap import FORMULA_EXPRESSION
 from partners.reach import reach_push
-from tenancy.api.views import AUTH_ERRORS, DETAIL_ERRORS, TenantApiView, error_response
+from partners.segments import segment_rules_data
+from tenancy.api.views import (
+    AUTH_ERRORS,
+    DETAIL_ERRORS,
+    READ_ERRORS,
+    TenantApiView,
+    error_response,
+)
 from tenancy.errors import NotFound
 
 
@@ -31,10 +43,13 @@ class PartnerListView(TenantApiView):
         operation_id="partners_list",
         tags=["partners"],
         summary="List partners, highest ICP overlap first",
-        responses={200: PartnerOutputSerializer(many=True), **AUTH_ERRORS},
+        parameters=[PartnerFilterSerializer],
+        responses={200: PartnerOutputSerializer(many=True), **READ_ERRORS},
     )
     def get(self, request):
-        return self.paginated_response(selectors.partner_list(), PartnerOutputSerializer)
+        filters = self.query_params_validate(PartnerFilterSerializer)
+        partners = selectors.partner_list(segment=filters.get("segment"))
+        return self.paginated_response(partners, PartnerOutputSerializer)
 
     @extend_schema(
         operation_id="partners_upsert",
@@ -83,6 +98,55 @@ class PartnerDetailView(TenantApiView):
     )
     def get(self, request, pk: int):
         return Response(PartnerOutputSerializer(selectors.partner_get(pk=pk)).data)
+
+
+class PartnerRankingView(TenantApiView):
+    """Rank partners not signed yet by ICP overlap, to choose which to sign."""
+
+    @extend_schema(
+        operation_id="partners_ranking",
+        tags=["partners"],
+        summary="Rank prospects and applicants by ICP overlap",
+        description=(
+            f"Ranked by overlap score ({FORMULA_EXPRESSION}, rounded to a whole number), "
+            "ties to the larger fit-weighted reach, then by name and id. Partners not scored "
+            "yet come last. Each row has its overlap parts with the points each earns."
+        ),
+        parameters=[PartnerRankingFilterSerializer],
+        responses={200: PartnerRankingRowSerializer(many=True), **READ_ERRORS},
+    )
+    def get(self, request):
+        filters = self.query_params_validate(PartnerRankingFilterSerializer)
+        partners = selectors.partner_ranking(statuses=filters["status"], kind=filters.get("kind"))
+
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(partners, request, view=self)
+        for position, partner in enumerate(page, start=paginator.offset + 1):
+            partner.rank = position
+        data = PartnerRankingRowSerializer(page, many=True).data
+        return paginator.get_paginated_response(data)
+
+
+class PartnerSegmentsView(TenantApiView):
+    """Return the segment rules as data, with the tenant's partners per segment."""
+
+    @extend_schema(
+        operation_id="partners_segments",
+        tags=["partners"],
+        summary="List the partner segments and the rules that place partners in them",
+        description=(
+            "A partner with fewer than min_closed_deals closed deals is segmented on its "
+            "overlap score alone. Filter partners by segment with "
+            "GET /api/v1/partners/?segment=."
+        ),
+        responses={200: SegmentRulesSerializer, **AUTH_ERRORS},
+    )
+    def get(self, request):
+        rules = segment_rules_data()
+        counts = selectors.segment_counts()
+        for segment in rules["segments"]:
+            segment["partners"] = counts.get(segment["key"], 0)
+        return Response(SegmentRulesSerializer(rules).data)
 
 
 class PartnerStatusView(TenantApiView):
@@ -177,7 +241,9 @@ class ReachPushView(TenantApiView):
             "stored as the registrable domain in punycode. Consumer mail domains are "
             "rejected. Rejected entries are listed by index; a strict push then writes "
             "nothing, a lenient one writes the valid entries. Pushing the same entries "
-            "again changes nothing. After a change the partner's overlap score is refreshed "
+            "again changes nothing. Entries may carry firmographics (industry, employees, "
+            "annual_revenue, country, region, tech_stack); companies that match none of your "
+            "accounts are scored on them. After a change the partner's scores are refreshed "
             "in the background."
         ),
         request=ReachPushSchemaSerializer,

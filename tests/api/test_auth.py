@@ -20,6 +20,7 @@ LIST_URLS = [
     "/api/v1/deals/",
     "/api/v1/accounts/",
     "/api/v1/partners/",
+    "/api/v1/partners/ranking/",
     "/api/v1/ledger/",
     "/api/v1/icp/versions/",
     "/api/v1/partner-applications/",

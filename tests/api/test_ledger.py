@@ -81,6 +81,8 @@ def test_list_returns_entry_fields(client, headers, ledger):
         "base_amount": "20000.00",
         "rate": "0.1000",
         "multiplier": "1.50",
+        "partner_segment": None,
+        "segment_multiplier": None,
         "fit_tier": "A",
         "fit_score": 92,
         "icp_version_number": 1,

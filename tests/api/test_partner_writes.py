@@ -165,9 +165,29 @@ def test_plan_get_without_plan_is_404(client, headers, scoped):
     assert response.json()["code"] == "not_found"
 
 
+def test_plan_put_segment_multipliers(client, headers, scoped):
+    body = {**PLAN, "segment_multiplier_strategic": "1.25"}
+
+    response = client.put(PLAN_URL, body, content_type="application/json", headers=headers)
+
+    assert response.status_code == 200
+    assert response.json()["segment_multiplier_strategic"] == "1.25"
+    # Left out, a segment multiplier is 1, so commissions follow the tier alone.
+    assert response.json()["segment_multiplier_grow"] == "1.00"
+    plan = CommissionPlan.objects.get()
+    assert plan.segment_multiplier_strategic == Decimal("1.25")
+    assert plan.segment_multiplier_deprioritise == Decimal("1.00")
+
+
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("base_rate", "1.5"), ("multiplier_a", "-1"), ("multiplier_b", "11")],
+    [
+        ("base_rate", "1.5"),
+        ("multiplier_a", "-1"),
+        ("multiplier_b", "11"),
+        ("segment_multiplier_nurture", "5.5"),
+        ("segment_multiplier_grow", "-0.5"),
+    ],
 )
 def test_plan_put_rejects_out_of_range(client, headers, scoped, field, value):
     response = client.put(

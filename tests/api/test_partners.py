@@ -5,6 +5,7 @@ import pytest
 from django.utils import timezone
 
 from partners.models import Partner, PartnerScore
+from partners.overlap import PART_KEYS
 from reporting.models import PartnerRollup
 from tenancy.scope import tenant_scope
 from tests.api.conftest import count_queries
@@ -19,14 +20,25 @@ def detail_url(pk: int) -> str:
 
 
 def score(partner: Partner, overlap_score: int, **values) -> PartnerScore:
+    # 60 × 15/20 + 40 × min(1, 0.15 / 0.25) = 45 + 24 = 69
     defaults = {
         "reach_count": 40,
         "matched_count": 20,
+        "assessed_count": 20,
         "on_profile_count": 15,
         "on_profile_share": Decimal("0.7500"),
         "target_count": 60,
         "target_overlap_count": 9,
         "target_coverage": Decimal("0.1500"),
+        "pipeline_overlap_count": 2,
+        "pipeline_overlap_amount": Decimal("8000.00"),
+        "customer_overlap_count": 1,
+        "fit_weighted_reach": Decimal("14.50"),
+        "fit_weighted_per_entry": Decimal("0.3625"),
+        "on_profile_points": Decimal("45.00"),
+        "coverage_points": Decimal("24.00"),
+        "segment": PartnerScore.Segment.GROW,
+        "segment_basis": PartnerScore.SegmentBasis.OVERLAP_ONLY,
         "computed_at": COMPUTED_AT,
     }
     return PartnerScore.objects.create(
@@ -67,12 +79,24 @@ def partners(scoped):
     return {"north": north, "south": south, "fresh": fresh}
 
 
+def part(key_and_label, **values) -> dict:
+    key, label = key_and_label
+    empty = {"count": None, "share": None, "total": None}
+    return {"key": key, "label": label, **empty, **values}
+
+
 def test_list_returns_score_and_rollup(client, headers, partners):
     response = client.get(LIST_URL, headers=headers)
 
     assert response.status_code == 200
     north = response.json()["results"][0]
     assert north.pop("created_at")
+    north_parts = [(row["key"], row["label"]) for row in north["score"]["parts"]]
+    assert [key for key, _ in north_parts] == list(PART_KEYS)
+    rules = [row.pop("rule") for row in north["score"]["parts"]]
+    assert "60 ×" in rules[2]
+    assert "40 × min(1, coverage / 0.25)" in rules[3]
+    assert "your 60 tier A/B accounts" in rules[3]
     assert north == {
         "id": partners["north"].pk,
         "external_id": "p-north",
@@ -87,14 +111,49 @@ def test_list_returns_score_and_rollup(client, headers, partners):
         "score": {
             "reach_count": 40,
             "matched_count": 20,
+            "assessed_count": 20,
             "on_profile_count": 15,
             "on_profile_share": "0.7500",
+            "unmatched_scored_count": 0,
+            "unmatched_on_profile_count": 0,
             "target_count": 60,
             "target_overlap_count": 9,
             "target_coverage": "0.1500",
+            "pipeline_overlap_count": 2,
+            "pipeline_overlap_amount": "8000.00",
+            "customer_overlap_count": 1,
+            "fit_weighted_reach": "14.50",
+            "fit_weighted_per_entry": "0.3625",
+            "on_profile_points": "45.00",
+            "coverage_points": "24.00",
             "overlap_score": 69,
+            "parts": [
+                part(north_parts[0], count=40, points="0.00", max_points=0),
+                part(north_parts[1], count=20, points="0.00", max_points=0),
+                part(north_parts[2], count=15, share="0.7500", points="45.00", max_points=60),
+                part(north_parts[3], count=9, share="0.1500", points="24.00", max_points=40),
+                part(north_parts[4], count=2, total="8000.00", points="0.00", max_points=0),
+                part(north_parts[5], count=1, points="0.00", max_points=0),
+                part(north_parts[6], share="0.3625", total="14.50", points="0.00", max_points=0),
+            ],
             "computed_at": "2024-03-01T12:00:00Z",
         },
+        "quality": {
+            "won_deal_count": 0,
+            "lost_deal_count": 0,
+            "win_rate": None,
+            "won_revenue": "0.00",
+            "on_profile_won_revenue": "0.00",
+            "customer_count": 0,
+            "customer_tiers": {"A": 0, "B": 0, "C": 0, "D": 0, "unscored": 0},
+            "on_profile_customer_share": None,
+            "churned_customer_count": 0,
+            "churn_rate": None,
+            "commission_cost": "0.0000",
+            "lifetime_value": "0.00",
+            "commission_to_lifetime_value": None,
+        },
+        "segment": {"key": "grow", "basis": "overlap_only"},
         "rollup": {
             "won_deals": 3,
             "lost_deals": 1,
@@ -124,6 +183,8 @@ def test_unscored_partner_has_null_score(client, headers, partners):
     assert response.status_code == 200
     body = response.json()
     assert body["score"] is None
+    assert body["quality"] is None
+    assert body["segment"] is None
     assert body["rollup"] == {
         "won_deals": 0,
         "lost_deals": 0,

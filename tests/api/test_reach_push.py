@@ -1,10 +1,12 @@
 """Reach lists pushed by API: modes, strict and lenient writes, idempotency and limits."""
 
+from decimal import Decimal
+
 import pytest
 
 from partners import reach
 from partners.models import PartnerScore, ReachEntry
-from partners.tasks import refresh_partner_scores_task
+from partners.recompute import partner_scores_request
 from tenancy.models import AuditEvent
 from tests.api.conftest import auth
 from tests.factories import AccountFactory, PartnerFactory
@@ -155,8 +157,7 @@ def test_push_twice_changes_nothing(client, headers, partner, django_capture_on_
     after = list(ReachEntry.objects.order_by("pk").values("pk", "company_name", "updated_at"))
     assert after == before
     assert AuditEvent.all_tenants.filter(event="partner.reach_pushed").count() == audits
-    task_names = [callback.args[0].name for callback in callbacks if callback.args]
-    assert "partners.tasks.refresh_partner_scores_task" not in task_names
+    assert not [c for c in callbacks if getattr(c, "func", None) is partner_scores_request]
 
 
 def test_push_renames_company(client, headers, partner):
@@ -177,9 +178,10 @@ def test_push_enqueues_score_refresh_that_matches(
 
     with django_capture_on_commit_callbacks() as callbacks:
         push(client, partner, {"entries": [{"email": "jane@acme.com"}]}, headers)
-    task_names = [callback.args[0].name for callback in callbacks if callback.args]
-    assert task_names == ["partners.tasks.refresh_partner_scores_task"]
-    refresh_partner_scores_task(partner.tenant_id)
+    requests = [c for c in callbacks if getattr(c, "func", None) is partner_scores_request]
+    assert [request.args for request in requests] == [(partner.tenant_id, [partner.pk])]
+    # Runs the debounced request, which runs the refresh task eagerly in tests.
+    requests[0]()
 
     assert ReachEntry.objects.get().account_id == account.pk
     assert PartnerScore.objects.get(partner=partner).reach_count == 1
@@ -227,3 +229,100 @@ def test_push_other_tenants_partner_404(client, other_tenant, partner):
 
     assert response.status_code == 404
     assert domains(partner) == []
+
+
+FIRMOGRAPHICS = {
+    "domain": "acme.com",
+    "industry": " Software ",
+    "employees": "1,200",
+    "annual_revenue": "1250000.50",
+    "country": "Germany",
+    "region": "BY",
+    "tech_stack": ["Salesforce", "AWS", "Salesforce"],
+}
+
+
+def test_push_stores_firmographics(client, headers, partner):
+    response = push(client, partner, {"entries": [FIRMOGRAPHICS]}, headers)
+
+    assert response.json()["status"] == "succeeded"
+    entry = ReachEntry.objects.get()
+    assert entry.industry == "Software"
+    assert entry.employees == 1200
+    assert entry.annual_revenue == Decimal("1250000.50")
+    assert entry.country == "DE"
+    assert entry.region == "BY"
+    assert entry.tech_stack == ["AWS", "Salesforce"]
+
+
+def test_push_accepts_numbers_and_text_stack(client, headers, partner):
+    entry = {"domain": "acme.com", "employees": 250, "annual_revenue": 1000,
+             "tech_stack": "hubspot; aws"}  # fmt: skip
+
+    push(client, partner, {"entries": [entry]}, headers)
+
+    stored = ReachEntry.objects.get()
+    assert (stored.employees, stored.annual_revenue) == (250, Decimal("1000"))
+    assert stored.tech_stack == ["aws", "hubspot"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "expected"),
+    [
+        pytest.param("employees", "many", "a whole number", id="employees-text"),
+        pytest.param("employees", -5, "a whole number between 0 and 10000000", id="negative"),
+        pytest.param("employees", True, "a number, not true or false", id="employees-boolean"),
+        pytest.param("annual_revenue", "12.345", "at most 2 decimals", id="revenue-decimals"),
+        pytest.param("annual_revenue", 1e20, "below 10^12", id="revenue-huge"),
+        pytest.param("country", "Atlantis", "ISO 3166 code", id="country-unknown"),
+        pytest.param("industry", "x" * 101, "at most 100 characters", id="industry-long"),
+        pytest.param("tech_stack", ["aws", 7], "a list of texts", id="stack-not-text"),
+        pytest.param("region", ["BY"], "text", id="region-list"),
+    ],
+)
+def test_push_rejects_bad_firmographic(client, headers, partner, field, value, expected):
+    body = {"entries": [{"domain": "acme.com", field: value}], "strict": True}
+
+    response = push(client, partner, body, headers)
+
+    result = response.json()
+    assert result["status"] == "failed"
+    assert result["rejected_invalid"] == 1
+    error = result["errors"][0]
+    assert (error["index"], error["field"], error["value"]) == (0, field, value)
+    assert expected in error["message"]
+    assert error["fix"]
+    assert domains(partner) == []
+
+
+def test_push_omitted_firmographics_kept_null_clears(client, headers, partner):
+    push(client, partner, {"entries": [FIRMOGRAPHICS]}, headers)
+
+    body = {"entries": [{"domain": "acme.com", "industry": None, "tech_stack": []}]}
+    result = push(client, partner, body, headers).json()
+
+    assert (result["updated"], result["unchanged"]) == (1, 0)
+    entry = ReachEntry.objects.get()
+    assert (entry.industry, entry.tech_stack) == ("", [])
+    assert (entry.employees, entry.country) == (1200, "DE")
+
+
+def test_push_same_firmographics_unchanged(client, headers, partner):
+    push(client, partner, {"entries": [FIRMOGRAPHICS]}, headers)
+
+    result = push(client, partner, {"entries": [FIRMOGRAPHICS]}, headers).json()
+
+    assert (result["updated"], result["unchanged"]) == (0, 1)
+
+
+def test_push_duplicate_fills_missing_fields(client, headers, partner):
+    entries = [
+        {"domain": "acme.com", "employees": 10},
+        {"domain": "www.acme.com", "employees": 99, "country": "FR"},
+    ]
+
+    result = push(client, partner, {"entries": entries}, headers).json()
+
+    assert result["duplicates"] == 1
+    entry = ReachEntry.objects.get()
+    assert (entry.employees, entry.country) == (10, "FR")

@@ -8,6 +8,8 @@ EXPECTED_PATHS = {
     "/api/v1/imports/{kind}/": {"post"},
     "/api/v1/partners/": {"get", "post"},
     "/api/v1/partners/{id}/": {"get"},
+    "/api/v1/partners/ranking/": {"get"},
+    "/api/v1/partners/segments/": {"get"},
     "/api/v1/partners/{id}/status/": {"post"},
     "/api/v1/partners/{id}/reach/": {"post"},
     "/api/v1/referrals/": {"post"},

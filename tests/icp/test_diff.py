@@ -10,7 +10,7 @@ import pytest
 from icp.diff import criteria_changes, cutoff_changes, icp_versions_diff, part_changes
 from icp.models import IcpVersion
 from icp.services import accounts_rescore
-from partners.models import PartnerScore
+from partners.models import PartnerScore, ReachEntry
 from partners.services import partner_scores_refresh, reach_replace
 from tenancy.errors import NotFound
 from tenancy.scope import tenant_scope
@@ -388,3 +388,28 @@ def test_diff_rejects_other_tenants_version(scoped, versions, other_tenant):
     assert error.value.value == foreign.pk
     with tenant_scope(other_tenant), pytest.raises(NotFound):
         icp_versions_diff(tenant=other_tenant, left=left, right=foreign)
+
+
+def test_partner_unmatched_reach_scored_under_both(scoped, versions, accounts):
+    """Reach outside the CRM is scored on its own firmographics under each version."""
+    left, right = versions
+    partner = PartnerFactory(tenant=scoped, name="Outside")
+    # Fintech in the US: 30 C under the left version, 100 A under the right one.
+    ReachEntry.objects.create(
+        tenant=scoped, partner=partner, domain="new-fintech.com", industry="fintech",
+        employees=500, country="US",
+    )  # fmt: skip
+    ReachEntry.objects.create(tenant=scoped, partner=partner, domain="no-data.com")
+    accounts_rescore(tenant=scoped)
+    partner_scores_refresh(tenant=scoped)
+
+    top = icp_versions_diff(tenant=scoped, left=left, right=right)["partners"]["top"]
+
+    row = next(row for row in top if row["name"] == "Outside")
+    assert (row["score_before"], row["score_after"]) == (0, 60)
+    assert (row["before"]["on_profile_count"], row["after"]["on_profile_count"]) == (0, 1)
+    assert row["after"]["on_profile_share"] == Decimal("1.0000")
+    assert row["after"]["target_overlap_count"] == 0
+    stored = PartnerScore.objects.get(partner=partner)
+    assert row["score_before"] == stored.overlap_score
+    assert row["before"]["on_profile_share"] == stored.on_profile_share

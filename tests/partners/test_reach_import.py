@@ -1,4 +1,6 @@
-"""Reach CSV import: consumer mail domains are rejected and counted by reason."""
+"""Reach CSV import: consumer mail domains, rejection reasons and firmographics."""
+
+from decimal import Decimal
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -108,3 +110,52 @@ def test_reach_import_api_reports_reasons(client, tenant):
     assert reasons[3] == "duplicate"
     assert reasons[4] == "personal_domain"
     assert reasons[6] is None
+
+
+FIRMOGRAPHICS_CSV = (
+    b"partner_external_id,domain,industry,employees,revenue,country,state,tech_stack\n"
+    b'p1,acme.com,Software,"1,200",2500000.50,Germany,BY,"salesforce; aws"\n'
+    b"p1,globex.com,Retail,many,,FR,,\n"
+    b"p1,initech.com,,,,Atlantis,,\n"
+)
+
+
+def test_reach_import_reads_firmographics(scoped):
+    PartnerFactory(tenant=scoped, external_id="p1")
+
+    run = csv_import(
+        tenant=scoped, kind="reach", content=FIRMOGRAPHICS_CSV, filename="r.csv", strict=False
+    )
+
+    assert run.status == ImportRun.Status.PARTIAL
+    assert [(error["line"], error["column"], error["value"]) for error in run.errors] == [
+        (3, "employees", "many"),
+        (4, "country", "Atlantis"),
+    ]
+    assert "whole number" in run.errors[0]["message"]
+    entry = ReachEntry.objects.get()
+    assert (entry.domain, entry.industry, entry.employees) == ("acme.com", "Software", 1200)
+    assert entry.annual_revenue == Decimal("2500000.50")
+    assert (entry.country, entry.region) == ("DE", "BY")
+    assert entry.tech_stack == ["aws", "salesforce"]
+
+
+def test_reach_import_keeps_columns_left_out(scoped):
+    PartnerFactory(tenant=scoped, external_id="p1")
+    csv_import(
+        tenant=scoped,
+        kind="reach",
+        content=b"partner_external_id,domain,industry,employees\np1,acme.com,Software,50\n",
+        filename="first.csv",
+    )
+
+    csv_import(
+        tenant=scoped,
+        kind="reach",
+        content=b"partner_external_id,domain,employees\np1,acme.com,\n",
+        filename="second.csv",
+    )
+
+    entry = ReachEntry.objects.get()
+    # The industry column was left out, and the empty employees cell clears the value.
+    assert (entry.industry, entry.employees) == ("Software", None)

@@ -43,6 +43,9 @@ SPECTACULAR_SETTINGS = {
         "IcpCutoffTierEnum": "icp.scoring.TIERS",
         "IcpCriterionChangeEnum": "icp.diff.CRITERION_STATUSES",
         "IcpCriterionPartEnum": "icp.diff.COMPARED_PARTS",
+        # Partner segments and the parts of the overlap score.
+        "PartnerSegmentEnum": "partners.models.PartnerScore.Segment",
+        "OverlapPartKeyEnum": "partners.overlap.PART_KEYS",
     },
     # Swagger UI is served from this app's static files, not from a CDN, so the docs
     # work on a self-hosted machine without outside network access.

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('partners', '0004_partner_mapping_visibility'),
+        ('partners', '0005_reach_fit_score_quality_segment'),
         ('tenancy', '0004_tenant_applications_open'),
     ]
 
