@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.settings_overview, name="settings"),
     path("switch/", views.tenant_switch, name="switch"),
     path("icp-review/", views.icp_review_days_update, name="icp_review_days_update"),
+    path("attribution/", views.attribution_settings_update, name="attribution_settings_update"),
     path("api-keys/", views.api_key_list, name="api_key_list"),
     path("api-keys/create/", views.api_key_create, name="api_key_create"),
     path("api-keys/<int:pk>/revoke/", views.api_key_revoke, name="api_key_revoke"),

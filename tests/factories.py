@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import datetime
+import zoneinfo
 from decimal import Decimal
 
 import factory
 from django.contrib.auth import get_user_model
 
+from attribution.models import Referral
+from attribution.referrals import account_referrers_sync
+from attribution.touches import registration_touch_write
 from commissions.models import CommissionPlan
 from crm.models import Account, Deal
 from partners.models import Partner, ReachEntry
@@ -89,3 +93,31 @@ class CommissionPlanFactory(factory.django.DjangoModelFactory):
 
     name = "Fit-weighted"
     base_rate = Decimal("0.1000")
+
+
+def registration_create(
+    partner, domain: str, registered_on: datetime.date, *, status=Referral.Status.APPROVED
+) -> Referral:
+    """Store a registration made at midnight of `registered_on` in the tenant's time zone.
+
+    Skips the eligibility check of `referral_register`, so tests can set up history
+    directly. An approved one gets its touch and becomes the account's referrer.
+    """
+    tenant = partner.tenant
+    registered_at = datetime.datetime.combine(
+        registered_on, datetime.time(), tzinfo=zoneinfo.ZoneInfo(tenant.time_zone)
+    )
+    referral = Referral.all_tenants.create(
+        tenant=tenant,
+        partner=partner,
+        domain=domain,
+        account=Account.all_tenants.filter(tenant=tenant, domain=domain).first(),
+        registered_at=registered_at,
+        expires_on=registered_on + datetime.timedelta(days=tenant.attribution_window_days),
+        status=status,
+        source=Referral.Source.IMPORT,
+    )
+    if status == Referral.Status.APPROVED:
+        registration_touch_write(referral)
+        account_referrers_sync(tenant=tenant, domains=[domain])
+    return referral

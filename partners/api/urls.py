@@ -10,5 +10,4 @@ urlpatterns = [
     path("partners/<int:pk>/status/", views.PartnerStatusView.as_view(), name="api-partner-status"),
     path("partners/<int:pk>/reach/", views.ReachPushView.as_view(), name="api-partner-reach"),
     path("portal/partner/", portal.PortalPartnerView.as_view(), name="api-portal-partner"),
-    path("referrals/", views.ReferralCreateView.as_view(), name="api-referral-create"),
 ]

@@ -10,7 +10,15 @@ EXPECTED_PATHS = {
     "/api/v1/partners/{id}/": {"get"},
     "/api/v1/partners/{id}/status/": {"post"},
     "/api/v1/partners/{id}/reach/": {"post"},
-    "/api/v1/referrals/": {"post"},
+    "/api/v1/referrals/": {"get", "post"},
+    "/api/v1/referrals/check/": {"get"},
+    "/api/v1/referrals/{id}/": {"get"},
+    "/api/v1/referrals/{id}/approve/": {"post"},
+    "/api/v1/referrals/{id}/reject/": {"post"},
+    "/api/v1/links/": {"get", "post"},
+    "/api/v1/links/{id}/deactivate/": {"post"},
+    "/api/v1/touches/": {"post"},
+    "/api/v1/settings/attribution/": {"get", "put"},
     "/api/v1/ledger/": {"get"},
     "/api/v1/commission-plan/": {"get", "put"},
     "/api/v1/icp/review/": {"get"},
@@ -24,6 +32,9 @@ EXPECTED_PATHS = {
     "/api/v1/icp/versions/{id}/diff/": {"get"},
     "/api/v1/jobs/{id}/": {"get"},
     "/api/v1/portal/partner/": {"get"},
+    "/api/v1/portal/referrals/": {"get", "post"},
+    "/api/v1/portal/referrals/check/": {"get"},
+    "/api/v1/portal/links/": {"get", "post"},
 }
 
 

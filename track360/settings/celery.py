@@ -63,6 +63,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "icp.tasks.rescore_trigger_tenants_task",
         "schedule": crontab(hour=0, minute=15),
     },
+    # Tracking-link clicks wait in Redis until this writes them to the database.
+    "drain-clicks": {
+        "task": "attribution.tasks.drain_clicks_task",
+        "schedule": timedelta(seconds=env_int("TRACK360_CLICK_DRAIN_INTERVAL_SECONDS", 5)),
+    },
 }
 # Task modules that autodiscovery, which imports only each app's `tasks` module, misses.
 CELERY_IMPORTS = ("icp.review_tasks",)
@@ -73,4 +78,5 @@ CELERY_TASK_ROUTES = {
     "crm.tasks.*": {"queue": "default"},
     "icp.tasks.*": {"queue": "default"},
     "partners.tasks.*": {"queue": "default"},
+    "attribution.tasks.*": {"queue": "default"},
 }

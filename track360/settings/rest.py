@@ -42,6 +42,11 @@ SPECTACULAR_SETTINGS = {
         "IcpCutoffTierEnum": "icp.scoring.TIERS",
         "IcpCriterionChangeEnum": "icp.diff.CRITERION_STATUSES",
         "IcpCriterionPartEnum": "icp.diff.COMPARED_PARTS",
+        # Registrations and the eligibility check.
+        "ReferralStatusEnum": "attribution.models.Referral.Status",
+        "ReferralConflictEnum": "attribution.models.Referral.Conflict",
+        "ReferralSourceEnum": "attribution.models.Referral.Source",
+        "EligibilityStatusEnum": "attribution.eligibility.ELIGIBILITY_STATUSES",
     },
     # Swagger UI is served from this app's static files, not from a CDN, so the docs
     # work on a self-hosted machine without outside network access.
