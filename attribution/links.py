@@ -152,7 +152,12 @@ def destination_check(*, tenant: Tenant, url) -> str:
             "Remove the part before @ in the host.",
         )
     try:
-        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+        parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
+    except ValueError:
+        raise reject(
+            "The destination port is invalid.", "Use a port from 1 to 65535, or none."
+        ) from None
+    try:
         host = _host_ascii(parts.hostname or "")
     except ValueError as error:
         raise reject(

@@ -282,7 +282,7 @@ def referral_review(*, referral: Referral, decision: str, note, actor=None) -> R
         audit_record(
             tenant_id=tenant.pk,
             actor=actor,
-            event=f"referral.{decision}d",
+            event=f"referral.{status}",
             obj=locked,
             before={"status": before},
             after={"status": status, "note": note},

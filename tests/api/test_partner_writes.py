@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from commissions.models import CommissionPlan
 from attribution.models import Referral
+from commissions.models import CommissionPlan
 from crm.models import Account, Deal
 from partners.models import Partner
 from tenancy.models import AuditEvent
