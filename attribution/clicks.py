@@ -77,6 +77,9 @@ def _referer_host(referer: str) -> str:
 
 def click_record(*, link: CachedLink, visitor_id: str, meta: dict) -> dict:
     """Return the queue record of one click; `meta` is the request's META."""
+    # NOTE: REMOTE_ADDR is the peer of the WSGI server. Behind a reverse proxy it is
+    # the proxy's address unless the server rewrites it from X-Forwarded-For, and
+    # then every click has the same address hash.
     return {
         "id": secrets.token_urlsafe(16),
         "t": link.tenant_id,
@@ -140,7 +143,7 @@ def destination_url(destination: str, query, visitor_id: str) -> str:
 
 @dataclass
 class DrainResult:
-    """What one drain run did. read = written + duplicates + invalid + orphaned."""
+    """Counts of one drain run, where read = written + duplicates + invalid + orphaned."""
 
     batches: int = 0
     read: int = 0

@@ -5,7 +5,7 @@ The checks run in this order, and the first that applies decides:
 1. the partner registered the domain before: its registration is returned;
 2. `customer`: the account has a won deal and has not churned since;
 3. `open_deal`: the account has an open deal that is not credited to this partner;
-4. `registered`: another partner holds an approved registration whose `expires_on`
+4. `registered`: another partner has an approved registration whose `expires_on`
    is today or later (in the tenant's time zone);
 5. otherwise the company is eligible, also when the tenant has no account for it.
 
@@ -184,8 +184,8 @@ def eligibility_check(
     """Check whether `partner` may register `domain` (normalised); write nothing.
 
     The check is for today in the tenant's time zone, or for the day `on` when a
-    registration kept in another system is backdated: deals won by then, deals
-    open on that day and registrations in force on that day count. With `partner`
+    registration kept in another system is backdated. Then deals won by that day,
+    deals open on it and registrations in force on it count. With `partner`
     None (a staff check), any open deal and any approved registration is a conflict.
     """
     day = on or tenant.today()
@@ -262,7 +262,9 @@ def eligibility_check(
     if account is None:
         message = f"{domain} is an unknown company, not in the CRM yet, and it is eligible."
     else:
-        message = f"{name} is eligible: no customer record, open deal or registration holds it."
+        message = (
+            f"{name} is eligible: no won deal, open deal or other partner's registration blocks it."
+        )
     return Eligibility(
         domain=domain, status=ELIGIBLE, message=message, staff_message=message, account=account
     )

@@ -262,7 +262,7 @@ def link_url(code: str) -> str:
 
 @dataclass(frozen=True)
 class CachedLink:
-    """What the redirect needs of an active link."""
+    """The fields of an active link that the redirect uses."""
 
     link_id: int
     tenant_id: int
@@ -283,7 +283,7 @@ def link_for_code(code: str) -> CachedLink | None:
 
     Codes are unique across tenants, so this is a lookup without a tenant scope.
     Unknown and inactive codes are cached as missing for MISSING_CACHE_SECONDS.
-    When Redis is down the database answers every call.
+    When Redis is down, every call reads the database.
     """
     if not CODE_PATTERN.match(code):
         return None

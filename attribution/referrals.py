@@ -1,9 +1,9 @@
 """Referral (deal) registration, its review by partner managers, and the account's referrer.
 
 A registration is checked by `attribution.eligibility` inside a transaction that
-holds a PostgreSQL advisory lock on (tenant, domain), so of two partners who
-register one company at the same moment exactly one is approved and the other
-gets the `registered` conflict. Conflicting registrations are stored too, so
+takes a PostgreSQL advisory lock on (tenant, domain). When two partners register
+one company at the same moment, exactly one is approved and the other gets the
+`registered` conflict. Conflicting registrations are stored too, so
 partner managers see them, but only approved ones count for attribution.
 
 `Account.referred_by` and `referred_at` show the partner of the account's first
@@ -44,7 +44,7 @@ MAX_REVIEW_NOTE_LENGTH = 500
 def domain_lock(tenant_id: int, domain: str) -> None:
     """Hold the tenant's lock on `domain` until the transaction ends.
 
-    Registrations and reviews of one company take it, so each sees the other's
+    Registrations and reviews of one company take it, so each reads the other's
     committed row. Two domains whose hashes collide only wait for each other.
     """
     with connection.cursor() as cursor:

@@ -1,9 +1,10 @@
 """The tenant's attribution rule (window and first or last touch) and re-attributing deals.
 
 `crm.pipeline.deals_attribute` applies the rule to a list of deals. This module
-picks which deals to attribute again after something changes: the touches of a
-few domains (a registration, a review, a conversion), or the rule itself, which
-re-attributes every unbooked deal of the tenant in the worker, chunk by chunk.
+picks which deals to attribute again after something changes. A registration, a
+review or a conversion changes the touches of a few domains, so only their deals
+are attributed again. A new rule re-attributes every unbooked deal of the tenant
+in the worker, chunk by chunk.
 """
 
 from __future__ import annotations

@@ -7,9 +7,9 @@ a throwaway tenant with one partner and one tracking link, then measures:
       client in this process: the full middleware stack, the cookie, the queued click;
   (b) the same redirect when the cache misses on every request, so each one reads the
       link from PostgreSQL;
-  (c) the drain: N click records pushed onto the queue, written in batches;
-  (d) the drain of the same N records pushed again, as after a crash before the
-      acknowledgement: every record is a duplicate and nothing is written.
+  (c) the drain of N click records pushed onto the queue, written in batches;
+  (d) the drain of the same N records pushed again. This is what a crash before the
+      acknowledgement leads to, and every record is a duplicate that writes nothing.
 
 It writes the figures to bench/results-links.md and deletes the tenant's rows and
 its Redis keys afterwards. It refuses to run while clicks wait in the queue, so it

@@ -30,7 +30,7 @@ class Tenant(TimestampedModel):
     base_currency = models.CharField(max_length=3, default="USD")
     time_zone = models.CharField(max_length=64, default="UTC")
     # How many days before a deal's close date a partner's touch still counts for the
-    # deal; a registration also expires this many days after it was made.
+    # deal. A registration also expires this many days after it was made.
     attribution_window_days = models.PositiveIntegerField(default=365)
 
     class Touch(models.TextChoices):

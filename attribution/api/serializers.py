@@ -25,14 +25,14 @@ class CompanyFieldsMixin:
     company_fields: tuple[str, ...] = ("domain", "email", "url")
 
     def validate(self, attrs: dict) -> dict:
-        given = [name for name in self.company_fields if attrs.get(name)]
-        if len(given) != 1:
+        sent_fields = [name for name in self.company_fields if attrs.get(name)]
+        if len(sent_fields) != 1:
             names = ", ".join(self.company_fields[:-1]) + f" or {self.company_fields[-1]}"
-            first = given[0] if given else self.company_fields[0]
+            first = sent_fields[0] if sent_fields else self.company_fields[0]
             raise serializers.ValidationError(
-                {first: f"Send exactly one of {names}; this request has {len(given)}."}
+                {first: f"Send exactly one of {names}; this request has {len(sent_fields)}."}
             )
-        attrs["company_field"] = given[0]
+        attrs["company_field"] = sent_fields[0]
         return attrs
 
 
@@ -121,7 +121,7 @@ class ReferralOutputSerializer(serializers.Serializer):
 
 
 class PortalReferralOutputSerializer(serializers.Serializer):
-    """A registration as its partner sees it: no other partner and no internal ids."""
+    """A registration as shown to its partner, without other partners or internal ids."""
 
     id = serializers.IntegerField()
     domain = serializers.CharField()

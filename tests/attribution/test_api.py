@@ -23,10 +23,12 @@ def acme(scoped):
 
 @pytest.fixture
 def registrations(acme, partner, rival):
-    held, _ = referral_register(partner=rival, company="acme.com", source=Referral.Source.API)
+    rival_registration, _ = referral_register(
+        partner=rival, company="acme.com", source=Referral.Source.API
+    )
     conflict, _ = referral_register(partner=partner, company="acme.com", source=Referral.Source.API)
     own, _ = referral_register(partner=partner, company="newco.io", source=Referral.Source.API)
-    return {"held": held, "conflict": conflict, "own": own}
+    return {"rival": rival_registration, "conflict": conflict, "own": own}
 
 
 # Staff and API keys

@@ -108,8 +108,8 @@ def test_codes_differ(link_hosts, partner):
 
 
 def test_code_collision_draws_again(link_hosts, partner, rival, monkeypatch):
-    taken = link_create(partner=rival, destination="https://acme-analytics.com/").code
-    drawn = iter([taken, "Fresh23456"])
+    taken_code = link_create(partner=rival, destination="https://acme-analytics.com/").code
+    drawn = iter([taken_code, "Fresh23456"])
     monkeypatch.setattr(links, "code_new", lambda: next(drawn))
 
     link = link_create(partner=partner, destination="https://acme-analytics.com/")
@@ -119,8 +119,8 @@ def test_code_collision_draws_again(link_hosts, partner, rival, monkeypatch):
 
 
 def test_code_collisions_give_up(link_hosts, partner, monkeypatch):
-    taken = link_create(partner=partner, destination="https://acme-analytics.com/").code
-    monkeypatch.setattr(links, "code_new", lambda: taken)
+    taken_code = link_create(partner=partner, destination="https://acme-analytics.com/").code
+    monkeypatch.setattr(links, "code_new", lambda: taken_code)
 
     with pytest.raises(RuntimeError, match="no free link code"):
         link_create(partner=partner, destination="https://acme-analytics.com/")
