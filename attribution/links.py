@@ -278,10 +278,22 @@ def cache_forget(code: str) -> None:
         logger.warning("link.cache_forget_failed code_prefix=%s", code[:3], exc_info=True)
 
 
+def _destination_still_allowed(row: dict) -> bool:
+    try:
+        host = _host_ascii(urlsplit(row["destination"]).hostname or "")
+    except ValueError:
+        return False
+    if _host_allowed(host, row["tenant__link_domains"] or []):
+        return True
+    logger.info("link.host_no_longer_allowed tenant_id=%s link_id=%s", row["tenant_id"], row["pk"])
+    return False
+
+
 def link_for_code(code: str) -> CachedLink | None:
     """Return the active link with `code`, or None; read from Redis, else the database.
 
     Codes are unique across tenants, so this is a lookup without a tenant scope.
+    A link whose destination host the tenant no longer lists counts as missing.
     Unknown and inactive codes are cached as missing for MISSING_CACHE_SECONDS.
     When Redis is down, every call reads the database.
     """
@@ -300,19 +312,17 @@ def link_for_code(code: str) -> CachedLink | None:
 
     row = (
         TrackingLink.all_tenants.filter(code=code, is_active=True)
-        .values("pk", "tenant_id", "partner_id", "destination")
+        .values("pk", "tenant_id", "partner_id", "destination", "tenant__link_domains")
         .first()
     )
-    link = (
-        CachedLink(
+    link = None
+    if row is not None and _destination_still_allowed(row):
+        link = CachedLink(
             link_id=row["pk"],
             tenant_id=row["tenant_id"],
             partner_id=row["partner_id"],
             destination=row["destination"],
         )
-        if row is not None
-        else None
-    )
     if key is not None:
         value = json.dumps(link.__dict__ if link is not None else {})
         seconds = CACHE_SECONDS if link is not None else MISSING_CACHE_SECONDS

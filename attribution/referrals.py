@@ -150,6 +150,8 @@ def referral_register(
     with transaction.atomic():
         domain_lock(tenant.pk, domain)
         existing = Referral.objects.filter(partner=partner, domain=domain).first()
+        # NOTE: this also returns an expired or rejected registration, so the partner
+        # cannot register the domain again; each partner has one row per domain.
         if existing is not None:
             logger.info(
                 "referral.register_repeated tenant_id=%s partner_id=%s referral_id=%s",

@@ -223,3 +223,11 @@ def test_redis_down_falls_back_to_database(link_hosts, partner, monkeypatch):
     monkeypatch.setattr(clickqueue, "client", lambda: Broken())
 
     assert link_for_code(link.code).link_id == link.pk
+
+
+def test_removed_link_host_stops_redirect(link_hosts, partner):
+    link = link_create(partner=partner, destination="https://www.acme-analytics.com/")
+    link_hosts.link_domains = ["other-site.com"]
+    link_hosts.save()
+
+    assert link_for_code(link.code) is None

@@ -278,7 +278,7 @@ def test_portal_check_fragment_unknown_and_invalid(portal, scoped):
     unknown = portal.get("/attribution/portal/referrals/check/?domain=newco.io").content.decode()
     personal = portal.get("/attribution/portal/referrals/check/?domain=gmail.com").content.decode()
 
-    assert "Unknown company, not in the CRM." in unknown
+    assert "newco.io is an unknown company, not in the CRM yet" in unknown
     assert "consumer mail provider" in personal
 
 
