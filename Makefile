@@ -1,7 +1,7 @@
 # Shortcuts for the commands described in docs/running.md.
 # Pass pytest arguments with PYTEST_ARGS, for example: make test PYTEST_ARGS="-k ledger -x"
 
-.PHONY: run test lint bench bench-icp
+.PHONY: run test lint bench bench-icp bench-links
 
 run:
 	bin/dev up
@@ -24,3 +24,8 @@ bench:
 # bench/results-icp-rescore.md. Pass options with BENCH_ARGS="--accounts 200000".
 bench-icp:
 	bin/dev bench-icp $(BENCH_ARGS)
+
+# Time the tracking-link redirect and the click drain, and write
+# bench/results-links.md. Pass options with BENCH_ARGS="--clicks 20000".
+bench-links:
+	bin/dev bench-links $(BENCH_ARGS)

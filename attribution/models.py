@@ -78,6 +78,7 @@ class Referral(TenantOwnedModel):
         indexes = [
             models.Index(fields=["tenant", "domain", "registered_at"], name="referral_domain"),
             models.Index(fields=["tenant", "partner", "-registered_at"], name="referral_partner"),
+            models.Index(fields=["tenant", "status", "-registered_at"], name="referral_status"),
         ]
 
     def __str__(self) -> str:
@@ -157,6 +158,28 @@ class Touch(TenantOwnedModel):
             ),
         ]
         indexes = [models.Index(fields=["tenant", "domain", "touched_at"], name="touch_domain")]
+
+
+class VisitorConversion(TenantOwnedModel):
+    """The tenant's report that a link visitor became a company (signed up, bought).
+
+    The visitor's clicks up to `converted_at` become link touches on `domain`,
+    also clicks that the worker writes after the report arrived.
+    """
+
+    visitor_id = models.CharField(max_length=40)
+    domain = models.CharField(max_length=253)
+    converted_at = models.DateTimeField()
+    # Who reported it, such as "api-key:t360_ab12cd".
+    reported_by = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        constraints = [
+            # A visitor converts into a company once; reporting it again changes nothing.
+            models.UniqueConstraint(
+                fields=["tenant", "visitor_id", "domain"], name="conversion_unique_visitor"
+            ),
+        ]
 
 
 class FraudSignal(TenantOwnedModel):

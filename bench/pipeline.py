@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import importlib
 import io
 import os
 import platform
@@ -19,6 +20,7 @@ import sys
 import time
 from decimal import Decimal
 from pathlib import Path
+from types import SimpleNamespace
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -43,6 +45,9 @@ from track360.celery import app as celery_app  # noqa: E402
 INDUSTRIES = ("software", "retail", "medical", "finance", "marketing", "services")
 COUNTRIES = ("US", "DE", "GB", "FR", "JP", "BR")
 RESULTS_FILE = ROOT / "bench" / "results.md"
+referrals_migration = importlib.import_module(
+    "attribution.migrations.0003_registrations_from_account_referrals"
+)
 
 
 def accounts_csv(count: int, rng: random.Random) -> bytes:
@@ -88,7 +93,8 @@ def delete_tenant(tenant: Tenant) -> None:
         for table in (
             "commissions_ledgerentry", "reporting_partnerrollup", "partners_partnerscore",
             "partners_reachentry", "crm_deal", "crm_importrun", "tenancy_auditevent",
-            "tenancy_apikey", "commissions_commissionplan",
+            "tenancy_apikey", "commissions_commissionplan", "attribution_touch",
+            "attribution_referral",
         ):  # fmt: skip
             cursor.execute(f"DELETE FROM {table} WHERE tenant_id = %s", [tenant.pk])  # noqa: S608
         cursor.execute("UPDATE crm_account SET referred_by_id = NULL, fit_version_id = NULL "
@@ -148,6 +154,11 @@ def main() -> None:
 
             Account.objects.filter(external_id__endswith="7").update(
                 referred_by=partner, referred_at=datetime.date(2025, 1, 1)
+            )
+            # Attribution reads registrations and their touches, so these referrers
+            # become registrations the way the migration from account referrers does it.
+            referrals_migration.registrations_from_account_referrals(
+                None, SimpleNamespace(connection=connection)
             )
             won = sum(1 for line in deals.splitlines() if b",won," in line)
             timed(

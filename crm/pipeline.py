@@ -9,7 +9,6 @@ so a single API deal and a 100,000-row import run the same code.
 
 from __future__ import annotations
 
-import datetime
 import logging
 
 from django.db import InterfaceError, OperationalError, connection, transaction
@@ -176,39 +175,66 @@ def _snapshot_fit(tenant_id: int, deal_ids: list[int]) -> None:
         )
 
 
-def deals_attribute(*, tenant: Tenant, deal_ids: list[int]) -> None:
-    """Credit deals to a partner: the one named on the deal, else the account's referrer.
+# ORDER BY of the touch that wins a deal, per Tenant.attribution_touch; ties go to
+# the touch written first (first touch) or last (last touch).
+TOUCH_ORDER = {
+    Tenant.Touch.FIRST: "t.touched_at ASC, t.id ASC",
+    Tenant.Touch.LAST: "t.touched_at DESC, t.id DESC",
+}
 
-    A referral counts for deals that close within the tenant's attribution window
-    after the referral date. Imports and the API call this for deals of every
-    stage, so lost deals count against partners as they do against direct sales.
-    Referral credit is recomputed from the deal's current account and close date
-    on every call, until the deal is booked; booked deals never change.
+
+def deals_attribute(*, tenant: Tenant, deal_ids: list[int]) -> None:
+    """Credit deals to a partner: the one named on the deal, else the winning touch.
+
+    The touches of a deal are those on its account's domain: registrations that
+    are approved, and tracking-link touches. A touch counts when its date in the
+    tenant's time zone is on or before the deal's close date (today for a deal
+    without one) and at most `attribution_window_days` days before it. Among them
+    the earliest wins under the first-touch rule and the latest under the
+    last-touch rule. Imports and the API call this for deals of every stage, so
+    lost deals count against partners as they do against direct sales. The credit
+    is recomputed on every call, until the deal is booked; booked deals never change.
     """
-    window = datetime.timedelta(days=tenant.attribution_window_days)
+    order = TOUCH_ORDER[tenant.attribution_touch]
     with connection.cursor() as cursor:
-        # Correlated subqueries on the account's primary key keep this linear in the
-        # number of deals. A join of the deal table with itself was quadratic on
-        # freshly imported rows, because the planner had no statistics for them yet.
-        referrer = """
-            SELECT a.referred_by_id
+        # Correlated subqueries on the account's primary key and the touch index
+        # (tenant, domain, touched_at) keep this linear in the number of deals. A join
+        # of the deal table with itself was quadratic on freshly imported rows,
+        # because the planner had no statistics for them yet.
+        winner = f"""
+            SELECT t.partner_id
               FROM crm_account AS a
-             WHERE a.tenant_id = d.tenant_id AND a.id = d.account_id
-               AND a.referred_at IS NOT NULL
-               AND d.close_date >= a.referred_at
-               AND d.close_date <= a.referred_at + %(window)s
-        """
+              JOIN attribution_touch AS t
+                ON t.tenant_id = a.tenant_id AND t.domain = a.domain
+              LEFT JOIN attribution_referral AS r
+                ON r.id = t.referral_id
+             WHERE a.tenant_id = d.tenant_id AND a.id = d.account_id AND a.domain <> ''
+               AND (t.kind = 'link' OR r.status = 'approved')
+               AND t.touched_at < ((COALESCE(d.close_date, %(today)s::date) + 1)::timestamp
+                                   AT TIME ZONE %(time_zone)s)
+               AND t.touched_at >= ((COALESCE(d.close_date, %(today)s::date)
+                                     - %(window_days)s::int)::timestamp
+                                    AT TIME ZONE %(time_zone)s)
+             ORDER BY {order}
+             LIMIT 1
+        """  # noqa: S608 - the only interpolation is a fixed ORDER BY from TOUCH_ORDER
         # Rows whose credit does not change are not rewritten.
         cursor.execute(
             f"""
             UPDATE crm_deal AS d
-               SET partner_id = ({referrer})
+               SET partner_id = ({winner})
              WHERE d.tenant_id = %(tenant_id)s AND d.id = ANY(%(deal_ids)s)
                AND NOT d.partner_named
                AND d.pipeline_status <> 'processed'
-               AND d.partner_id IS DISTINCT FROM ({referrer})
+               AND d.partner_id IS DISTINCT FROM ({winner})
             """,  # noqa: S608 - the only interpolation is the fixed subquery above
-            {"window": window, "tenant_id": tenant.pk, "deal_ids": deal_ids},
+            {
+                "today": tenant.today(),
+                "time_zone": tenant.time_zone,
+                "window_days": tenant.attribution_window_days,
+                "tenant_id": tenant.pk,
+                "deal_ids": deal_ids,
+            },
         )
         cursor.execute(
             """

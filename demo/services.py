@@ -15,6 +15,8 @@ from decimal import Decimal
 
 from django.db import transaction
 
+from attribution.models import Referral
+from attribution.referrals import referral_register
 from commissions.services import commission_plan_activate
 from crm.importing import csv_import
 from crm.models import Account, ImportRun
@@ -169,11 +171,13 @@ def _ensure_reach_and_referrals(partners: dict[str, Partner]) -> int:
             continue
         partner = partners[candidates[0][1]]
         days = int(_fraction("referred_at", account["domain"]) * 240)
-        referred += partner_services.referral_register(
+        _, created = referral_register(
             partner=partner,
-            account=Account.objects.get(pk=account["id"]),
-            referred_at=REFERRAL_START + datetime.timedelta(days=days),
+            company=account["domain"],
+            source=Referral.Source.IMPORT,
+            registered_on=REFERRAL_START + datetime.timedelta(days=days),
         )
+        referred += created
     return referred
 
 

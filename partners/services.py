@@ -1,4 +1,4 @@
-"""Partners, their reach lists, referrals and the refresh of their scores.
+"""Partners, their reach lists and the refresh of their scores.
 
 `partners.scores` computes each chunk of scores that `partner_scores_refresh` writes.
 """
@@ -11,7 +11,6 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from crm.domains import InvalidDomain, normalize_domain
-from crm.models import Account, Deal
 from partners import scores
 from partners.lifecycle import partner_status_change
 from partners.models import Partner, ReachEntry
@@ -393,72 +392,3 @@ def partner_scores_refresh(
         context.target_count,
     )
     return written
-
-
-@transaction.atomic
-def referral_register(*, partner: Partner, account: Account, referred_at, actor=None) -> bool:
-    """Record that `partner` introduced `account`; the first registration wins.
-
-    Returns True when this call registered the referral, False when the account
-    already had one (from this or another partner).
-    """
-    updated = Account.objects.filter(pk=account.pk, referred_by__isnull=True).update(
-        referred_by=partner, referred_at=referred_at, updated_at=timezone.now()
-    )
-    if updated:
-        audit_record(
-            tenant_id=partner.tenant_id,
-            actor=actor,
-            event="referral.registered",
-            obj=account,
-            after={"partner_id": partner.pk, "referred_at": str(referred_at)},
-        )
-    return bool(updated)
-
-
-@transaction.atomic
-def referral_create(*, tenant, partner: Partner, account: Account, referred_at, actor=None) -> bool:
-    """Register `partner` as the referrer of `account`; return True when it is new.
-
-    Registering the same partner again is a no-op that returns False. Raises
-    Conflict when another partner registered the account first, and DomainError
-    for a referral date in the future. The account's deals that are not booked
-    yet are attributed again, so open and lost deals in the window count for the
-    partner. Booked commissions never move.
-    """
-    from crm.pipeline import deals_attribute
-
-    locked = Account.objects.select_for_update().get(pk=account.pk)
-    if locked.referred_by_id == partner.pk:
-        return False
-    if locked.referred_by_id is not None:
-        holder = Partner.objects.get(pk=locked.referred_by_id)
-        raise Conflict(
-            f"Account {locked.name} was referred by another partner on {locked.referred_at}.",
-            field="account",
-            value=locked.domain or locked.external_id,
-            fix=f"Referrals go to the first partner to register: {holder.external_id} holds it.",
-        )
-    if referred_at > tenant.today():
-        raise DomainError(
-            "A referral date cannot be in the future.",
-            field="referred_at",
-            value=referred_at.isoformat(),
-            fix="Send the date the partner introduced the account, or leave it empty for today.",
-        )
-
-    referral_register(partner=partner, account=locked, referred_at=referred_at, actor=actor)
-    open_deal_ids = list(
-        Deal.objects.filter(account=locked, partner__isnull=True)
-        .exclude(pipeline_status=Deal.PipelineStatus.PROCESSED)
-        .values_list("pk", flat=True)
-    )
-    deals_attribute(tenant=tenant, deal_ids=open_deal_ids)
-    logger.info(
-        "referral.created tenant_id=%s partner_id=%s account_id=%s deals=%s",
-        tenant.pk,
-        partner.pk,
-        locked.pk,
-        len(open_deal_ids),
-    )
-    return True

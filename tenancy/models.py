@@ -29,8 +29,8 @@ class Tenant(TimestampedModel):
     slug = models.SlugField(max_length=80, unique=True)
     base_currency = models.CharField(max_length=3, default="USD")
     time_zone = models.CharField(max_length=64, default="UTC")
-    # Days after a partner's referral during which the account's won deals count as
-    # partner-sourced.
+    # How many days before a deal's close date a partner's touch still counts for the
+    # deal. A registration also expires this many days after it was made.
     attribution_window_days = models.PositiveIntegerField(default=365)
 
     class Touch(models.TextChoices):
@@ -39,6 +39,10 @@ class Tenant(TimestampedModel):
 
     # Which of a company's partner touches inside the window wins a deal.
     attribution_touch = models.CharField(max_length=5, choices=Touch.choices, default=Touch.FIRST)
+    # Hosts that partners' tracking links may redirect to, such as ["acme.com"]; each
+    # host also allows its subdomains. Empty until an admin or partner manager sets it,
+    # and no link can be created while it is empty.
+    link_domains = models.JSONField(default=list, blank=True)
 
     class MappingVisibility(models.TextChoices):
         COUNTS = "counts", "Counts only"

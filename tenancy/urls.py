@@ -12,6 +12,7 @@ urlpatterns = [
         views.mapping_visibility_update,
         name="mapping_visibility_update",
     ),
+    path("attribution/", views.attribution_settings_update, name="attribution_settings_update"),
     path("api-keys/", views.api_key_list, name="api_key_list"),
     path("api-keys/create/", views.api_key_create, name="api_key_create"),
     path("api-keys/<int:pk>/revoke/", views.api_key_revoke, name="api_key_revoke"),

@@ -11,6 +11,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from attribution.forms import AttributionSettingsForm
+from attribution.rules import attribution_settings_set
 from tenancy import services
 from tenancy.errors import DomainError
 from tenancy.middleware import SESSION_TENANT_KEY
@@ -85,12 +87,25 @@ SETTINGS_ROLES = (Membership.Role.ADMIN,)
 MAPPING_ROLES = (Membership.Role.ADMIN, Membership.Role.PARTNER_MANAGER)
 
 
+# Roles that may change the attribution window, touch rule and link hosts.
+ATTRIBUTION_SETTINGS_ROLES = (Membership.Role.ADMIN, Membership.Role.PARTNER_MANAGER)
+
+
+def _attribution_initial(tenant) -> dict:
+    return {
+        "attribution_window_days": tenant.attribution_window_days,
+        "attribution_touch": tenant.attribution_touch,
+        "link_domains": "\n".join(tenant.link_domains),
+    }
+
+
 def _render_settings(
     request,
     review_form: IcpReviewDaysForm | None = None,
     status: int = 200,
     *,
     mapping_form: MappingVisibilityForm | None = None,
+    attribution_form: AttributionSettingsForm | None = None,
 ):
     can_edit_settings = has_role(request.membership, SETTINGS_ROLES)
     if review_form is None and can_edit_settings:
@@ -100,12 +115,17 @@ def _render_settings(
         mapping_form = MappingVisibilityForm(
             initial={"mapping_visibility": request.tenant.mapping_visibility}
         )
+    can_edit_attribution = has_role(request.membership, ATTRIBUTION_SETTINGS_ROLES)
+    if attribution_form is None and can_edit_attribution:
+        attribution_form = AttributionSettingsForm(initial=_attribution_initial(request.tenant))
     context = {
         **page_permissions(request.membership),
         "can_edit_settings": can_edit_settings,
         "review_form": review_form,
         "can_edit_mapping": can_edit_mapping,
         "mapping_form": mapping_form,
+        "can_edit_attribution": can_edit_attribution,
+        "attribution_form": attribution_form,
     }
     return render(request, "tenancy/settings.html", context, status=status)
 
@@ -167,6 +187,33 @@ def mapping_visibility_update(request):
         request,
         f"Partners without their own setting now see: "
         f"{request.tenant.get_mapping_visibility_display().lower()}.",
+    )
+    return redirect("tenancy:settings")
+
+
+@role_required(*ATTRIBUTION_SETTINGS_ROLES)
+@require_POST
+def attribution_settings_update(request):
+    form = AttributionSettingsForm(request.POST)
+    if not form.is_valid():
+        return _render_settings(request, attribution_form=form, status=400)
+    try:
+        attribution_settings_set(tenant=request.tenant, actor=request.user, **form.cleaned_data)
+    except DomainError as error:
+        logger.info(
+            "tenant.attribution_settings_rejected tenant_id=%s field=%s",
+            request.tenant.pk,
+            error.field,
+        )
+        form.add_service_error(error)
+        return _render_settings(request, attribution_form=form, status=400)
+
+    tenant = request.tenant
+    messages.success(
+        request,
+        f"Attribution now counts touches up to {tenant.attribution_window_days} days before a "
+        f"deal closes, and the {tenant.attribution_touch} touch wins. Unbooked deals are "
+        "attributed again in the background.",
     )
     return redirect("tenancy:settings")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import zoneinfo
 from decimal import Decimal
 
 import factory
@@ -10,6 +11,8 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from attribution.models import Click, FraudSignal, Referral, TrackingLink
+from attribution.referrals import account_referrers_sync
+from attribution.touches import registration_touch_write
 from commissions.models import CommissionPlan
 from crm.models import Account, Deal
 from partners.models import Partner, ReachEntry
@@ -136,3 +139,31 @@ class FraudSignalFactory(factory.django.DjangoModelFactory):
     kind = FraudSignal.Kind.CLICK_FLOOD
     summary = "31 clicks from one network address within 10 minutes."
     idempotency_key = factory.Sequence(lambda n: f"test:signal:{n}")
+
+
+def registration_create(
+    partner, domain: str, registered_on: datetime.date, *, status=Referral.Status.APPROVED
+) -> Referral:
+    """Store a registration made at midnight of `registered_on` in the tenant's time zone.
+
+    Skips the eligibility check of `referral_register`, so tests can set up history
+    directly. An approved one gets its touch and becomes the account's referrer.
+    """
+    tenant = partner.tenant
+    registered_at = datetime.datetime.combine(
+        registered_on, datetime.time(), tzinfo=zoneinfo.ZoneInfo(tenant.time_zone)
+    )
+    referral = Referral.all_tenants.create(
+        tenant=tenant,
+        partner=partner,
+        domain=domain,
+        account=Account.all_tenants.filter(tenant=tenant, domain=domain).first(),
+        registered_at=registered_at,
+        expires_on=registered_on + datetime.timedelta(days=tenant.attribution_window_days),
+        status=status,
+        source=Referral.Source.IMPORT,
+    )
+    if status == Referral.Status.APPROVED:
+        registration_touch_write(referral)
+        account_referrers_sync(tenant=tenant, domains=[domain])
+    return referral

@@ -5,12 +5,14 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from attribution.redirect import link_redirect
 from partners import application_views
 from track360 import health
 
 api_v1 = [
     path("", include("crm.api.urls")),
     path("", include("partners.api.urls")),
+    path("", include("attribution.api.urls")),
     path("", include("commissions.api.urls")),
     path("", include("icp.api.urls")),
     path("", include("jobs.api.urls")),
@@ -48,4 +50,6 @@ urlpatterns = [
     path("jobs/", include("jobs.urls")),
     path("apply/<slug:slug>/", application_views.apply, name="partner_apply"),
     path("fraud/", include("attribution.fraud.urls")),
+    path("attribution/", include("attribution.urls")),
+    path("r/<str:code>", link_redirect, name="link_redirect"),
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import partial
 
+from attribution.referrals import referrals_link_accounts
 from crm import parsing
 from crm.importing.csvfile import Column, ParsedFile, reject_duplicates
 from crm.models import Account, ImportRun
@@ -96,13 +97,17 @@ def write_accounts(tenant, parsed: ParsedFile, run: ImportRun) -> tuple[int, int
         objects.append(
             Account(tenant=tenant, external_id=row["external_id"], source=source, **values)
         )
-    Account.objects.bulk_create(
+    written = Account.objects.bulk_create(
         objects,
         batch_size=WRITE_BATCH_SIZE,
         update_conflicts=True,
         unique_fields=["tenant", "external_id"],
         update_fields=[*fields, "updated_at"],
     )
+    if "domain" in fields:
+        # Registrations made before the account existed, or under its old domain,
+        # follow the account's domain now.
+        referrals_link_accounts(tenant=tenant, account_ids=[account.pk for account in written])
     enqueue_follow_ups(tenant.pk)
     return len(rows) - len(existing), len(existing)
 

@@ -371,52 +371,6 @@ class PartnerStatusInputSerializer(serializers.Serializer):
     )
 
 
-class ReferralInputSerializer(serializers.Serializer):
-    partner_external_id = serializers.CharField(max_length=100)
-    account_external_id = serializers.CharField(
-        max_length=100, required=False, allow_blank=True, default=""
-    )
-    account_domain = serializers.CharField(
-        max_length=253, required=False, allow_blank=True, default="", help_text="Domain or URL."
-    )
-    referred_at = serializers.DateField(
-        required=False,
-        default=None,
-        help_text="When the partner introduced the account; today when empty.",
-    )
-
-    def validate_referred_at(self, value):
-        try:
-            return parsing.check_date_range(value)
-        except ValueError as error:
-            raise serializers.ValidationError(f"Expected {error}.") from None
-
-    def validate_account_domain(self, value: str) -> str:
-        try:
-            return parsing.parse_domain(value)
-        except ValueError as error:
-            raise serializers.ValidationError(f"Expected {error}.") from None
-
-    def validate(self, attrs: dict) -> dict:
-        if not attrs["account_external_id"] and not attrs["account_domain"]:
-            raise serializers.ValidationError(
-                {"account_external_id": "Send account_external_id or account_domain."}
-            )
-        if attrs["account_external_id"] and attrs["account_domain"]:
-            raise serializers.ValidationError(
-                {"account_domain": "Send account_external_id or account_domain, not both."}
-            )
-        return attrs
-
-
-class ReferralOutputSerializer(serializers.Serializer):
-    partner_external_id = serializers.CharField(source="referred_by.external_id")
-    account_id = serializers.IntegerField(source="pk")
-    account_external_id = serializers.CharField(source="external_id")
-    account_domain = serializers.CharField(source="domain")
-    referred_at = serializers.DateField()
-
-
 class ReachEntryInputSerializer(serializers.Serializer):
     """One company of a pushed reach list; give exactly one of domain, email or url.
 

@@ -21,5 +21,4 @@ urlpatterns = [
     path("portal/overlap/", portal.PortalOverlapView.as_view(), name="api-portal-overlap"),
     path("portal/reach/", portal.PortalReachView.as_view(), name="api-portal-reach"),
     path("portal/brief/", portal.PortalBriefView.as_view(), name="api-portal-brief"),
-    path("referrals/", views.ReferralCreateView.as_view(), name="api-referral-create"),
 ]

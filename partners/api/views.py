@@ -6,7 +6,6 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
-from crm.selectors import account_by_reference
 from partners import lifecycle, selectors, services
 from partners.api.serializers import (
     PartnerFilterSerializer,
@@ -18,8 +17,6 @@ from partners.api.serializers import (
     ReachPushInputSerializer,
     ReachPushOutputSerializer,
     ReachPushSchemaSerializer,
-    ReferralInputSerializer,
-    ReferralOutputSerializer,
     SegmentRulesSerializer,
 )
 from partners.models import Partner
@@ -182,51 +179,6 @@ class PartnerStatusView(TenantApiView):
         )
 
         return Response(PartnerOutputSerializer(selectors.partner_get(pk=pk)).data)
-
-
-class ReferralCreateView(TenantApiView):
-    """Register which partner introduced an account (deal registration)."""
-
-    @extend_schema(
-        operation_id="referrals_create",
-        tags=["partners"],
-        summary="Register a partner's referral of an account",
-        description=(
-            "The first partner to register an account is credited with its deals that close "
-            "within the tenant's attribution window after the referral date. Registering the "
-            "same partner again returns 200 and changes nothing; another partner gets 409."
-        ),
-        request=ReferralInputSerializer,
-        responses={
-            200: OpenApiResponse(ReferralOutputSerializer, description="Already registered."),
-            201: OpenApiResponse(ReferralOutputSerializer, description="Registered now."),
-            400: error_response("A field is invalid, or the account or partner is unknown."),
-            409: error_response("Another partner registered the account first."),
-            **AUTH_ERRORS,
-        },
-    )
-    def post(self, request):
-        serializer = ReferralInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        partner = selectors.partner_by_external_id(external_id=data["partner_external_id"])
-        account = account_by_reference(
-            external_id=data["account_external_id"], domain=data["account_domain"]
-        )
-
-        created = services.referral_create(
-            tenant=self.tenant,
-            partner=partner,
-            account=account,
-            referred_at=data["referred_at"] or self.tenant.today(),
-            actor=self.actor(),
-        )
-
-        account.refresh_from_db()
-        return Response(
-            ReferralOutputSerializer(account).data,
-            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
-        )
 
 
 class ReachPushView(TenantApiView):

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('partners', '0005_reach_fit_score_quality_segment'),
-        ('tenancy', '0004_tenant_applications_open'),
+        ('tenancy', '0005_tenant_applications_open'),
     ]
 
     operations = [

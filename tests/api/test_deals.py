@@ -7,7 +7,13 @@ from commissions.models import LedgerEntry
 from crm.models import Deal
 from tenancy.scope import tenant_scope
 from tests.api.conftest import count_queries
-from tests.factories import AccountFactory, CommissionPlanFactory, DealFactory, PartnerFactory
+from tests.factories import (
+    AccountFactory,
+    CommissionPlanFactory,
+    DealFactory,
+    PartnerFactory,
+    registration_create,
+)
 
 LIST_URL = "/api/v1/deals/"
 
@@ -310,9 +316,8 @@ def referred_program(scoped, icp_version):
         domain="acme.com",
         industry="software",
         employees=500,
-        referred_by=partner,
-        referred_at=datetime.date(2024, 1, 15),
     )
+    registration_create(partner, "acme.com", datetime.date(2024, 1, 15))
     plan = CommissionPlanFactory(tenant=scoped, base_rate=Decimal("0.1000"))
     return {"partner": partner, "account": account, "plan": plan}
 

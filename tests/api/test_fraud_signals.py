@@ -11,7 +11,7 @@ from commissions.models import LedgerEntry
 from tenancy.models import AuditEvent
 from tenancy.scope import tenant_scope
 from tests.api.conftest import count_queries
-from tests.attribution.conftest import entry_create
+from tests.attribution.fraud.conftest import entry_create
 from tests.factories import (
     AccountFactory,
     DealFactory,

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 
+from attribution.models import Referral
 from commissions.models import CommissionPlan
 from crm.models import Account, Deal
 from partners.models import Partner
@@ -71,15 +72,17 @@ def test_referral_registers_and_attributes_open_deals(client, headers, referral_
     response = post(client, REFERRALS_URL, body, headers)
 
     assert response.status_code == 201
-    assert response.json() == {
-        "partner_external_id": "p-1",
-        "account_id": account.pk,
-        "account_external_id": "a-1",
-        "account_domain": "acme.com",
-        "referred_at": "2017-01-01",
-    }
+    data = response.json()
+    assert data["partner"]["external_id"] == "p-1"
+    assert data["account_id"] == account.pk
+    assert data["domain"] == "acme.com"
+    assert data["status"] == "approved"
+    assert data["source"] == "api"
+    assert data["registered_at"].startswith("2017-01-01T00:00:00")
+    assert data["expires_on"] == "2018-01-01"
     account.refresh_from_db()
     assert account.referred_by == partner
+    assert account.referred_at == datetime.date(2017, 1, 1)
     assert Deal.objects.get(pk=open_deal.pk).partner == partner
     assert AuditEvent.objects.filter(event="referral.registered").count() == 1
 
@@ -87,15 +90,16 @@ def test_referral_registers_and_attributes_open_deals(client, headers, referral_
 def test_referral_same_partner_twice_is_200(client, headers, referral_setup):
     body = {"partner_external_id": "p-1", "account_external_id": "a-1"}
 
-    post(client, REFERRALS_URL, body, headers)
+    first = post(client, REFERRALS_URL, body, headers)
     response = post(client, REFERRALS_URL, body, headers)
 
     assert response.status_code == 200
+    assert response.json()["id"] == first.json()["id"]
     assert AuditEvent.objects.filter(event="referral.registered").count() == 1
 
 
-def test_referral_other_partner_conflicts(client, headers, referral_setup):
-    PartnerFactory(tenant=referral_setup[1].tenant, external_id="p-2")
+def test_referral_other_partner_is_stored_conflict(client, headers, referral_setup):
+    PartnerFactory(tenant=referral_setup[1].tenant, external_id="p-2", name="Second")
     post(client, REFERRALS_URL, {"partner_external_id": "p-1", "account_external_id": "a-1"},
          headers)  # fmt: skip
 
@@ -103,9 +107,11 @@ def test_referral_other_partner_conflicts(client, headers, referral_setup):
         client, REFERRALS_URL, {"partner_external_id": "p-2", "account_external_id": "a-1"}, headers
     )
 
-    assert response.status_code == 409
-    assert response.json()["field"] == "account"
-    assert "p-1 holds it" in response.json()["fix"]
+    assert response.status_code == 201
+    assert response.json()["status"] == "conflict"
+    assert response.json()["conflict"] == "registered"
+    assert response.json()["conflict_message"].startswith(referral_setup[0].name)
+    assert response.json()["conflict_detail"]["partner_id"] == referral_setup[0].pk
     assert Account.objects.get().referred_by.external_id == "p-1"
 
 
@@ -117,9 +123,10 @@ def test_referral_future_date_rejected(client, headers, referral_setup):
     assert response.status_code == 400
     assert response.json()["field"] == "referred_at"
     assert Account.objects.get().referred_by is None
+    assert Referral.objects.count() == 0
 
 
-def test_referral_other_tenants_account_unknown(
+def test_referral_other_tenants_account_stays_unknown(
     client, other_headers, referral_setup, other_tenant
 ):
     PartnerFactory(tenant=other_tenant, external_id="p-1")
@@ -129,16 +136,27 @@ def test_referral_other_tenants_account_unknown(
         other_headers,
     )  # fmt: skip
 
-    assert response.status_code == 400
-    assert response.json()["field"] == "account_domain"
+    assert response.status_code == 201
+    assert response.json()["account_id"] is None
+    assert response.json()["status"] == "approved"
     assert Account.all_tenants.get(domain="acme.com").referred_by is None
+    assert Referral.objects.count() == 0
 
 
-def test_referral_needs_an_account(client, headers, referral_setup):
+def test_referral_needs_a_company(client, headers, referral_setup):
     response = post(client, REFERRALS_URL, {"partner_external_id": "p-1"}, headers)
 
     assert response.status_code == 400
-    assert response.json()["errors"][0]["field"] == "account_external_id"
+    assert response.json()["errors"][0]["field"] == "domain"
+
+
+def test_referral_unknown_account_external_id(client, headers, referral_setup):
+    body = {"partner_external_id": "p-1", "account_external_id": "ghost"}
+
+    response = post(client, REFERRALS_URL, body, headers)
+
+    assert response.status_code == 400
+    assert response.json()["field"] == "account_external_id"
 
 
 PLAN = {"name": "Fit-weighted", "base_rate": "0.1000", "multiplier_a": "1.50",

@@ -12,7 +12,15 @@ EXPECTED_PATHS = {
     "/api/v1/partners/segments/": {"get"},
     "/api/v1/partners/{id}/status/": {"post"},
     "/api/v1/partners/{id}/reach/": {"post"},
-    "/api/v1/referrals/": {"post"},
+    "/api/v1/referrals/": {"get", "post"},
+    "/api/v1/referrals/check/": {"get"},
+    "/api/v1/referrals/{id}/": {"get"},
+    "/api/v1/referrals/{id}/approve/": {"post"},
+    "/api/v1/referrals/{id}/reject/": {"post"},
+    "/api/v1/links/": {"get", "post"},
+    "/api/v1/links/{id}/deactivate/": {"post"},
+    "/api/v1/touches/": {"post"},
+    "/api/v1/settings/attribution/": {"get", "put"},
     "/api/v1/ledger/": {"get"},
     "/api/v1/commission-plan/": {"get", "put"},
     "/api/v1/icp/review/": {"get"},
@@ -36,6 +44,9 @@ EXPECTED_PATHS = {
     "/api/v1/fraud-signals/{id}/": {"get"},
     "/api/v1/fraud-signals/{id}/dismiss/": {"post"},
     "/api/v1/fraud-signals/{id}/confirm/": {"post"},
+    "/api/v1/portal/referrals/": {"get", "post"},
+    "/api/v1/portal/referrals/check/": {"get"},
+    "/api/v1/portal/links/": {"get", "post"},
 }
 
 

@@ -1,73 +1,60 @@
-"""Fixtures and helpers for the fraud tests: partners, clicks, registrations and entries."""
+"""Fixtures for attribution: partners, link hosts, partner users and a clean click queue."""
 
 from __future__ import annotations
 
-import datetime
-import itertools
-from decimal import Decimal
-
 import pytest
+import redis
+from django.conf import settings
 
-from attribution.fraud.rules import RuleInput
-from attribution.models import Click
-from commissions.models import LedgerEntry
-from tests.factories import PartnerFactory, TrackingLinkFactory
+from tenancy.models import Membership
+from tests.api.conftest import analyst_client, api_key, headers, other_headers  # noqa: F401
+from tests.factories import MembershipFactory, PartnerFactory, UserFactory
 
-# A fixed Monday morning, so windows and buckets do not depend on when tests run.
-T0 = datetime.datetime(2026, 3, 2, 9, 0, tzinfo=datetime.UTC)
-_click_ids = itertools.count()
+
+def _clear_redis() -> None:
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    keys = list(client.scan_iter("t360:*"))
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
+@pytest.fixture(autouse=True)
+def clean_redis():
+    """Start and end every test with an empty click queue and link cache."""
+    _clear_redis()
+    yield
+    _clear_redis()
 
 
 @pytest.fixture
 def partner(scoped):
-    return PartnerFactory(name="Northwind Referrals", domain="https://www.Northwind.com/")
+    return PartnerFactory(tenant=scoped, external_id="p-north", name="North Partners")
 
 
-def clicks_add(partner, times, *, ip_hash: str = "", visitor_id: str = "") -> list[Click]:
-    """Write one click per time; the source is shared when given, else unique per click."""
-    link = TrackingLinkFactory(partner=partner)
-    clicks = []
-    for moment in times:
-        number = next(_click_ids)
-        clicks.append(
-            Click(
-                tenant_id=partner.tenant_id,
-                link=link,
-                partner=partner,
-                clicked_at=moment,
-                visitor_id=visitor_id or f"visitor-{number}",
-                ip_hash=ip_hash or f"{number:064x}",
-                click_id=f"test-click-{number}",
-            )
-        )
-    return Click.objects.bulk_create(clicks)
+@pytest.fixture
+def rival(scoped):
+    return PartnerFactory(tenant=scoped, external_id="p-south", name="South Agency")
 
 
-def minutes(start: datetime.datetime, count: int, *, step: float = 0.25) -> list:
-    """Return `count` moments from `start`, `step` minutes apart."""
-    return [start + datetime.timedelta(minutes=step * index) for index in range(count)]
+@pytest.fixture
+def link_hosts(scoped):
+    scoped.link_domains = ["acme-analytics.com"]
+    scoped.save(update_fields=["link_domains"])
+    return scoped
 
 
-def rule_input(*partners, since=None) -> RuleInput:
-    return RuleInput(
-        tenant_id=partners[0].tenant_id,
-        partner_ids=tuple(partner.pk for partner in partners),
-        since=since,
+@pytest.fixture
+def partner_user(partner):
+    user = UserFactory(username="north-user")
+    MembershipFactory(
+        tenant=partner.tenant, user=user, role=Membership.Role.PARTNER, partner=partner
     )
+    return user
 
 
-def entry_create(partner, deal, *, status=LedgerEntry.Status.PENDING, amount="150.00", **values):
-    """Write one accrual of `partner` on `deal` in the active tenant scope."""
-    defaults = {
-        "idempotency_key": f"test:{partner.pk}:{deal.pk if deal else 'none'}:{status}",
-        "base_amount": Decimal("1000.00"),
-        "rate": Decimal("0.1000"),
-        "multiplier": Decimal("1.50"),
-        "fit_tier": "A",
-        "fit_score": 90,
-        "amount": Decimal(amount),
-        "currency": "USD",
-    }
-    return LedgerEntry.objects.create(
-        partner=partner, deal=deal, status=status, **{**defaults, **values}
-    )
+@pytest.fixture
+def rival_user(rival):
+    user = UserFactory(username="south-user")
+    MembershipFactory(tenant=rival.tenant, user=user, role=Membership.Role.PARTNER, partner=rival)
+    return user

@@ -11,7 +11,13 @@ from commissions.services import accruals_write, commission_plan_activate
 from crm.services import deal_upsert
 from partners.models import PartnerScore
 from tenancy.errors import DomainError
-from tests.factories import AccountFactory, CommissionPlanFactory, DealFactory, PartnerFactory
+from tests.factories import (
+    AccountFactory,
+    CommissionPlanFactory,
+    DealFactory,
+    PartnerFactory,
+    registration_create,
+)
 from tests.pipeline.conftest import make_active_version
 
 
@@ -123,10 +129,10 @@ def test_pipeline_books_segment(scoped, django_capture_on_commit_callbacks):
     )
     partner = PartnerFactory(tenant=scoped)
     segmented(partner, "grow")
-    AccountFactory(
-        tenant=scoped, external_id="a1", industry="software", employees=5000,
-        referred_by=partner, referred_at=datetime.date(2017, 1, 1),
+    account = AccountFactory(
+        tenant=scoped, external_id="a1", industry="software", employees=5000
     )  # fmt: skip
+    registration_create(partner, account.domain, datetime.date(2017, 1, 1))
 
     with django_capture_on_commit_callbacks(execute=True):
         deal_upsert(

@@ -31,6 +31,7 @@ from tests.factories import (
     DealFactory,
     PartnerFactory,
     ReachEntryFactory,
+    registration_create,
 )
 from tests.icp.test_services import CRITERIA, CUTOFFS, fits
 from track360.celery import app as celery_app
@@ -284,9 +285,7 @@ def test_new_activation_keeps_earned_fit(tenant, accounts):
     with tenant_scope(tenant):
         partner = PartnerFactory(tenant=tenant)
         CommissionPlanFactory(tenant=tenant, base_rate=Decimal("0.1000"))
-        Account.all_tenants.filter(pk=accounts[0].pk).update(
-            referred_by=partner, referred_at=datetime.date(2017, 1, 1)
-        )
+        registration_create(partner, accounts[0].domain, datetime.date(2017, 1, 1))
         deal = DealFactory(
             tenant=tenant,
             account=accounts[0],

@@ -21,7 +21,12 @@ from partners.services import partner_scores_refresh, reach_replace
 from partners.tasks import refresh_partner_scores_task
 from tenancy.scope import tenant_scope
 from tenancy.services import api_key_create
-from tests.factories import AccountFactory, CommissionPlanFactory, PartnerFactory
+from tests.factories import (
+    AccountFactory,
+    CommissionPlanFactory,
+    PartnerFactory,
+    registration_create,
+)
 from tests.partners.scoring_data import CUTOFFS, active_version, overlap_world
 from tests.partners.test_quality import ledger, won
 
@@ -130,10 +135,10 @@ def test_won_deal_refreshes_partner(scoped, django_capture_on_commit_callbacks):
     active_version(scoped)
     CommissionPlanFactory(tenant=scoped, base_rate=Decimal("0.1000"))
     partner = PartnerFactory(tenant=scoped)
-    AccountFactory(
-        tenant=scoped, external_id="a1", industry="software", employees=5000,
-        referred_by=partner, referred_at=datetime.date(2017, 1, 1),
+    account = AccountFactory(
+        tenant=scoped, external_id="a1", industry="software", employees=5000
     )  # fmt: skip
+    registration_create(partner, account.domain, datetime.date(2017, 1, 1))
 
     with django_capture_on_commit_callbacks(execute=True):
         deal_upsert(
@@ -157,10 +162,10 @@ def test_thousand_won_deals_send_one_refresh(scoped, sent, django_capture_on_com
     CommissionPlanFactory(tenant=scoped, base_rate=Decimal("0.1000"))
     partners = [PartnerFactory(tenant=scoped, external_id=f"p{i}") for i in range(2)]
     for index in range(10):
-        AccountFactory(
-            tenant=scoped, external_id=f"a{index}", industry="software", employees=5000,
-            referred_by=partners[index % 2], referred_at=datetime.date(2017, 1, 1),
+        account = AccountFactory(
+            tenant=scoped, external_id=f"a{index}", industry="software", employees=5000
         )  # fmt: skip
+        registration_create(partners[index % 2], account.domain, datetime.date(2017, 1, 1))
     lines = ["external_id,stage,account_external_id,amount,close_date"]
     lines += [f"D{i},won,a{i % 10},100.00,2017-06-01" for i in range(1000)]
 

@@ -8,7 +8,12 @@ from decimal import Decimal
 import pytest
 
 from icp.models import IcpVersion
-from tests.factories import AccountFactory, CommissionPlanFactory, PartnerFactory
+from tests.factories import (
+    AccountFactory,
+    CommissionPlanFactory,
+    PartnerFactory,
+    registration_create,
+)
 
 # Accounts with 1,000 employees or more and in software are tier A; either one is B.
 CRITERIA = [
@@ -34,17 +39,19 @@ def make_active_version(tenant) -> IcpVersion:
 
 @pytest.fixture
 def program(scoped):
-    """An active ICP, a 10 % plan, a partner and an account it referred."""
+    """An active ICP, a 10 % plan, a partner and an account it registered on 2017-01-01."""
     version = make_active_version(scoped)
     plan = CommissionPlanFactory(tenant=scoped, base_rate=Decimal("0.1000"))
     partner = PartnerFactory(tenant=scoped, external_id="p1", name="Referrer")
     account = AccountFactory(
-        tenant=scoped,
-        external_id="a1",
-        domain="acme.com",
-        industry="software",
-        employees=5000,
-        referred_by=partner,
-        referred_at=datetime.date(2017, 1, 1),
+        tenant=scoped, external_id="a1", domain="acme.com", industry="software", employees=5000
     )
-    return {"version": version, "plan": plan, "partner": partner, "account": account}
+    referral = registration_create(partner, "acme.com", datetime.date(2017, 1, 1))
+    account.refresh_from_db()
+    return {
+        "version": version,
+        "plan": plan,
+        "partner": partner,
+        "account": account,
+        "referral": referral,
+    }

@@ -3,13 +3,14 @@ from decimal import Decimal
 
 import pytest
 
+from attribution.models import Referral
 from commissions.models import LedgerEntry
 from crm.models import Deal
 from crm.pipeline import deals_process
 from crm.services import deal_upsert
 from reporting.models import PartnerRollup
 from tenancy.errors import Conflict
-from tests.factories import AccountFactory
+from tests.factories import AccountFactory, registration_create
 
 WON = {"stage": "won", "amount": Decimal("1000.00"), "close_date": datetime.date(2017, 6, 1)}
 
@@ -101,14 +102,8 @@ def test_deal_outside_attribution_window_is_direct(program, django_capture_on_co
 
 def test_low_fit_account_earns_tier_d_multiplier(program, django_capture_on_commit_callbacks):
     tenant = program["partner"].tenant
-    AccountFactory(
-        tenant=tenant,
-        external_id="small",
-        industry="retail",
-        employees=10,
-        referred_by=program["partner"],
-        referred_at=datetime.date(2017, 1, 1),
-    )
+    small = AccountFactory(tenant=tenant, external_id="small", industry="retail", employees=10)
+    registration_create(program["partner"], small.domain, datetime.date(2017, 1, 1))
 
     with django_capture_on_commit_callbacks(execute=True):
         _post(tenant, account_external_id="small")
@@ -205,17 +200,15 @@ def test_referral_credit_follows_account_until_booked(program):
 
 def test_booked_direct_deal_never_gains_partner(program, django_capture_on_commit_callbacks):
     tenant = program["partner"].tenant
-    account = program["account"]
-    account.referred_by = None
-    account.referred_at = None
-    account.save()
+    referral = program["referral"]
+    referral.status = Referral.Status.REJECTED
+    referral.save()
     with django_capture_on_commit_callbacks(execute=True):
         deal, _ = _post(tenant, external_id="B1")
     deal.refresh_from_db()
     assert deal.pipeline_status == Deal.PipelineStatus.PROCESSED
-    account.referred_by = program["partner"]
-    account.referred_at = datetime.date(2017, 1, 1)
-    account.save()
+    referral.status = Referral.Status.APPROVED
+    referral.save()
 
     deal, _ = _post(tenant, external_id="B1", name="Renamed")
 

@@ -17,7 +17,12 @@ from django.db import connection
 from commissions.models import LedgerEntry
 from tenancy.scope import tenant_scope
 from tenancy.services import api_key_create
-from tests.factories import AccountFactory, CommissionPlanFactory, PartnerFactory
+from tests.factories import (
+    AccountFactory,
+    CommissionPlanFactory,
+    PartnerFactory,
+    registration_create,
+)
 from tests.pipeline.broker import celery_broker
 from tests.pipeline.conftest import make_active_version
 
@@ -79,14 +84,10 @@ def test_api_won_deal_reaches_ledger_through_worker(tenant, client, worker):
         make_active_version(tenant)
         CommissionPlanFactory(tenant=tenant, base_rate=Decimal("0.1000"))
         partner = PartnerFactory(tenant=tenant, external_id="p1")
-        AccountFactory(
-            tenant=tenant,
-            external_id="a1",
-            industry="software",
-            employees=2000,
-            referred_by=partner,
-            referred_at=datetime.date(2017, 1, 1),
+        account = AccountFactory(
+            tenant=tenant, external_id="a1", industry="software", employees=2000
         )
+        registration_create(partner, account.domain, datetime.date(2017, 1, 1))
         _, raw_key = api_key_create(tenant=tenant, name="worker-test")
 
     response = client.post(

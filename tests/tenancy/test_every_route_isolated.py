@@ -50,6 +50,14 @@ OBJECT_ROUTES = {
     "partners:partner_portal_preview": ("get", "partner"),
     "partners:partner_portal_preview_csv": ("get", "partner"),
     "tenancy:api_key_revoke": ("post", "api_key"),
+    "api-referral-detail": ("get", "referral"),
+    "api-referral-approve": ("post", "referral"),
+    "api-referral-reject": ("post", "referral"),
+    "api-link-deactivate": ("post", "link"),
+    "attribution:referral_approve": ("post", "referral"),
+    "attribution:referral_reject": ("post", "referral"),
+    "attribution:partner_links": ("get", "partner"),
+    "attribution:link_deactivate": ("post", "link"),
 }
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 from types import SimpleNamespace
 
-from attribution.models import FraudSignal
+from attribution.models import FraudSignal, Referral, TrackingLink
 from commissions.models import LedgerEntry
 from crm.models import Deal, ImportRun
 from icp.models import IcpVersion
@@ -141,6 +142,23 @@ def program_create(tenant, *, label: str) -> SimpleNamespace:
             amount=Decimal("9000.00"),
         )
 
+        referral = Referral.objects.create(
+            partner=partner,
+            domain=account.domain,
+            company_name=account.name,
+            account=account,
+            registered_at=datetime.datetime(2017, 1, 1, tzinfo=datetime.UTC),
+            expires_on=datetime.date(2018, 1, 1),
+            status=Referral.Status.CONFLICT,
+            conflict=Referral.Conflict.OPEN_DEAL,
+            source=Referral.Source.PORTAL,
+        )
+        link = TrackingLink.objects.create(
+            partner=partner,
+            code=f"{label.lower()}link01",
+            label=f"{label} newsletter",
+            destination=f"https://{label.lower()}.example.com/",
+        )
         plan = CommissionPlanFactory()
         entry = ledger_entry_create(
             partner=partner, deal=partner_deal, plan=plan, icp_version=version
@@ -203,4 +221,6 @@ def program_create(tenant, *, label: str) -> SimpleNamespace:
         plan=plan,
         portal_membership=portal_membership,
         fraud_signal=fraud_signal,
+        referral=referral,
+        link=link,
     )

@@ -68,6 +68,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "attribution.fraud_tasks.fraud_scan_recent_task",
         "schedule": timedelta(minutes=5),
     },
+    # Tracking-link clicks wait in Redis until this writes them to the database.
+    "drain-clicks": {
+        "task": "attribution.tasks.drain_clicks_task",
+        "schedule": timedelta(seconds=env_int("TRACK360_CLICK_DRAIN_INTERVAL_SECONDS", 5)),
+    },
 }
 # Task modules that autodiscovery, which imports only each app's `tasks` module, misses.
 CELERY_IMPORTS = ("icp.review_tasks", "attribution.fraud_tasks")
@@ -79,4 +84,5 @@ CELERY_TASK_ROUTES = {
     "icp.tasks.*": {"queue": "default"},
     "partners.tasks.*": {"queue": "default"},
     "attribution.fraud_tasks.*": {"queue": "default"},
+    "attribution.tasks.*": {"queue": "default"},
 }

@@ -46,6 +46,11 @@ SPECTACULAR_SETTINGS = {
         # Partner segments and the parts of the overlap score.
         "PartnerSegmentEnum": "partners.models.PartnerScore.Segment",
         "OverlapPartKeyEnum": "partners.overlap.PART_KEYS",
+        # Registrations and the eligibility check.
+        "ReferralStatusEnum": "attribution.models.Referral.Status",
+        "ReferralConflictEnum": "attribution.models.Referral.Conflict",
+        "ReferralSourceEnum": "attribution.models.Referral.Source",
+        "EligibilityStatusEnum": "attribution.eligibility.ELIGIBILITY_STATUSES",
     },
     # Swagger UI is served from this app's static files, not from a CDN, so the docs
     # work on a self-hosted machine without outside network access.

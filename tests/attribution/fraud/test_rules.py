@@ -24,7 +24,7 @@ from attribution.fraud.thresholds import (
 )
 from attribution.models import FraudSignal, Referral
 from tenancy.models import Membership
-from tests.attribution.conftest import T0, clicks_add, minutes, rule_input
+from tests.attribution.fraud.conftest import T0, clicks_add, minutes, rule_input
 from tests.factories import (
     AccountFactory,
     MembershipFactory,

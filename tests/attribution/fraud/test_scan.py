@@ -18,7 +18,7 @@ from attribution.models import FraudSignal, Referral
 from commissions.models import LedgerEntry
 from tenancy.models import AuditEvent
 from tenancy.scope import tenant_scope
-from tests.attribution.conftest import T0, clicks_add, entry_create, minutes
+from tests.attribution.fraud.conftest import T0, clicks_add, entry_create, minutes
 from tests.factories import AccountFactory, DealFactory, PartnerFactory, ReferralFactory
 
 

@@ -20,7 +20,7 @@ from reporting.services import partner_rollups_refresh
 from tenancy.errors import Conflict, DomainError
 from tenancy.models import AuditEvent
 from tenancy.scope import tenant_scope
-from tests.attribution.conftest import entry_create
+from tests.attribution.fraud.conftest import entry_create
 from tests.factories import (
     AccountFactory,
     DealFactory,

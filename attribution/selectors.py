@@ -1,0 +1,97 @@
+"""Reads of the active tenant's registrations and tracking links for pages and the API."""
+
+from __future__ import annotations
+
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+
+from attribution.eligibility import detail_for_viewer
+from attribution.models import Click, Referral, TrackingLink
+from tenancy.errors import NotFound
+
+
+def referral_list(
+    *,
+    status: str = "",
+    conflict: str = "",
+    partner_id: int | None = None,
+    domain: str = "",
+) -> QuerySet[Referral]:
+    """Return the tenant's registrations, newest first, optionally filtered."""
+    referrals = Referral.objects.select_related("partner", "reviewed_by")
+    if status:
+        referrals = referrals.filter(status=status)
+    if conflict:
+        referrals = referrals.filter(conflict=conflict)
+    if partner_id is not None:
+        referrals = referrals.filter(partner_id=partner_id)
+    if domain:
+        referrals = referrals.filter(domain=domain)
+    return referrals.order_by("-registered_at", "-id")
+
+
+def referral_get(*, pk: int, partner_id: int | None = None) -> Referral:
+    """Return the tenant's registration `pk` (of `partner_id` when given), or raise NotFound."""
+    referral = referral_list(partner_id=partner_id).filter(pk=pk).first()
+    if referral is None:
+        raise NotFound(
+            "No registration has this id.",
+            field="id",
+            value=pk,
+            fix="List registrations with GET /api/v1/referrals/ to find the id.",
+        )
+    return referral
+
+
+def conflict_message(referral: Referral, *, reveal_holder: bool) -> str:
+    """Return why the registration was held, in the words for staff or for its partner."""
+    detail = referral.conflict_detail or {}
+    if reveal_holder:
+        return detail.get("staff_message") or detail.get("message", "")
+    return detail.get("message", "")
+
+
+def conflict_facts(referral: Referral, *, reveal_holder: bool) -> dict:
+    """Return the facts behind the conflict, without the holder or deal id for partners."""
+    detail = {
+        key: value
+        for key, value in (referral.conflict_detail or {}).items()
+        if key not in ("message", "staff_message")
+    }
+    return detail_for_viewer(detail, reveal_holder=reveal_holder)
+
+
+def _click_count() -> Coalesce:
+    clicks = (
+        Click.objects.filter(link_id=OuterRef("pk"))
+        .order_by()
+        .values("link_id")
+        .annotate(count=Count("*"))
+        .values("count")
+    )
+    return Coalesce(Subquery(clicks, output_field=IntegerField()), Value(0))
+
+
+def link_list(
+    *, partner_id: int | None = None, active: bool | None = None
+) -> QuerySet[TrackingLink]:
+    """Return the tenant's tracking links, newest first, each with `click_count`."""
+    links = TrackingLink.objects.select_related("partner").annotate(click_count=_click_count())
+    if partner_id is not None:
+        links = links.filter(partner_id=partner_id)
+    if active is not None:
+        links = links.filter(is_active=active)
+    return links.order_by("-created_at", "-id")
+
+
+def link_get(*, pk: int) -> TrackingLink:
+    """Return the tenant's tracking link `pk`, or raise NotFound."""
+    link = link_list().filter(pk=pk).first()
+    if link is None:
+        raise NotFound(
+            "No tracking link has this id.",
+            field="id",
+            value=pk,
+            fix="List links with GET /api/v1/links/ to find the id.",
+        )
+    return link
