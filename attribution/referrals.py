@@ -30,6 +30,7 @@ from crm.models import Account
 from partners.models import Partner
 from tenancy.errors import DomainError
 from tenancy.models import Tenant
+from tenancy.queue import enqueue_on_commit
 from tenancy.services import actor_user, audit_record
 
 logger = logging.getLogger(__name__)
@@ -112,6 +113,19 @@ def _registered_on_check(registered_on: datetime.date | None, tenant: Tenant) ->
             value=registered_on.isoformat(),
             fix="Send the date the partner introduced the company, or leave it empty for now.",
         )
+
+
+def _fraud_scan_enqueue(referral: Referral) -> None:
+    """Scan the partner for fraud once the registration commits, as beat would within minutes.
+
+    A self-referral or a burst is then held before the registered company's deals
+    can book a pending commission.
+    """
+    from attribution.fraud.thresholds import RECENT_ACTIVITY
+    from attribution.fraud_tasks import fraud_scan_task
+
+    since = referral.registered_at - RECENT_ACTIVITY
+    enqueue_on_commit(fraud_scan_task, referral.tenant_id, [referral.partner_id], since.isoformat())
 
 
 def referral_register(
@@ -203,6 +217,7 @@ def referral_register(
         )
         if referral.status == Referral.Status.APPROVED:
             _approved_effects(referral, tenant)
+        _fraud_scan_enqueue(referral)
         audit_record(
             tenant_id=tenant.pk,
             actor=actor,

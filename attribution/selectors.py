@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from attribution.eligibility import detail_for_viewer
@@ -95,3 +95,19 @@ def link_get(*, pk: int) -> TrackingLink:
             fix="List links with GET /api/v1/links/ to find the id.",
         )
     return link
+
+
+def registered_by_another(*, partner_id: int, on, domain_ref: str = "domain") -> Exists:
+    """Return an Exists over approved registrations of the outer row's domain by other partners.
+
+    A registration counts while it is in force on the date `on`, so an expired one
+    no longer keeps the company from the partner's brief. `domain_ref` names the
+    outer query's domain column, such as "domain" on accounts.
+    """
+    return Exists(
+        Referral.objects.filter(
+            domain=OuterRef(domain_ref),
+            status=Referral.Status.APPROVED,
+            expires_on__gte=on,
+        ).exclude(partner_id=partner_id)
+    )

@@ -3,7 +3,8 @@
 An account in the partner's matched reach is on-profile when its fit tier is A or B.
 Each on-profile account falls in exactly one group. The groups are checked in this
 order: already a customer (it has a won deal), in open pipeline (it has an open deal),
-registered by another partner (its `referred_by` is a different partner). An account in
+registered by another partner (an approved registration of another partner is in force
+today). An account in
 none of them is a prospect to bring forward. The brief also describes the active ICP
 version in plain words.
 """
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Exists, OuterRef
 
+from attribution.selectors import registered_by_another
 from crm.models import Account, Deal
 from icp.frames import account_frames
 from icp.models import IcpVersion
@@ -142,6 +144,7 @@ def partner_brief(*, partner: Partner) -> PartnerBrief:
     tenant_id = partner.tenant_id
     logger.info("partners.brief.started tenant_id=%s partner_id=%s", tenant_id, partner.pk)
     version = icp_version_active(tenant=tenant_id)
+    today = Tenant.objects.get(pk=tenant_id).today()
     with tenant_scope(tenant_id):
         reach_accounts = ReachEntry.objects.filter(
             partner_id=partner.pk, account__isnull=False
@@ -152,6 +155,7 @@ def partner_brief(*, partner: Partner) -> PartnerBrief:
             .annotate(
                 is_customer=Exists(deals.filter(stage=Deal.Stage.WON)),
                 in_pipeline=Exists(deals.filter(stage=Deal.Stage.OPEN)),
+                held_by_other=registered_by_another(partner_id=partner.pk, on=today),
             )
             .order_by("-fit_score", "name", "pk")
             .values(
@@ -160,7 +164,7 @@ def partner_brief(*, partner: Partner) -> PartnerBrief:
                 "domain",
                 "fit_tier",
                 "fit_score",
-                "referred_by_id",
+                "held_by_other",
                 "is_customer",
                 "in_pipeline",
             )
@@ -173,7 +177,7 @@ def partner_brief(*, partner: Partner) -> PartnerBrief:
             counts["customer"] += 1
         elif row["in_pipeline"]:
             counts["pipeline"] += 1
-        elif row["referred_by_id"] is not None and row["referred_by_id"] != partner.pk:
+        elif row["held_by_other"]:
             counts["other_partner"] += 1
         else:
             candidates.append(row)

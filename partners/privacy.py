@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 
+from attribution.selectors import registered_by_another
 from crm.models import Deal
 from icp.selectors import icp_version_active
 from partners.briefs import PartnerBrief, matched_criteria_labels
@@ -164,11 +165,17 @@ class OverlapCounts:
 
 
 def _reach_with_relationship(partner: Partner) -> QuerySet[ReachEntry]:
-    """Return the partner's reach entries with `is_customer` and `in_pipeline` annotated."""
+    """Return the partner's reach entries with `is_customer`, `in_pipeline` and `held_by_other`.
+
+    `held_by_other` is true while another partner's approved registration of the
+    entry's domain is in force.
+    """
     deals = Deal.objects.filter(account_id=OuterRef("account_id"))
+    today = partner.tenant.today()
     return ReachEntry.objects.filter(partner_id=partner.pk).annotate(
         is_customer=Exists(deals.filter(stage=Deal.Stage.WON)),
         in_pipeline=Exists(deals.filter(stage=Deal.Stage.OPEN)),
+        held_by_other=registered_by_another(partner_id=partner.pk, on=today),
     )
 
 
@@ -176,7 +183,7 @@ def overlap_counts(*, partner: Partner) -> OverlapCounts:
     """Count the partner's reach and overlap in one query."""
     matched = Q(account__isnull=False)
     on_profile = Q(account__fit_tier__in=ON_PROFILE_TIERS)
-    free = Q(account__referred_by__isnull=True) | Q(account__referred_by=partner.pk)
+    free = Q(held_by_other=False)
     with tenant_scope(partner.tenant_id):
         totals = _reach_with_relationship(partner).aggregate(
             reach_count=Count("pk"),
@@ -223,7 +230,7 @@ def reach_rows(*, partner: Partner, level: str, matched_only: bool = False) -> Q
             "account__name",
             "account__fit_tier",
             "account__fit_score",
-            "account__referred_by_id",
+            "held_by_other",
             "is_customer",
             "in_pipeline",
         )
@@ -263,13 +270,10 @@ def rows_present(*, partner: Partner, level: str, rows, with_matched: bool = Tru
         if matched:
             relationship = _relationship(row)
             on_profile = row["account__fit_tier"] in ON_PROFILE_TIERS
-            registered_by = row["account__referred_by_id"]
             item["account_name"] = row["account__name"]
             item["on_profile"] = on_profile
             item["prospect_to_bring"] = (
-                on_profile
-                and relationship == Relationship.PROSPECT
-                and registered_by in (None, partner.pk)
+                on_profile and relationship == Relationship.PROSPECT and not row["held_by_other"]
             )
             if level == Visibility.DETAILS:
                 item["tier"] = row["account__fit_tier"]

@@ -155,24 +155,18 @@ def fraud_signal_confirm(*, signal: FraudSignal, actor, note: str) -> FraudSigna
 
 
 def _referral_reject(signal: FraudSignal, *, actor, note: str) -> None:
-    referral = Referral.objects.select_for_update().filter(pk=signal.referral_id).first()
+    """Reject the signal's registration, so its company's unbooked deals lose the credit."""
+    from attribution.referrals import referral_review
+
+    referral = Referral.objects.filter(pk=signal.referral_id).first()
     if referral is None or referral.status == Referral.Status.REJECTED:
         return
-    before = referral.status
-    referral.status = Referral.Status.REJECTED
-    referral.reviewed_by = actor_user(actor)
-    referral.reviewed_at = timezone.now()
-    referral.review_note = f"Fraud signal {signal.pk} confirmed: {note}"[:NOTE_MAX_LENGTH]
-    referral.save(
-        update_fields=["status", "reviewed_by", "reviewed_at", "review_note", "updated_at"]
-    )
-    audit_record(
-        tenant_id=signal.tenant_id,
+    prefix = f"Fraud signal {signal.pk} confirmed: "
+    referral_review(
+        referral=referral,
+        decision="reject",
+        note=(prefix + note)[:NOTE_MAX_LENGTH],
         actor=actor,
-        event="referral.rejected",
-        obj=referral,
-        before={"status": before},
-        after={"status": referral.status, "fraud_signal_id": signal.pk},
     )
     logger.info(
         "referral.rejected tenant_id=%s referral_id=%s fraud_signal_id=%s",

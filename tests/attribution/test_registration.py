@@ -8,7 +8,8 @@ import threading
 import pytest
 from django.db import connection
 
-from attribution.models import Referral, Touch
+from attribution.fraud.review import fraud_signal_confirm
+from attribution.models import FraudSignal, Referral, Touch
 from attribution.referrals import referral_register, referral_review
 from crm.models import Account, Deal
 from crm.services import deal_upsert
@@ -336,3 +337,39 @@ def test_account_domain_change_moves_registration_link(scoped, partner, acme):
     acme.refresh_from_db()
     assert referral.account is None
     assert acme.referred_by is None
+
+
+def test_self_referral_flagged_after_commit(scoped, partner, django_capture_on_commit_callbacks):
+    partner.domain = "north-partners.com"
+    partner.save()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        referral, _ = register(partner, "https://www.north-partners.com/")
+
+    signal = FraudSignal.objects.get(partner=partner)
+    assert signal.kind == FraudSignal.Kind.SELF_REFERRAL
+    assert signal.referral_id == referral.pk
+
+
+def test_confirmed_self_referral_loses_credit(
+    scoped, partner, admin_user, django_capture_on_commit_callbacks
+):
+    partner.domain = "north-partners.com"
+    partner.save()
+    account = AccountFactory(tenant=scoped, name="North itself", domain="north-partners.com")
+    with django_capture_on_commit_callbacks(execute=True):
+        referral, _ = register(partner, "north-partners.com")
+    deal, _ = deal_upsert(
+        tenant=scoped, external_id="self-1", stage="open", amount="500.00",
+        account_external_id=account.external_id,
+    )  # fmt: skip
+    deal.refresh_from_db()
+    assert deal.partner_id == partner.pk
+
+    signal = FraudSignal.objects.get(partner=partner)
+    fraud_signal_confirm(signal=signal, actor=admin_user, note="Their own company.")
+
+    deal.refresh_from_db()
+    referral.refresh_from_db()
+    assert referral.status == Referral.Status.REJECTED
+    assert deal.partner_id is None

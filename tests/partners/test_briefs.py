@@ -1,4 +1,5 @@
 import csv
+import datetime
 import io
 
 import pytest
@@ -8,7 +9,13 @@ from icp.models import IcpVersion
 from partners import briefs
 from partners.briefs import csv_cell, icp_summary, partner_brief, partner_brief_csv
 from tenancy.services import api_key_create
-from tests.factories import AccountFactory, DealFactory, PartnerFactory, ReachEntryFactory
+from tests.factories import (
+    AccountFactory,
+    DealFactory,
+    PartnerFactory,
+    ReachEntryFactory,
+    registration_create,
+)
 from tests.web.data import CRITERIA, icp_version_create
 
 KNOCKOUT = {
@@ -46,10 +53,11 @@ def reach(scoped, partner):
         "customer": _reach(partner, name="Customer", fit_tier="A", fit_score=95),
         "both": _reach(partner, name="Won and open", fit_tier="A", fit_score=85),
         "pipeline": _reach(partner, name="Pipeline", fit_tier="B", fit_score=60),
-        "rival": _reach(partner, name="Rival's", fit_tier="A", fit_score=99, referred_by=rival),
+        "rival": _reach(partner, name="Rival's", fit_tier="A", fit_score=99),
         "tier_c": _reach(partner, name="Tier C", fit_tier="C", fit_score=30),
         "outside": AccountFactory(name="Not in reach", fit_tier="A", fit_score=100),
     }
+    registration_create(rival, accounts["rival"].domain, scoped.today())
     DealFactory(account=accounts["lost"], stage=Deal.Stage.LOST)
     DealFactory(account=accounts["customer"], stage=Deal.Stage.WON)
     DealFactory(account=accounts["both"], stage=Deal.Stage.WON)
@@ -190,3 +198,13 @@ def test_staff_brief_api(partner, reach, client, tenant):
     assert body["other_partner_count"] == 1
     assert body["next"] is not None
     assert "Not in reach" not in response.content.decode()
+
+
+def test_expired_rival_registration_frees_prospect(scoped, partner, reach):
+    rival = PartnerFactory(name="Old rival")
+    account = _reach(partner, name="Freed", fit_tier="A", fit_score=80)
+    registration_create(rival, account.domain, scoped.today() - datetime.timedelta(days=400))
+
+    brief = partner_brief(partner=partner)
+
+    assert "Freed" in [prospect.name for prospect in brief.prospects]

@@ -29,6 +29,7 @@ from tests.factories import (
     PartnerFactory,
     ReachEntryFactory,
     UserFactory,
+    registration_create,
 )
 from tests.web.data import icp_version_create, ledger_entry_create
 
@@ -87,7 +88,8 @@ def overlap_world_create(tenant) -> SimpleNamespace:
         delta = account(
             "Delta Offprofile Corp", "delta.example", "C", 31, industry="retail", employees=50
         )
-        epsilon = account("Epsilon Registered Corp", "epsilon.example", "A", 88, referred_by=rival)
+        epsilon = account("Epsilon Registered Corp", "epsilon.example", "A", 88)
+        registration_create(rival, epsilon.domain, tenant.today())
         zeta = account("Offlist Zeta Corp", "zeta.example", "A", 95)
 
         DealFactory(
