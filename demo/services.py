@@ -15,8 +15,10 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from attribution.models import Referral
+from attribution.links import link_create
+from attribution.models import Referral, TrackingLink
 from attribution.referrals import referral_register
+from attribution.rules import attribution_settings_set
 from commissions.services import commission_plan_activate
 from crm.importing import csv_import
 from crm.models import Account, ImportRun
@@ -26,6 +28,7 @@ from icp import rescoring
 from icp import selectors as icp_selectors
 from icp import services as icp_services
 from partners import services as partner_services
+from partners.applications import applications_open_set
 from partners.models import Partner
 from reporting.services import partner_rollups_refresh
 from tenancy import services as tenancy_services
@@ -195,6 +198,21 @@ def _ensure_api_key(tenant: Tenant) -> None:
         tenancy_services.api_key_create(tenant=tenant, name="demo", raw_key=DEMO_API_KEY)
 
 
+# The demo's tracking links lead to the domain reserved for examples (RFC 2606).
+DEMO_SITE = "example.com"
+
+
+def _ensure_program_pages(tenant: Tenant, partner: Partner) -> None:
+    """Open the application page and give the demo partner user one tracking link."""
+    applications_open_set(tenant=tenant, is_open=True, actor=None)
+    if DEMO_SITE not in tenant.link_domains:
+        attribution_settings_set(tenant=tenant, link_domains=[*tenant.link_domains, DEMO_SITE])
+    if not TrackingLink.objects.filter(partner=partner).exists():
+        link_create(
+            partner=partner, destination=f"https://{DEMO_SITE}/pricing", label="Pricing page"
+        )
+
+
 def demo_load() -> dict:
     """Create or refresh the demo tenant; safe to run again."""
     logger.info("demo.load.started")
@@ -242,6 +260,7 @@ def demo_load() -> dict:
         processed = deals_process(tenant_id=tenant.pk)
         partner_services.partner_scores_refresh(tenant=tenant)
         partner_rollups_refresh()
+        _ensure_program_pages(tenant, partners[PARTNERS[0].external_id])
 
     logger.info(
         "demo.load.finished tenant_id=%s referred=%s processed=%s", tenant.pk, referred, processed

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 
+from attribution.models import TrackingLink
 from commissions.models import LedgerEntry
 from crm.importing import csv_import
 from crm.models import Account, Deal
@@ -23,6 +24,7 @@ def _counts(tenant) -> dict:
             "reach": ReachEntry.objects.count(),
             "ledger": LedgerEntry.objects.count(),
             "versions": IcpVersion.objects.count(),
+            "links": TrackingLink.objects.count(),
         }
 
 
@@ -44,6 +46,8 @@ def test_demo_load_twice():
     assert before["partners"] == 5
     assert before["ledger"] > 0
     assert before["versions"] == 1
+    assert before["links"] == 1
+    assert tenant.applications_open
     assert first["icp_version"].objective == "won_value"
     assert {**after, "accounts": after["accounts"] - 1} == before
     assert second["processed"] == 0
