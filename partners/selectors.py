@@ -8,48 +8,15 @@ from django.db.models import Count, F, JSONField, OuterRef, QuerySet, Subquery, 
 from django.db.models.functions import Coalesce, Lower
 
 from partners.models import Partner, PartnerScore
+from partners.scores import SCORE_COLUMNS
 from reporting.models import PartnerRollup
 from tenancy.errors import DomainError, NotFound
 from tenancy.models import AuditEvent, Membership
 
-# PartnerScore columns exposed on each partner as `score_<name>`. All are None
-# until the partner's score has been computed.
-SCORE_FIELDS = (
-    "reach_count",
-    "matched_count",
-    "assessed_count",
-    "on_profile_count",
-    "on_profile_share",
-    "unmatched_scored_count",
-    "unmatched_on_profile_count",
-    "target_count",
-    "target_overlap_count",
-    "target_coverage",
-    "pipeline_overlap_count",
-    "pipeline_overlap_amount",
-    "customer_overlap_count",
-    "fit_weighted_reach",
-    "fit_weighted_per_entry",
-    "on_profile_points",
-    "coverage_points",
-    "overlap_score",
-    "won_deal_count",
-    "lost_deal_count",
-    "win_rate",
-    "won_revenue",
-    "on_profile_won_revenue",
-    "customer_count",
-    "customer_tiers",
-    "on_profile_customer_share",
-    "churned_customer_count",
-    "churn_rate",
-    "commission_cost",
-    "lifetime_value",
-    "commission_to_lifetime_value",
-    "segment",
-    "segment_basis",
-    "computed_at",
-)
+# PartnerScore columns exposed on each partner as `score_<name>`: every column a
+# refresh writes but the version. All are None until the partner's score has been
+# computed.
+SCORE_FIELDS = tuple(column for column in SCORE_COLUMNS if column != "icp_version")
 # Statuses the ranking lists by default: partners not signed yet.
 RANKING_DEFAULT_STATUSES = (Partner.Status.PROSPECT, Partner.Status.APPLIED)
 
