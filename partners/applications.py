@@ -1,10 +1,11 @@
 """Partner recruitment: the public application form and what a submission changes.
 
 A company applies on the tenant's public page with its website, a contact and,
-optionally, the companies it can introduce. The application becomes a partner in
-status "applied" with that reach list, so the partner's ICP-overlap score is
-computed before anyone decides to sign it. Repeated submissions are kept as
-history and never create a second partner for the same website.
+optionally, the companies it can introduce. The first application for a website
+becomes a partner in status "applied" with that reach list, so the partner's
+ICP-overlap score is computed before anyone decides to sign it. Later submissions
+for the same website, and submissions for a partner the tenant already has, are
+kept as history for the managers and change no partner.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from django.db.models import Q
 
 from crm.domains import InvalidDomain, normalize_domain
 from crm.freemail import is_personal_domain
-from partners.lifecycle import partner_status_change
 from partners.models import Partner, PartnerApplication
 from partners.reach import MAX_PUSH_ENTRIES, ReachPushResult, reach_push
 from partners.services import partner_upsert
@@ -39,9 +39,6 @@ MAX_MESSAGE_LENGTH = 2000
 SUBMISSIONS_PER_HOUR = 5
 # The audit trail's actor label for changes made by the public form.
 ACTOR_LABEL = "application-form"
-# Partners in these statuses take the applicant's details and reach list. Others
-# (signed or ended partnerships) keep theirs, and the submission is only recorded.
-OPEN_STATUSES = (Partner.Status.PROSPECT, Partner.Status.APPLIED)
 
 
 @dataclass
@@ -158,11 +155,11 @@ def partner_apply(
 ) -> ApplicationResult:
     """Record an application and create or update the applicant as an applied partner.
 
-    The website's registrable domain identifies the applicant: a prospect with that
-    domain moves to "applied", an applied partner takes the new details and reach
-    list, and an active, paused or terminated partner is left as it is. `reach` is
-    the text of the form's reach list, one domain, URL or e-mail address per line;
-    it replaces the partner's list, skipping invalid and personal lines with counts.
+    The website's registrable domain identifies the applicant. A new domain creates
+    an applied partner with the reach list, and a domain that a partner already has
+    leaves that partner as it is. `reach` is the text of the form's reach list, one
+    domain, URL or e-mail address per line; invalid and personal lines are skipped
+    and counted.
     Raises DomainError naming the field for invalid input, before anything is written.
     """
     if not tenant.applications_open:
@@ -205,7 +202,7 @@ def partner_apply(
             tenant=tenant, domain=domain, company_name=company_name, kind=kind, message=message
         )
         reach_result = None
-        if lines and partner.status in OPEN_STATUSES:
+        if lines and created:
             reach_result = reach_push(
                 partner=partner,
                 entries=[{"domain": line} for line in lines],
@@ -256,7 +253,12 @@ def partner_apply(
 def _applicant_partner(
     *, tenant: Tenant, domain: str, company_name: str, kind: str, message: str
 ) -> tuple[Partner, bool]:
-    """Return the partner for the applicant's domain, created or moved to "applied"."""
+    """Return the partner for the applicant's domain, created in status "applied" if new.
+
+    An existing partner is returned unchanged. Nothing proves that the applicant
+    speaks for the domain, so an anonymous form must not rename a partner, change
+    its status or replace the reach list its managers curated.
+    """
     # Locking the tenant row serialises applications of one tenant, so two quick
     # submissions for one website cannot both create a partner.
     Tenant.objects.select_for_update().filter(pk=tenant.pk).first()
@@ -264,36 +266,21 @@ def _applicant_partner(
     existing = (
         Partner.objects.filter(Q(domain=domain) | Q(external_id=external_id)).order_by("pk").first()
     )
-    if existing is None:
-        partner, created = partner_upsert(
-            tenant=tenant,
-            external_id=external_id,
-            name=company_name,
-            actor=ACTOR_LABEL,
-            kind=kind,
-            domain=domain,
-            description=message,
-            status=Partner.Status.APPLIED,
-        )
-        return partner, created
-    if existing.status not in OPEN_STATUSES:
+    if existing is not None:
         logger.info(
-            "partner.application_for_signed tenant_id=%s partner_id=%s status=%s",
+            "partner.application_for_existing tenant_id=%s partner_id=%s status=%s",
             tenant.pk,
             existing.pk,
             existing.status,
         )
         return existing, False
-    if existing.status == Partner.Status.PROSPECT:
-        existing = partner_status_change(
-            partner=existing,
-            status=Partner.Status.APPLIED,
-            actor=ACTOR_LABEL,
-            reason="Applied through the public application form.",
-        )
-    existing.name = company_name
-    existing.kind = kind
-    if message:
-        existing.description = message
-    existing.save(update_fields=["name", "kind", "description", "updated_at"])
-    return existing, False
+    return partner_upsert(
+        tenant=tenant,
+        external_id=external_id,
+        name=company_name,
+        actor=ACTOR_LABEL,
+        kind=kind,
+        domain=domain,
+        description=message,
+        status=Partner.Status.APPLIED,
+    )

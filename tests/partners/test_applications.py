@@ -58,42 +58,36 @@ def test_application_stores_reach_with_counts(open_tenant):
     assert application.reach_rejected == 2
 
 
-def test_repeat_application_keeps_one_partner(open_tenant):
+def test_repeat_application_changes_nothing(open_tenant):
     apply(open_tenant)
     second = apply(open_tenant, reach="umbrella.com", company_name="Northwind Ltd")
 
     assert not second.created
+    assert second.reach is None
     assert Partner.objects.count() == 1
     assert PartnerApplication.objects.count() == 2
-    assert Partner.objects.get().name == "Northwind Ltd"
-    assert list(ReachEntry.objects.values_list("domain", flat=True)) == ["umbrella.com"]
+    assert Partner.objects.get().name == "Northwind Consulting"
+    domains = set(ReachEntry.objects.values_list("domain", flat=True))
+    assert domains == {"acme.com", "globex.com", "initech.io"}
 
 
-def test_prospect_moves_to_applied(open_tenant):
-    prospect = PartnerFactory(domain="northwind-consulting.co.uk", status=Partner.Status.PROSPECT)
-
-    result = apply(open_tenant)
-
-    prospect.refresh_from_db()
-    assert result.partner.pk == prospect.pk
-    assert prospect.status == Partner.Status.APPLIED
-    assert AuditEvent.objects.filter(event="partner.status_changed").exists()
-
-
-def test_active_partner_left_unchanged(open_tenant):
-    active = PartnerFactory(
-        domain="northwind-consulting.co.uk", status=Partner.Status.ACTIVE, name="Northwind"
+@pytest.mark.parametrize("status", [Partner.Status.PROSPECT, Partner.Status.ACTIVE])
+def test_existing_partner_left_unchanged(open_tenant, status):
+    existing = PartnerFactory(
+        domain="northwind-consulting.co.uk", status=status, name="Northwind", kind="reseller"
     )
-    ReachEntry.objects.create(partner=active, domain="kept.com")
+    ReachEntry.objects.create(partner=existing, domain="kept.com")
 
     result = apply(open_tenant)
 
-    active.refresh_from_db()
-    assert result.partner.pk == active.pk
-    assert active.status == Partner.Status.ACTIVE
-    assert active.name == "Northwind"
+    existing.refresh_from_db()
+    assert result.partner.pk == existing.pk
+    assert not result.created
+    assert existing.status == status
+    assert existing.name == "Northwind"
+    assert existing.kind == "reseller"
     assert list(ReachEntry.objects.values_list("domain", flat=True)) == ["kept.com"]
-    assert PartnerApplication.objects.count() == 1
+    assert PartnerApplication.objects.get().partner_id == existing.pk
 
 
 def test_closed_program_rejects(scoped):
