@@ -17,6 +17,7 @@ from attribution.domains import company_domain
 from attribution.eligibility import eligibility_check
 from attribution.forms import LinkForm, ReferralFilterForm, RegistrationForm, ReviewForm
 from attribution.models import Referral, TrackingLink
+from attribution.portal_check import OVER_LIMIT_MESSAGE, check_allowed, eligibility_for_partner
 from partners.models import Partner
 from tenancy.errors import DomainError
 from tenancy.permissions import (
@@ -156,12 +157,14 @@ def _portal_partner(request) -> Partner:
 
 def _check(request, partner: Partner, raw: str) -> dict:
     """Return the eligibility of `raw` for the portal, or the input error to show."""
+    if not check_allowed(membership_id=request.membership.pk, partner_id=partner.pk):
+        return {"error": OVER_LIMIT_MESSAGE}
     try:
         domain = company_domain(raw)
     except DomainError as error:
         return {"error": f"{error.message} {error.fix}".strip()}
     result = eligibility_check(tenant=request.tenant, domain=domain, partner=partner)
-    return {"result": result.as_dict(reveal_holder=False)}
+    return {"result": eligibility_for_partner(result, partner=partner, tenant=request.tenant)}
 
 
 def _render_portal_referrals(request, partner, form, *, check=None, status=200):

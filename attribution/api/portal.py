@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import status
+from rest_framework import exceptions, status
 from rest_framework.response import Response
 
 from attribution import links, referrals, selectors
@@ -18,6 +18,7 @@ from attribution.api.serializers import (
 from attribution.domains import company_domain
 from attribution.eligibility import eligibility_check
 from attribution.models import Referral
+from attribution.portal_check import OVER_LIMIT_MESSAGE, check_allowed, eligibility_for_partner
 from tenancy.api.views import AUTH_ERRORS, READ_ERRORS, PartnerApiView, error_response
 
 
@@ -80,18 +81,24 @@ class PortalReferralCheckView(PartnerApiView):
         tags=["portal"],
         summary="Check whether you can register a company",
         description=(
-            "Reads only. Returns the company's fit tier and score when the tenant has it, "
-            "and whether it is eligible. Another partner's registration is reported "
-            "without naming the partner."
+            "Reads only. Returns whether the company is eligible and its fit tier when the "
+            "tenant has it. The account name appears only for companies on the partner's "
+            "reach list at the names or details level, the fit score only at details, and "
+            "the account id never. Another partner's registration is reported without "
+            "naming the partner. A partner user may run 120 checks an hour; more get 429."
         ),
         parameters=[EligibilityQuerySerializer],
         responses={200: EligibilityOutputSerializer, **READ_ERRORS},
     )
     def get(self, request):
         query = self.query_params_validate(EligibilityQuerySerializer)
+        membership = request._request.membership
+        if not check_allowed(membership_id=membership.pk, partner_id=self.partner.pk):
+            raise exceptions.Throttled(detail=OVER_LIMIT_MESSAGE)
         domain = company_domain(query["domain"])
         result = eligibility_check(tenant=self.tenant, domain=domain, partner=self.partner)
-        return Response(EligibilityOutputSerializer(result.as_dict(reveal_holder=False)).data)
+        data = eligibility_for_partner(result, partner=self.partner, tenant=self.tenant)
+        return Response(EligibilityOutputSerializer(data).data)
 
 
 class PortalLinkListView(PartnerApiView):

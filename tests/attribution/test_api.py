@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from attribution import portal_check
 from attribution.clicks import clicks_drain
 from attribution.links import link_create
 from attribution.models import Referral
 from attribution.referrals import referral_register
 from tenancy.models import AuditEvent
-from tests.factories import AccountFactory, registration_create
+from tests.factories import AccountFactory, ReachEntryFactory, registration_create
 
 
 def post(client, url, body, headers=None):
@@ -375,3 +376,42 @@ def test_lists_are_per_tenant(client, other_headers, registrations, link_hosts, 
 
     assert referrals["count"] == 0
     assert links["count"] == 0
+
+
+CHECK_URL = "/api/v1/portal/referrals/check/?domain=acme.com"
+
+
+@pytest.mark.parametrize(
+    ("level", "in_reach", "name", "score"),
+    [
+        ("counts", True, "", None),
+        ("names", False, "", None),
+        ("names", True, "Acme", None),
+        ("details", False, "", 91),
+        ("details", True, "Acme", 91),
+    ],
+)
+def test_portal_check_follows_visibility(
+    client, partner_user, partner, acme, level, in_reach, name, score
+):
+    partner.mapping_visibility = level
+    partner.save()
+    if in_reach:
+        ReachEntryFactory(partner=partner, domain="acme.com", account=acme)
+    client.force_login(partner_user)
+
+    data = client.get(CHECK_URL).json()
+
+    assert data["fit_tier"] == "A"
+    assert data["account_id"] is None
+    assert data["account_name"] == name
+    assert data["fit_score"] == score
+
+
+def test_portal_check_rate_limited(client, partner_user, acme, monkeypatch):
+    monkeypatch.setattr(portal_check, "CHECKS_PER_HOUR", 3)
+    client.force_login(partner_user)
+
+    statuses = [client.get(CHECK_URL).status_code for _ in range(4)]
+
+    assert statuses == [200, 200, 200, 429]

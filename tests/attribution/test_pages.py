@@ -258,7 +258,8 @@ def test_portal_check_button_stores_nothing(portal, acme):
     content = response.content.decode()
     assert response.status_code == 200
     assert "Eligible" in content
-    assert "91/100" in content
+    assert "ICP fit" in content
+    assert "91/100" not in content
     assert Referral.objects.count() == 0
 
 
