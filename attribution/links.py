@@ -331,3 +331,17 @@ def link_for_code(code: str) -> CachedLink | None:
         except redis.RedisError:
             logger.warning("link.cache_write_failed", exc_info=True)
     return link
+
+
+def active_link_hosts_outside(*, tenant: Tenant, hosts: list[str]) -> list[str]:
+    """Return the destination hosts of the tenant's active links that `hosts` would not allow."""
+    stranded = set()
+    destinations = TrackingLink.all_tenants.filter(tenant_id=tenant.pk, is_active=True)
+    for destination in destinations.values_list("destination", flat=True).distinct():
+        try:
+            host = _host_ascii(urlsplit(destination).hostname or "")
+        except ValueError:
+            continue
+        if not _host_allowed(host, hosts):
+            stranded.add(host)
+    return sorted(stranded)

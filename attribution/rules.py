@@ -163,13 +163,14 @@ def _expiry_dates_refresh(tenant: Tenant) -> int:
 def attribution_settings_set(*, tenant: Tenant, actor=None, **values) -> Tenant:
     """Change `attribution_window_days`, `attribution_touch` and `link_domains`.
 
-    Raises DomainError naming the first invalid field; nothing changes then. A
+    Raises DomainError naming the first invalid field, and when the new link hosts
+    would leave an active link's destination outside them; nothing changes then. A
     new window also moves every registration's expiry date. When the window or
     the touch rule changes, a worker task attributes every unbooked deal again
     once this commits. Sending the current values changes nothing and writes no
     audit event.
     """
-    from attribution.links import link_hosts_parse
+    from attribution.links import active_link_hosts_outside, link_hosts_parse
 
     unknown = set(values) - {"attribution_window_days", "attribution_touch", "link_domains"}
     if unknown:
@@ -181,6 +182,15 @@ def attribution_settings_set(*, tenant: Tenant, actor=None, **values) -> Tenant:
         checked["attribution_touch"] = _touch_check(values["attribution_touch"])
     if "link_domains" in values:
         checked["link_domains"] = link_hosts_parse(values["link_domains"])
+        stranded = active_link_hosts_outside(tenant=tenant, hosts=checked["link_domains"])
+        if stranded:
+            raise DomainError(
+                f"Active tracking links lead to {', '.join(stranded[:5])}, which these hosts "
+                "would not allow, so those links would stop redirecting.",
+                field="link_domains",
+                value=values["link_domains"],
+                fix="Keep those hosts in the list, or deactivate their links first.",
+            )
 
     with transaction.atomic():
         locked = Tenant.objects.select_for_update().get(pk=tenant.pk)

@@ -698,9 +698,6 @@ def command_bench(
     env: dict[str, str], services: EmbeddedServices, script: Path, bench_args: list[str]
 ) -> int:
     services.provide(env)
-    # Invitation e-mails and tracking-link URLs are built from this base, so it
-    # follows PORT unless the caller set it.
-    env.setdefault("TRACK360_BASE_URL", f"http://127.0.0.1:{port}")
     run_setup_step(env, "migrate", "--noinput")
     returncode = run_foreground(python_command(str(script), *bench_args), env)
     logger.info("bench/%s exited with exit code %d", script.name, returncode)

@@ -14,7 +14,12 @@ from crm.pipeline import deals_attribute
 from reporting.models import PartnerRollup
 from tenancy.errors import DomainError
 from tenancy.models import AuditEvent, Tenant
-from tests.factories import AccountFactory, DealFactory, registration_create
+from tests.factories import (
+    AccountFactory,
+    DealFactory,
+    TrackingLinkFactory,
+    registration_create,
+)
 
 CLOSE = datetime.date(2026, 6, 30)
 
@@ -289,3 +294,21 @@ def test_window_bounds_accepted(scoped, days):
 
     scoped.refresh_from_db()
     assert scoped.attribution_window_days == days
+
+
+def test_link_hosts_keep_active_links(scoped, partner):
+    attribution_settings_set(tenant=scoped, link_domains=["acme.com", "acme.io"])
+    link = TrackingLinkFactory(partner=partner, destination="https://shop.acme.com/pricing")
+
+    with pytest.raises(DomainError) as caught:
+        attribution_settings_set(tenant=scoped, link_domains=["acme.io"])
+
+    scoped.refresh_from_db()
+    assert caught.value.field == "link_domains"
+    assert "shop.acme.com" in caught.value.message
+    assert scoped.link_domains == ["acme.com", "acme.io"]
+    link.is_active = False
+    link.save()
+    attribution_settings_set(tenant=scoped, link_domains=[])
+    scoped.refresh_from_db()
+    assert scoped.link_domains == []
