@@ -166,8 +166,9 @@ def overlap_parts(score) -> list[OverlapPart]:
             score.pipeline_overlap_amount,
             _NO_POINTS,
             0,
-            "Accounts with an open deal, and the sum of those deals. Earns no points, "
-            "because these deals are already being worked.",
+            "Reach accounts of any tier with an open deal, customers included, and the sum "
+            "of those deals. The brief counts only on-profile accounts that are not yet "
+            "customers. Earns no points, because these deals are already being worked.",
         ),
         OverlapPart(
             "customer_overlap",
@@ -177,8 +178,9 @@ def overlap_parts(score) -> list[OverlapPart]:
             None,
             _NO_POINTS,
             0,
-            "Accounts with a won deal that have not churned. Earns no points, because "
-            "they bring no new business.",
+            "Reach accounts of any tier with a won deal that have not churned. The brief "
+            "counts only on-profile ones. Earns no points, because they bring no new "
+            "business.",
         ),
         OverlapPart(
             "fit_weighted_reach",
