@@ -94,7 +94,7 @@ def link_hosts_parse(values) -> list[str]:
         )
     if len(values) > MAX_LINK_HOSTS:
         raise DomainError(
-            f"link_domains has {len(values)} hosts, more than {MAX_LINK_HOSTS}.",
+            f"The link host list has {len(values)} hosts, more than {MAX_LINK_HOSTS}.",
             field="link_domains",
             value=len(values),
             fix="List the registrable domains, such as acme.com; each one allows its subdomains.",

@@ -170,8 +170,13 @@ def _check(request, partner: Partner, raw: str) -> dict:
 def _render_portal_referrals(request, partner, form, *, check=None, status=200):
     queryset = selectors.referral_list(partner_id=partner.pk)
     page = Paginator(queryset, REFERRALS_PER_PAGE).get_page(request.GET.get("page"))
+    today = request.tenant.today()
     rows = [
-        {"referral": referral, "message": selectors.conflict_message(referral, reveal_holder=False)}
+        {
+            "referral": referral,
+            "message": selectors.conflict_message(referral, reveal_holder=False),
+            "expired": referral.status == Referral.Status.APPROVED and referral.expires_on < today,
+        }
         for referral in page.object_list
     ]
     context = {"partner": partner, "form": form, "check": check, "page": page, "rows": rows}

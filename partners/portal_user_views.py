@@ -29,7 +29,8 @@ def portal_user_invite(request, pk: int):
     partner = get_for_tenant_or_404(partner_selectors.partner_list(), pk=pk)
     form = PortalUserInviteForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Enter the e-mail address of the person to invite.")
+        problems = " ".join(error for errors in form.errors.values() for error in errors)
+        messages.error(request, f"The invitation was not sent: {problems}")
         return redirect("partners:partner_detail", pk=partner.pk)
     try:
         membership, created = invitations.partner_user_invite(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.test import Client
 
@@ -11,7 +13,13 @@ from attribution.models import Referral, TrackingLink
 from attribution.referrals import referral_register
 from tenancy.models import Membership, Tenant
 from tenancy.scope import tenant_scope
-from tests.factories import AccountFactory, MembershipFactory, PartnerFactory, UserFactory
+from tests.factories import (
+    AccountFactory,
+    MembershipFactory,
+    PartnerFactory,
+    UserFactory,
+    registration_create,
+)
 
 REFERRALS = "/attribution/referrals/"
 PORTAL_REFERRALS = "/attribution/portal/referrals/"
@@ -332,3 +340,13 @@ def test_pages_show_only_own_tenant(manager, conflict, other_tenant):
 
     assert "globex.com" not in content
     assert "Globex Partner" not in content
+
+
+def test_portal_marks_expired_registration(portal, partner, scoped):
+    registration_create(partner, "old-co.com", scoped.today() - datetime.timedelta(days=400))
+    registration_create(partner, "new-co.com", scoped.today())
+
+    content = portal.get(PORTAL_REFERRALS).content.decode()
+
+    assert content.count("Expired</span>") == 1
+    assert "Approved</span>" in content
