@@ -11,6 +11,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from crm.domains import InvalidDomain, normalize_domain
+from crm.freemail import is_personal_domain
 from partners import scores
 from partners.lifecycle import partner_status_change
 from partners.models import Partner, ReachEntry
@@ -37,6 +38,13 @@ def _validate_partner_fields(fields: dict) -> None:
             field="status",
             value=fields["status"],
             fix=f"Use one of {', '.join(Partner.Status.values)}.",
+        )
+    if fields.get("domain") and is_personal_domain(fields["domain"]):
+        raise DomainError(
+            f"{fields['domain']} is a consumer mail provider, not the partner's own domain.",
+            field="domain",
+            value=fields["domain"],
+            fix="Give the partner organisation's web domain, such as northwind.com, or none.",
         )
     if "tier" in fields and fields["tier"] not in Partner.Tier.values:
         raise DomainError(

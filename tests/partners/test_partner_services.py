@@ -55,3 +55,17 @@ def test_partner_update_without_changes_writes_no_audit(scoped):
     partner_update(partner=partner, name="Same")
 
     assert not AuditEvent.objects.filter(event="partner.updated").exists()
+
+
+def test_partner_domain_rejects_free_mail(scoped):
+    partner = PartnerFactory(tenant=scoped, domain="northwind.com")
+
+    with pytest.raises(DomainError) as error:
+        partner_update(partner=partner, domain="gmail.com")
+
+    partner.refresh_from_db()
+    assert error.value.field == "domain"
+    assert partner.domain == "northwind.com"
+    with pytest.raises(DomainError):
+        partner_create(tenant=scoped, external_id="p-free", name="Free", domain="outlook.com")
+    assert not Partner.objects.filter(external_id="p-free").exists()
