@@ -3,8 +3,8 @@
 A click becomes a link touch only while its partner is active and no open or
 confirmed click_flood signal is about it (`attribution.fraud.flooded`). The
 conversion stays stored, so dismissing the signal writes the touches it blocked.
-Reactivating a partner does not, because its clicks made while it was paused or
-terminated should never count.
+Reactivating a partner writes no touches by itself, but reporting the same
+conversion again does.
 
 Every write here is keyed by an idempotency key that is unique per tenant, so a
 retry or a replay adds nothing: `registration:<referral id>` for a registration,
