@@ -39,11 +39,14 @@ CODE_ATTEMPTS = 5
 MAX_DESTINATION_LENGTH = 2000
 MAX_LABEL_LENGTH = 100
 MAX_LINK_HOSTS = 50
-# Seconds the redirect trusts a cached link, and a cached "no such code". Changes
-# delete the cached entry, but a redirect that read the database just before a
-# deactivation committed may cache the old state, for at most CACHE_SECONDS.
+# Seconds the redirect trusts a cached link, and a cached "no such code". Link
+# changes and partner status changes delete the cached entries, but a redirect
+# that read the database just before such a change committed may cache the old
+# state, for at most CACHE_SECONDS.
 CACHE_SECONDS = 300
 MISSING_CACHE_SECONDS = 60
+# Cache keys deleted per Redis command when a partner's status changes.
+CACHE_FORGET_CHUNK = 1000
 # Whitespace, control characters and backslashes, which browsers may read as "/".
 _UNSAFE = re.compile(r"[\s\x00-\x1f\x7f\\]")
 _LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
@@ -278,6 +281,30 @@ def cache_forget(code: str) -> None:
         logger.warning("link.cache_forget_failed code_prefix=%s", code[:3], exc_info=True)
 
 
+def partner_links_cache_forget(partner_id: int) -> int:
+    """Delete the cached entries of all of a partner's links; return how many codes it had.
+
+    Called after the partner's status changes, because only an active partner's
+    links redirect.
+    """
+    codes = list(
+        TrackingLink.all_tenants.filter(partner_id=partner_id).values_list("code", flat=True)
+    )
+    keys = [f"{clickqueue.LINK_KEY_PREFIX}{code}" for code in codes]
+    try:
+        for start in range(0, len(keys), CACHE_FORGET_CHUNK):
+            clickqueue.client().delete(*keys[start : start + CACHE_FORGET_CHUNK])
+    except redis.RedisError:
+        # NOTE: the redirect then follows the old status for up to CACHE_SECONDS.
+        logger.warning(
+            "link.partner_cache_forget_failed partner_id=%s links=%s",
+            partner_id,
+            len(keys),
+            exc_info=True,
+        )
+    return len(codes)
+
+
 def _destination_still_allowed(row: dict) -> bool:
     try:
         host = _host_ascii(urlsplit(row["destination"]).hostname or "")
@@ -293,7 +320,8 @@ def link_for_code(code: str) -> CachedLink | None:
     """Return the active link with `code`, or None; read from Redis, else the database.
 
     Codes are unique across tenants, so this is a lookup without a tenant scope.
-    A link whose destination host the tenant no longer lists counts as missing.
+    A link of a partner that is not active (paused, terminated or not yet
+    active), or whose destination host the tenant no longer lists, counts as missing.
     Unknown and inactive codes are cached as missing for MISSING_CACHE_SECONDS.
     When Redis is down, every call reads the database.
     """
@@ -311,7 +339,9 @@ def link_for_code(code: str) -> CachedLink | None:
         return CachedLink(**data) if data else None
 
     row = (
-        TrackingLink.all_tenants.filter(code=code, is_active=True)
+        TrackingLink.all_tenants.filter(
+            code=code, is_active=True, partner__status=Partner.Status.ACTIVE
+        )
         .values("pk", "tenant_id", "partner_id", "destination", "tenant__link_domains")
         .first()
     )

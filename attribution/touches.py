@@ -1,5 +1,11 @@
 """Touches: a partner's registration of a company, or a link visitor who became one.
 
+A click becomes a link touch only while its partner is active and no open or
+confirmed click_flood signal is about it (`attribution.fraud.flooded`). The
+conversion stays stored, so dismissing the signal writes the touches it blocked.
+Reactivating a partner writes no touches by itself, but reporting the same
+conversion again does.
+
 Every write here is keyed by an idempotency key that is unique per tenant, so a
 retry or a replay adds nothing: `registration:<referral id>` for a registration,
 and a hash of visitor, domain and click id for a link touch.
@@ -15,8 +21,10 @@ from django.utils import timezone
 
 from attribution.clicks import VISITOR_ID
 from attribution.domains import company_domain
-from attribution.models import Click, Referral, Touch, VisitorConversion
+from attribution.fraud.flooded import CLICK_NOT_BLOCKED_SQL, FLOODED_CLICK_SQL
+from attribution.models import Click, FraudSignal, Referral, Touch, VisitorConversion
 from attribution.rules import domains_reattribute
+from partners.models import Partner
 from tenancy.errors import DomainError
 from tenancy.models import Tenant
 
@@ -40,8 +48,9 @@ def registration_touch_write(referral: Referral) -> bool:
 
 
 # One link touch per click of the converted visitor up to the conversion time, keyed
-# by "link:" and the SHA-256 of "<visitor id>|<domain>|<click id>".
-LINK_TOUCHES_SQL = """
+# by "link:" and the SHA-256 of "<visitor id>|<domain>|<click id>". Clicks of a
+# partner that is not active, and flooded clicks, are skipped.
+LINK_TOUCHES_SQL = f"""
 INSERT INTO attribution_touch (
     tenant_id, partner_id, domain, kind, touched_at, click_id, idempotency_key,
     created_at, updated_at
@@ -54,7 +63,10 @@ SELECT c.tenant_id, c.partner_id, v.domain, 'link', c.clicked_at, c.id,
   JOIN attribution_click AS c
     ON c.tenant_id = v.tenant_id AND c.visitor_id = v.visitor_id
    AND c.clicked_at <= v.converted_at
- WHERE v.tenant_id = %(tenant_id)s AND {where}
+  JOIN partners_partner AS p
+    ON p.id = c.partner_id AND p.tenant_id = c.tenant_id
+   AND p.status = '{Partner.Status.ACTIVE.value}'
+ WHERE v.tenant_id = %(tenant_id)s AND {{where}} AND {CLICK_NOT_BLOCKED_SQL}
 ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
 RETURNING domain, partner_id
 """
@@ -153,3 +165,32 @@ def touches_for_new_clicks(*, tenant: Tenant, click_ids: list[int]) -> set[int]:
             len(domains),
         )
     return partner_ids
+
+
+def touches_for_released_clicks(*, signal: FraudSignal) -> set[int]:
+    """Write the link touches that the dismissed click_flood `signal` blocked.
+
+    Conversions reported while the signal was open are stored, so their flooded
+    clicks become touches now, unless another open or confirmed signal still
+    blocks them. Returns the partners that got a touch. The caller holds the
+    tenant scope.
+    """
+    if signal.kind != FraudSignal.Kind.CLICK_FLOOD:
+        return set()
+    written = _link_touches_write(
+        signal.tenant_id,
+        "c.partner_id = %(partner_id)s AND EXISTS (SELECT 1 FROM attribution_fraudsignal AS f "
+        f"WHERE f.id = %(signal_id)s AND {FLOODED_CLICK_SQL})",
+        {"partner_id": signal.partner_id, "signal_id": signal.pk},
+    )
+    domains = sorted({domain for domain, _ in written})
+    if domains:
+        domains_reattribute(tenant=signal.tenant, domains=domains)
+    logger.info(
+        "conversion.flood_released tenant_id=%s signal_id=%s touches=%s domains=%s",
+        signal.tenant_id,
+        signal.pk,
+        len(written),
+        len(domains),
+    )
+    return {partner_id for _, partner_id in written}

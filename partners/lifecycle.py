@@ -1,7 +1,9 @@
 """Partner status lifecycle: which status may follow which, and the audited change.
 
 A partner moves prospect → applied → active ⇄ paused, and any status but
-terminated may end in terminated. Terminated is final.
+terminated may end in terminated. Terminated is final. Only an active partner's
+tracking links redirect and its clicks convert, and the partner users of a
+terminated partner are locked out of the portal (`tenancy.permissions`).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import logging
 
 from django.db import transaction
 
+from attribution.links import partner_links_cache_forget
 from partners.models import Partner
 from tenancy.errors import Conflict, DomainError
 from tenancy.services import audit_record
@@ -85,6 +88,8 @@ def partner_status_change(*, partner: Partner, status: str, actor, reason: str =
             before={"status": before},
             after={"status": status, "reason": reason},
         )
+        # The redirect caches links, and only an active partner's links may redirect.
+        transaction.on_commit(lambda: partner_links_cache_forget(locked.pk))
     logger.info(
         "partner.status_changed tenant_id=%s partner_id=%s from=%s to=%s",
         locked.tenant_id,

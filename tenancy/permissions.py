@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from functools import wraps
 
@@ -9,7 +10,10 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 
+from partners.models import Partner
 from tenancy.models import Membership
+
+logger = logging.getLogger(__name__)
 
 Role = Membership.Role
 
@@ -20,6 +24,11 @@ API_KEY_ROLES = (Role.ADMIN,)
 PARTNER_ROLES = (Role.PARTNER,)
 
 SAFE_METHODS = ("GET", "HEAD")
+
+PARTNERSHIP_ENDED_MESSAGE = (
+    "This partnership has ended, so the partner portal is closed. If you think this is "
+    "a mistake, contact the partner manager of the program."
+)
 
 
 def has_role(membership: Membership | None, roles: Iterable[str]) -> bool:
@@ -61,7 +70,41 @@ def role_required(*roles: str) -> Callable:
 staff_required = role_required(*STAFF_ROLES)
 editor_required = role_required(*EDITOR_ROLES)
 api_key_admin_required = role_required(*API_KEY_ROLES)
-partner_user_required = role_required(*PARTNER_ROLES)
+
+
+def partnership_ended(membership: Membership | None) -> bool:
+    """Return True for a partner user whose partner is terminated."""
+    return (
+        membership is not None
+        and membership.partner_id is not None
+        and membership.partner.status == Partner.Status.TERMINATED
+    )
+
+
+def partnership_ended_log(membership: Membership) -> None:
+    logger.info(
+        "portal.partnership_ended tenant_id=%s partner_id=%s user_id=%s",
+        membership.tenant_id,
+        membership.partner_id,
+        membership.user_id,
+    )
+
+
+def partner_user_required(view: Callable) -> Callable:
+    """Decorate a portal view: partner users only, and 403 once their partnership has ended.
+
+    A paused partner's users still read the portal. The services reject their
+    registrations and new links, because only active partners may make them.
+    """
+
+    @wraps(view)
+    def checked(request, *args, **kwargs):
+        if partnership_ended(request.membership):
+            partnership_ended_log(request.membership)
+            raise PermissionDenied(PARTNERSHIP_ENDED_MESSAGE)
+        return view(request, *args, **kwargs)
+
+    return role_required(*PARTNER_ROLES)(checked)
 
 
 def member_required(view: Callable) -> Callable:

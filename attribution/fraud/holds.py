@@ -2,9 +2,12 @@
 
 A signal about one registration (self-referral, duplicate registration) covers
 the partner's entries on deals of that registration's account: the referral's
-account, or else the tenant's account with the referral's domain. A partner-wide
-signal (click flood, bursts) covers every entry of the partner. While a signal
-is open, the pending entries it covers are held. Approved and paid entries never
+account, or else the tenant's account with the referral's domain. A click flood
+covers the partner's entries on deals of the accounts that its flooded clicks
+reached through link touches (see `attribution.fraud.flooded`), so a flood that
+converted nobody holds nothing. A burst signal covers every entry of the
+partner, because the partner makes its registrations itself. While a signal is
+open, the pending entries it covers are held. Approved and paid entries never
 change.
 
 Every status move here is a status-only UPDATE, which the ledger's append-only
@@ -26,6 +29,7 @@ from django.db import connection
 from django.db.models import Count
 from django.utils import timezone
 
+from attribution.fraud.flooded import reached_account_ids
 from attribution.fraud.signals import REFERRAL_KINDS, shortened
 from attribution.models import FraudSignal, Referral
 from commissions.models import LedgerEntry
@@ -38,6 +42,10 @@ logger = logging.getLogger(__name__)
 FRAUD_LOCK_CLASS = 36002
 NOT_PAYABLE_STATUSES = (LedgerEntry.Status.APPROVED, LedgerEntry.Status.PAID)
 _NOT_HELD_NOTE = re.compile(r" \d+ entr(?:y|ies) already approved or paid (?:was|were) not held\.$")
+_HOLDS_NOTE = re.compile(
+    r" Holds (?:nothing: none of these clicks led to a customer"
+    r"|\d+ entr(?:y|ies) of deals reached through these clicks)\.$"
+)
 
 
 def fraud_lock(tenant_id: int, *, shared: bool = False) -> None:
@@ -92,14 +100,23 @@ def scopes_of(signals: list[tuple[int, int, str, int | None]]) -> dict[int, Hold
     """Return the scope of each `(signal id, partner id, kind, referral id)`.
 
     A registration signal whose referral is gone, or whose company has no account,
-    covers nothing.
+    covers nothing, and so does a click flood whose clicks reached no account.
     """
     accounts = referral_account_ids(
         {referral_id for _, _, kind, referral_id in signals if kind in REFERRAL_KINDS}
     )
+    reached = reached_account_ids(
+        {signal_id for signal_id, _, kind, _ in signals if kind == FraudSignal.Kind.CLICK_FLOOD}
+    )
     scopes = {}
     for signal_id, partner_id, kind, referral_id in signals:
-        if kind not in REFERRAL_KINDS:
+        if kind == FraudSignal.Kind.CLICK_FLOOD:
+            scopes[signal_id] = HoldScopes(
+                accounts=frozenset(
+                    (partner_id, account_id) for account_id in reached.get(signal_id, ())
+                )
+            )
+        elif kind not in REFERRAL_KINDS:
             scopes[signal_id] = HoldScopes(partners=frozenset({partner_id}))
         elif accounts.get(referral_id) is not None:
             scopes[signal_id] = HoldScopes(
@@ -219,45 +236,77 @@ def holds_apply(*, tenant_id: int, partner_ids=None) -> int:
             partner_ids,
             held.count,
         )
-    _not_held_note(scopes)
+    _scope_notes(scopes)
     return held.count
 
 
-def _not_held_note(scopes: dict[int, HoldScopes]) -> None:
-    """Write into each signal's summary how many entries it covers were approved or paid."""
+def _scope_notes(scopes: dict[int, HoldScopes]) -> None:
+    """Write into each signal's summary what its scope contains.
+
+    Every signal gets how many entries it covers were already approved or paid.
+    A click flood also gets how many held entries its flooded clicks' deals have,
+    or that its clicks led to no customer.
+    """
     if not scopes:
         return
     partners = set().union(*(scope.partners for scope in scopes.values()))
     pairs = set().union(*(scope.accounts for scope in scopes.values()))
-    by_partner: dict[int, int] = defaultdict(int)
-    by_pair: dict[tuple[int, int], int] = defaultdict(int)
     counts = (
         LedgerEntry.objects.filter(
-            status__in=NOT_PAYABLE_STATUSES,
+            status__in=(*NOT_PAYABLE_STATUSES, LedgerEntry.Status.HELD),
             partner_id__in=partners | {partner_id for partner_id, _ in pairs},
         )
-        .values_list("partner_id", "deal__account_id")
+        .values_list("partner_id", "deal__account_id", "status")
         .annotate(entries=Count("id"))
         .order_by()
     )
-    for partner_id, account_id, entries in counts:
-        by_partner[partner_id] += entries
-        by_pair[(partner_id, account_id)] += entries
+    not_held = _EntryCounts()
+    held = _EntryCounts()
+    for partner_id, account_id, status, entries in counts:
+        target = held if status == LedgerEntry.Status.HELD else not_held
+        target.by_partner[partner_id] += entries
+        target.by_pair[(partner_id, account_id)] += entries
 
-    signals = FraudSignal.objects.filter(pk__in=list(scopes)).only("summary", "details")
+    signals = FraudSignal.objects.filter(pk__in=list(scopes)).only("kind", "summary", "details")
     for signal in signals:
         scope = scopes[signal.pk]
-        count = sum(by_partner[p] for p in scope.partners) + sum(by_pair[p] for p in scope.accounts)
-        if signal.details.get("not_held", 0) == count:
+        values = {"not_held": not_held.of(scope)}
+        if signal.kind == FraudSignal.Kind.CLICK_FLOOD:
+            values["held"] = held.of(scope)
+            values["reached_accounts"] = len(scope.accounts)
+        if all(signal.details.get(key) == value for key, value in values.items()):
             continue
-        base = _NOT_HELD_NOTE.sub("", signal.summary)
+        base = _HOLDS_NOTE.sub("", _NOT_HELD_NOTE.sub("", signal.summary))
         note = ""
+        if signal.kind == FraudSignal.Kind.CLICK_FLOOD:
+            note = _holds_note(values["held"], reached=values["reached_accounts"])
+        count = values["not_held"]
         if count:
             noun, verb = ("entry", "was") if count == 1 else ("entries", "were")
-            note = f" {count} {noun} already approved or paid {verb} not held."
+            note += f" {count} {noun} already approved or paid {verb} not held."
         signal.summary = shortened(base, 500 - len(note)) + note
-        signal.details = {**signal.details, "not_held": count}
+        signal.details = {**signal.details, **values}
         signal.save(update_fields=["summary", "details", "updated_at"])
+
+
+def _holds_note(held: int, *, reached: int) -> str:
+    if not reached:
+        return " Holds nothing: none of these clicks led to a customer."
+    noun = "entry" if held == 1 else "entries"
+    return f" Holds {held} {noun} of deals reached through these clicks."
+
+
+@dataclass
+class _EntryCounts:
+    """Ledger entry counts per partner and per (partner, account)."""
+
+    by_partner: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    by_pair: dict[tuple[int, int], int] = field(default_factory=lambda: defaultdict(int))
+
+    def of(self, scope: HoldScopes) -> int:
+        return sum(self.by_partner[partner_id] for partner_id in scope.partners) + sum(
+            self.by_pair[pair] for pair in scope.accounts
+        )
 
 
 def holds_release(*, signal: FraudSignal) -> EntryMove:

@@ -1,7 +1,8 @@
 """A manager's review of a fraud signal: dismiss it, or confirm it.
 
 Dismissing releases the entries the signal held back to pending, except those
-another open signal still covers. Confirming voids the entries it held and
+another open signal still covers, and turns the click_flood signal's clicks of
+visitors who converted meanwhile into link touches. Confirming voids the entries it held and
 rejects the signal's registration, if it has one. A signal is reviewed once:
 repeating the same outcome changes nothing, and the other outcome raises
 Conflict. Both take the tenant's fraud lock before the signal's row lock, in
@@ -92,8 +93,12 @@ def fraud_signal_dismiss(*, signal: FraudSignal, actor, note: str = "") -> Fraud
     if locked.status == FraudSignal.Status.CONFIRMED:
         raise _reviewed_conflict(locked, "dismissed")
 
+    # Imported here because attribution.touches imports the attribution rules and pipeline.
+    from attribution.touches import touches_for_released_clicks
+
     released = holds_release(signal=locked)
     _review(locked, status=FraudSignal.Status.DISMISSED, actor=actor, note=note, outcome=released)
+    touches_for_released_clicks(signal=locked)
 
     audit_record(
         tenant_id=locked.tenant_id,

@@ -3,6 +3,7 @@
 from rest_framework import permissions
 
 from tenancy.models import Membership
+from tenancy.permissions import PARTNERSHIP_ENDED_MESSAGE, partnership_ended, partnership_ended_log
 
 WRITE_ROLES = (Membership.Role.ADMIN, Membership.Role.PARTNER_MANAGER)
 
@@ -42,4 +43,10 @@ class IsPartnerUser(permissions.BasePermission):
         if request.auth is not None:
             return False
         membership = request._request.membership
-        return membership is not None and membership.role == Membership.Role.PARTNER
+        if membership is None or membership.role != Membership.Role.PARTNER:
+            return False
+        if partnership_ended(membership):
+            partnership_ended_log(membership)
+            self.message = PARTNERSHIP_ENDED_MESSAGE
+            return False
+        return True

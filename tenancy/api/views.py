@@ -44,7 +44,10 @@ def error_response(description: str) -> OpenApiResponse:
 # Errors every endpoint can return, for `extend_schema(responses=...)`.
 AUTH_ERRORS = {
     401: error_response("No credentials, or an invalid or revoked API key."),
-    403: error_response("The caller is not a staff member of the tenant, or may not write."),
+    403: error_response(
+        "The caller is not a staff member of the tenant, or may not write. On the portal "
+        "endpoints: the caller is not a partner user, or the partnership has ended."
+    ),
 }
 READ_ERRORS = {**AUTH_ERRORS, 400: error_response("A query parameter is invalid.")}
 DETAIL_ERRORS = {**AUTH_ERRORS, 404: error_response("The tenant has no object with this id.")}

@@ -7,11 +7,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from attribution.models import FraudSignal, Referral
+from attribution.models import FraudSignal, Referral, Touch
 from commissions.models import LedgerEntry
 from tenancy.models import AuditEvent
 from tenancy.scope import tenant_scope
-from tests.factories import FraudSignalFactory, PartnerFactory, ReferralFactory
+from tests.factories import ClickFactory, FraudSignalFactory, PartnerFactory, ReferralFactory
 
 LIST_URL = "/fraud/"
 
@@ -31,9 +31,22 @@ def signal_status(program) -> str:
 
 @pytest.fixture
 def held_program(program):
-    """The program with a partner-wide signal that holds the partner's entry."""
+    """The program with a click flood whose visitor converted into the entry's account."""
     with tenant_scope(program.tenant):
-        flood = FraudSignalFactory(partner=program.partner, summary="41 clicks from one visitor.")
+        flood = FraudSignalFactory(
+            partner=program.partner,
+            summary="41 clicks from one visitor.",
+            details={"evidence": "source", "source_kind": "visitor_id", "source": "flood-visitor"},
+        )
+        click = ClickFactory(partner=program.partner, link=program.link, visitor_id="flood-visitor")
+        Touch.objects.create(
+            partner=program.partner,
+            domain=program.account.domain,
+            kind=Touch.Kind.LINK,
+            touched_at=click.clicked_at,
+            click=click,
+            idempotency_key="test:flood-touch",
+        )
         LedgerEntry.objects.filter(pk=program.entry.pk).update(status=LedgerEntry.Status.HELD)
     program.flood = flood
     return program

@@ -63,7 +63,8 @@ def statuses(book) -> dict[str, str]:
 
 
 def partner_signal(partner, **values) -> FraudSignal:
-    """Open a partner-wide signal and hold what it covers, as a scan would."""
+    """Open a partner-wide signal (a burst) and hold what it covers, as a scan would."""
+    values.setdefault("kind", FraudSignal.Kind.OFF_PROFILE_BURST)
     signal = FraudSignalFactory(partner=partner, **values)
     with transaction.atomic():
         fraud_lock(partner.tenant_id)

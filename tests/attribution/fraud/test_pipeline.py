@@ -61,7 +61,7 @@ def test_accrual_on_held_account_is_held(program, scoped):
 
 
 def test_accrual_of_held_partner_is_held(program, scoped):
-    FraudSignalFactory(partner=program["partner"], kind=FraudSignal.Kind.CLICK_FLOOD)
+    FraudSignalFactory(partner=program["partner"], kind=FraudSignal.Kind.OFF_PROFILE_BURST)
     deal = won_deal(program["customer"], program["partner"])
 
     deals_process(tenant_id=scoped.pk)
