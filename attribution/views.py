@@ -18,6 +18,7 @@ from attribution.eligibility import eligibility_check
 from attribution.forms import LinkForm, ReferralFilterForm, RegistrationForm, ReviewForm
 from attribution.models import Referral, TrackingLink
 from attribution.portal_check import OVER_LIMIT_MESSAGE, check_allowed, eligibility_for_partner
+from crm.domains import domain_display
 from partners.models import Partner
 from tenancy.errors import DomainError
 from tenancy.permissions import (
@@ -217,18 +218,18 @@ def portal_referrals(request):
         form.add_service_error(error)
         return _render_portal_referrals(request, partner, form, status=400)
 
+    shown = domain_display(referral.domain)
     if not created:
-        messages.info(request, f"You registered {referral.domain} before; nothing changed.")
+        messages.info(request, f"You registered {shown} before; nothing changed.")
     elif referral.status == Referral.Status.APPROVED:
         messages.success(
             request,
-            f"Registered {referral.domain}. It counts for you until "
-            f"{referral.expires_on:%Y-%m-%d}.",
+            f"Registered {shown}. It counts for you until {referral.expires_on:%Y-%m-%d}.",
         )
     else:
         messages.warning(
             request,
-            f"Registered {referral.domain} as a conflict: "
+            f"Registered {shown} as a conflict: "
             f"{selectors.conflict_message(referral, reveal_holder=False)} "
             "A partner manager will review it.",
         )

@@ -78,3 +78,11 @@ def normalize_domain(raw: str) -> str:
     if not parts.domain or not parts.suffix:
         raise InvalidDomain(f"{raw!r} has no registrable domain")
     return f"{parts.domain}.{parts.suffix}"
+
+
+def domain_display(domain: str) -> str:
+    """Return a stored domain as people write it: "xn--mnchen-3ya.de" as "münchen.de"."""
+    try:
+        return idna.decode(domain)
+    except idna.IDNAError:
+        return domain

@@ -1,6 +1,6 @@
 import pytest
 
-from crm.domains import InvalidDomain, normalize_domain
+from crm.domains import InvalidDomain, domain_display, normalize_domain
 from crm.freemail import is_personal_domain
 
 
@@ -105,3 +105,16 @@ def test_normalize_domain_idn_forms_share_key():
 )
 def test_is_personal_domain(domain, personal):
     assert is_personal_domain(domain) is personal
+
+
+@pytest.mark.parametrize(
+    ("stored", "shown"),
+    [
+        ("xn--mnchen-3ya.de", "münchen.de"),
+        ("xn--e1afmkfd.xn--p1ai", "пример.рф"),
+        ("acme.co.uk", "acme.co.uk"),
+        ("xn--zz.com", "xn--zz.com"),
+    ],
+)
+def test_domain_display(stored, shown):
+    assert domain_display(stored) == shown
