@@ -192,19 +192,25 @@ def eligibility_check(
     account = Account.objects.filter(domain=domain).first()
     name = account.name if account is not None else domain
 
+    def worded(template: str) -> dict:
+        # Partners read the domain they typed and staff the account's name, so the
+        # check never tells a partner what the CRM calls a company.
+        return {
+            "message": template.replace("{company}", domain),
+            "staff_message": template.replace("{company}", name),
+        }
+
     if partner is not None:
         own = Referral.objects.filter(domain=domain, partner=partner).first()
         if own is not None:
             return _own_registration(own, tenant, domain, account)
 
     if account is not None and _is_customer(account, day):
-        message = f"{name} is already a customer, so it cannot be registered."
         return Eligibility(
             domain=domain,
             status=CONFLICT,
             conflict=Referral.Conflict.CUSTOMER,
-            message=message,
-            staff_message=message,
+            **worded("{company} is already a customer, so it cannot be registered."),
             account=account,
             detail={"churned_on": _iso(account.churned_on)},
         )
@@ -213,16 +219,14 @@ def eligibility_check(
     if deal is not None:
         since = deal.started_on
         expected = f", expected to close {deal.close_date:%Y-%m-%d}" if deal.close_date else ""
-        message = (
-            f"{name} has an open deal in the pipeline since {since:%Y-%m-%d}{expected}, "
-            "so it cannot be registered now."
-        )
         return Eligibility(
             domain=domain,
             status=CONFLICT,
             conflict=Referral.Conflict.OPEN_DEAL,
-            message=message,
-            staff_message=message,
+            **worded(
+                f"{{company}} has an open deal in the pipeline since {since:%Y-%m-%d}{expected}, "
+                "so it cannot be registered now."
+            ),
             account=account,
             detail={
                 "deal_id": deal.pk,
@@ -236,7 +240,7 @@ def eligibility_check(
     if holder is not None:
         registered_on, expires_on = registration_dates(holder, tenant)
         message = (
-            f"Another partner registered {name} on {registered_on:%Y-%m-%d}; "
+            f"Another partner registered {domain} on {registered_on:%Y-%m-%d}; "
             f"the registration holds until {expires_on:%Y-%m-%d}."
         )
         staff_message = (
@@ -260,11 +264,10 @@ def eligibility_check(
         )
 
     if account is None:
-        message = f"{domain} is an unknown company, not in the CRM yet, and it is eligible."
+        template = "{company} is an unknown company, not in the CRM yet, and it is eligible."
     else:
-        message = (
-            f"{name} is eligible: no won deal, open deal or other partner's registration blocks it."
+        template = (
+            "{company} is eligible: no won deal, open deal or other partner's registration "
+            "blocks it."
         )
-    return Eligibility(
-        domain=domain, status=ELIGIBLE, message=message, staff_message=message, account=account
-    )
+    return Eligibility(domain=domain, status=ELIGIBLE, account=account, **worded(template))

@@ -5,7 +5,8 @@ read the tenant's CRM. Partners always see whether the company is eligible, the
 conflict, and the fit tier, which shows whether the program wants the company. The
 account's name appears only for a company on the partner's own reach list at the
 names or details level, the fit score only at details, and the account id never.
-Checks are counted per partner user, so nobody can sweep a list of domains.
+Checks and portal registrations are counted together per partner user, so nobody
+can sweep a list of domains.
 """
 
 from __future__ import annotations
@@ -45,6 +46,11 @@ def eligibility_for_partner(result: Eligibility, *, partner: Partner, tenant: Te
     if level != Visibility.DETAILS:
         data["fit_score"] = None
     return data
+
+
+def score_context(*, partner: Partner, tenant: Tenant) -> dict:
+    """Return the serializer context that shows fit scores only at the details level."""
+    return {"show_score": mapping_visibility(partner=partner, tenant=tenant) == Visibility.DETAILS}
 
 
 def check_counter_key(membership_id: int) -> str:

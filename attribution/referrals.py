@@ -186,7 +186,8 @@ def referral_register(
             tenant=tenant,
             partner=partner,
             domain=domain,
-            company_name=company_name or (account.name if account is not None else ""),
+            # Only what the partner typed: the CRM's name for the company stays with staff.
+            company_name=company_name,
             contact_email=contact_email,
             notes=notes,
             account=account,

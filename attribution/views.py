@@ -203,6 +203,9 @@ def portal_referrals(request):
         return _render_portal_referrals(request, partner, form, check=check)
     if not form.is_valid():
         return _render_portal_referrals(request, partner, form, status=400)
+    if not check_allowed(membership_id=request.membership.pk, partner_id=partner.pk):
+        form.add_error(None, OVER_LIMIT_MESSAGE)
+        return _render_portal_referrals(request, partner, form, status=429)
     data = form.cleaned_data
     try:
         referral, created = referrals.referral_register(

@@ -18,7 +18,12 @@ from attribution.api.serializers import (
 from attribution.domains import company_domain
 from attribution.eligibility import eligibility_check
 from attribution.models import Referral
-from attribution.portal_check import OVER_LIMIT_MESSAGE, check_allowed, eligibility_for_partner
+from attribution.portal_check import (
+    OVER_LIMIT_MESSAGE,
+    check_allowed,
+    eligibility_for_partner,
+    score_context,
+)
 from tenancy.api.views import AUTH_ERRORS, READ_ERRORS, PartnerApiView, error_response
 
 
@@ -31,7 +36,11 @@ class PortalReferralListView(PartnerApiView):
     )
     def get(self, request):
         queryset = selectors.referral_list(partner_id=self.partner.pk)
-        return self.paginated_response(queryset, PortalReferralOutputSerializer)
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(queryset, request, view=self)
+        context = score_context(partner=self.partner, tenant=self.tenant)
+        data = PortalReferralOutputSerializer(page, many=True, context=context).data
+        return paginator.get_paginated_response(data)
 
     @extend_schema(
         operation_id="portal_referrals_create",
@@ -57,6 +66,9 @@ class PortalReferralListView(PartnerApiView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         field = data["company_field"]
+        membership = request._request.membership
+        if not check_allowed(membership_id=membership.pk, partner_id=self.partner.pk):
+            raise exceptions.Throttled(detail=OVER_LIMIT_MESSAGE)
 
         referral, created = referrals.referral_register(
             partner=self.partner,
@@ -69,8 +81,9 @@ class PortalReferralListView(PartnerApiView):
             actor=self.actor(),
         )
 
+        context = score_context(partner=self.partner, tenant=self.tenant)
         return Response(
-            PortalReferralOutputSerializer(referral).data,
+            PortalReferralOutputSerializer(referral, context=context).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 

@@ -133,9 +133,15 @@ class PortalReferralOutputSerializer(serializers.Serializer):
     conflict_message = serializers.SerializerMethodField()
     conflict_detail = serializers.SerializerMethodField()
     fit_tier = serializers.CharField()
-    fit_score = serializers.IntegerField(allow_null=True)
+    fit_score = serializers.SerializerMethodField(
+        help_text="The fit score at registration; null unless the partner's mapping "
+        "visibility is details."
+    )
     registered_at = serializers.DateTimeField()
     expires_on = serializers.DateField()
+
+    def get_fit_score(self, referral: Referral) -> int | None:
+        return referral.fit_score if self.context.get("show_score") else None
 
     def get_conflict_message(self, referral: Referral) -> str:
         return conflict_message(referral, reveal_holder=False)

@@ -25,6 +25,15 @@ logger = logging.getLogger(__name__)
 SIGNALS_PER_PAGE = 25
 
 
+def _scope(kind: str) -> str:
+    """Return which pending entries a signal of `kind` holds, in the words of the page."""
+    if kind in REFERRAL_KINDS:
+        return "the partner's entries on this company's deals"
+    if kind == FraudSignal.Kind.CLICK_FLOOD:
+        return "the partner's entries on deals reached through the flooded clicks"
+    return "all of the partner's entries"
+
+
 @staff_required
 def signal_list(request):
     form = FraudSignalFilterForm(request.GET)
@@ -47,7 +56,7 @@ def signal_list(request):
             {
                 "signal": signal,
                 "held": amounts.get(signal.pk, []),
-                "partner_wide": signal.kind not in REFERRAL_KINDS,
+                "scope": _scope(signal.kind),
             }
             for signal in on_page
         ],

@@ -277,7 +277,7 @@ def test_portal_lists_only_own_registrations(client, partner_user, registrations
     assert "partner" not in conflict
     assert "South Agency" not in str(conflict)
     assert "partner_id" not in conflict["conflict_detail"]
-    assert conflict["conflict_message"].startswith("Another partner registered Acme")
+    assert conflict["conflict_message"].startswith("Another partner registered acme.com")
 
 
 def test_portal_registers_for_own_partner(client, partner_user, acme, partner):
@@ -415,3 +415,32 @@ def test_portal_check_rate_limited(client, partner_user, acme, monkeypatch):
     statuses = [client.get(CHECK_URL).status_code for _ in range(4)]
 
     assert statuses == [200, 200, 200, 429]
+
+
+@pytest.mark.parametrize(("level", "score"), [("names", None), ("details", 91)])
+def test_portal_registration_hides_crm_data(client, partner_user, partner, acme, level, score):
+    partner.mapping_visibility = level
+    partner.save()
+    client.force_login(partner_user)
+
+    created = post(client, "/api/v1/portal/referrals/", {"domain": "acme.com"}).json()
+    listed = client.get("/api/v1/portal/referrals/").json()["results"][0]
+
+    for body in (created, listed):
+        assert body["company_name"] == ""
+        assert body["fit_tier"] == "A"
+        assert body["fit_score"] == score
+    assert "Acme" not in str(created)
+    assert "Acme" not in client.get(CHECK_URL).content.decode()
+
+
+def test_portal_registrations_share_check_limit(client, partner_user, acme, monkeypatch):
+    monkeypatch.setattr(portal_check, "CHECKS_PER_HOUR", 2)
+    client.force_login(partner_user)
+
+    first = client.get(CHECK_URL)
+    second = post(client, "/api/v1/portal/referrals/", {"domain": "acme.com"})
+    third = post(client, "/api/v1/portal/referrals/", {"domain": "globex.com"})
+
+    assert (first.status_code, second.status_code, third.status_code) == (200, 201, 429)
+    assert Referral.objects.count() == 1

@@ -36,7 +36,8 @@ def test_eligible_known_company_has_fit(scoped, acme, partner):
     assert result.conflict == ""
     assert result.account == acme
     assert (result.fit_tier, result.fit_score) == ("A", 88)
-    assert "Acme is eligible" in result.message
+    assert "acme.com is eligible" in result.message
+    assert "Acme is eligible" in result.staff_message
 
 
 def test_unknown_company_is_eligible(scoped, partner):
@@ -150,7 +151,7 @@ def test_registered_by_other_inside_window(scoped, acme, partner, rival):
     partner_view = result.as_dict(reveal_holder=False)
     staff_view = result.as_dict(reveal_holder=True)
     assert result.conflict == Referral.Conflict.REGISTERED
-    assert "Another partner registered Acme" in partner_view["message"]
+    assert "Another partner registered acme.com" in partner_view["message"]
     assert "South Agency" not in str(partner_view)
     assert "partner_id" not in partner_view["detail"]
     assert staff_view["message"].startswith("South Agency registered Acme")

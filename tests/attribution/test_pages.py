@@ -233,7 +233,7 @@ def test_portal_lists_own_registrations(portal, conflict, rival):
     assert "acme.com" in content
     assert "other.io" not in content
     assert "South Agency" not in content
-    assert "Another partner registered Acme" in content
+    assert "Another partner registered acme.com" in content
     assert 'hx-get="/attribution/portal/referrals/check/"' in content
 
 

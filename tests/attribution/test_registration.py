@@ -52,7 +52,7 @@ def test_eligible_registration_is_approved_with_touch(scoped, acme, partner, adm
     assert referral.conflict == ""
     assert referral.domain == "acme.com"
     assert referral.account == acme
-    assert referral.company_name == "Acme"
+    assert referral.company_name == ""
     assert (referral.fit_tier, referral.fit_score) == ("B", 64)
     assert referral.registered_by == admin_user
     assert referral.expires_on == scoped.today() + datetime.timedelta(days=365)
@@ -86,7 +86,7 @@ def test_conflict_is_stored_without_touch(scoped, acme, partner, rival):
     assert second.status == Referral.Status.CONFLICT
     assert second.conflict == Referral.Conflict.REGISTERED
     assert second.conflict_detail["partner_id"] == rival.pk
-    assert "Another partner registered Acme" in second.conflict_detail["message"]
+    assert "Another partner registered acme.com" in second.conflict_detail["message"]
     assert second.conflict_detail["staff_message"].startswith("South Agency")
     assert list(Touch.objects.values_list("referral_id", flat=True)) == [first.pk]
     assert acme.referred_by == rival

@@ -202,3 +202,10 @@ def test_portal_shows_hold_without_reason(partner_client, held_program):
     assert "41 clicks" not in content
     assert "Self-referral" not in content
     assert "fraud" not in content.lower()
+
+
+def test_click_flood_scope_described(manager_client, held_program):
+    content = manager_client.get("/fraud/?kind=click_flood").content.decode()
+
+    assert "deals reached through the flooded clicks" in content
+    assert "Covers</dt><dd>all of the partner" not in content
