@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from attribution import clickqueue
 from attribution.links import CachedLink
+from tenancy.http import client_address
 from tenancy.models import Tenant
 from tenancy.scope import tenant_scope
 
@@ -77,16 +78,15 @@ def _referer_host(referer: str) -> str:
 
 def click_record(*, link: CachedLink, visitor_id: str, meta: dict) -> dict:
     """Return the queue record of one click; `meta` is the request's META."""
-    # NOTE: REMOTE_ADDR is the peer of the WSGI server. Behind a reverse proxy it is
-    # the proxy's address unless the server rewrites it from X-Forwarded-For, and
-    # then every click has the same address hash.
+    # Behind reverse proxies, TRACK360_TRUSTED_PROXIES must say how many, or every
+    # click has the proxy's address hash.
     return {
         "id": secrets.token_urlsafe(16),
         "t": link.tenant_id,
         "l": link.link_id,
         "at": timezone.now().timestamp(),
         "v": visitor_id,
-        "ip": ip_hash(meta.get("REMOTE_ADDR", "")),
+        "ip": ip_hash(client_address(meta)),
         "ua": meta.get("HTTP_USER_AGENT", "")[:MAX_USER_AGENT_LENGTH],
         "rh": _referer_host(meta.get("HTTP_REFERER", "")),
     }

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from partners import applications
 from partners.models import Partner, PartnerApplication, PartnerScore
 from tenancy.errors import DomainError
+from tenancy.http import client_address
 from tenancy.models import Tenant
 from tenancy.permissions import editor_required, page_permissions, staff_required
 from tenancy.scope import tenant_scope
@@ -65,7 +66,7 @@ def _open_tenant(slug: str) -> Tenant:
 
 
 def _client_address(request) -> str:
-    return request.META.get("REMOTE_ADDR", "")
+    return client_address(request.META)
 
 
 def rate_limit_key(tenant: Tenant, address: str) -> str:

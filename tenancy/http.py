@@ -44,3 +44,20 @@ def bad_request(request, exception):
         },
         status=400,
     )
+
+
+def client_address(meta) -> str:
+    """Return the client's IP address from a request's META.
+
+    With TRACK360_TRUSTED_PROXIES set to N, the server sits behind N reverse proxies
+    that each append the address they saw to X-Forwarded-For, so the client is the
+    Nth entry from the right. Entries further left were sent by the client and are
+    not trusted. With N = 0 (the default) the address is REMOTE_ADDR.
+    """
+    proxies = settings.TRACK360_TRUSTED_PROXIES
+    if proxies:
+        forwarded = [part.strip() for part in meta.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        forwarded = [part for part in forwarded if part]
+        if len(forwarded) >= proxies:
+            return forwarded[-proxies]
+    return meta.get("REMOTE_ADDR", "")

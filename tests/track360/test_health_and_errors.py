@@ -1,3 +1,8 @@
+import pytest
+
+from tenancy.http import client_address
+
+
 def test_healthz_reports_database_and_redis(client, db):
     response = client.get("/healthz")
 
@@ -21,3 +26,21 @@ def test_api_404_is_json(client, db):
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
     assert "/api/schema/" in response.json()["fix"]
+
+
+@pytest.mark.parametrize(
+    ("proxies", "forwarded", "expected"),
+    [
+        (0, "198.51.100.1", "10.0.0.2"),
+        (1, "198.51.100.1", "198.51.100.1"),
+        (1, "203.0.113.66, 198.51.100.1", "198.51.100.1"),
+        (2, "203.0.113.66, 198.51.100.1, 10.0.0.9", "198.51.100.1"),
+        (2, "198.51.100.1", "10.0.0.2"),
+        (1, "", "10.0.0.2"),
+    ],
+)
+def test_client_address_trusts_only_proxies(settings, proxies, forwarded, expected):
+    settings.TRACK360_TRUSTED_PROXIES = proxies
+    meta = {"REMOTE_ADDR": "10.0.0.2", "HTTP_X_FORWARDED_FOR": forwarded}
+
+    assert client_address(meta) == expected

@@ -10,6 +10,10 @@ BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
 # NOTE: the fallback key only suits local runs; production sets DJANGO_SECRET_KEY.
+# Reverse proxies in front of the web server that append to X-Forwarded-For; 0
+# when clients connect directly. Click and application limits key on the client
+# address this finds (tenancy.http.client_address).
+TRACK360_TRUSTED_PROXIES = env_int("TRACK360_TRUSTED_PROXIES", 0)
 SECRET_KEY = env_str("DJANGO_SECRET_KEY", "track360-local-development-key-not-for-production")
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
