@@ -108,9 +108,27 @@ def registration_dates(referral: Referral, tenant: Tenant) -> tuple[datetime.dat
     return local_date(referral.registered_at, tenant), referral.expires_on
 
 
+def renewable(referral: Referral, tenant: Tenant) -> bool:
+    """Return True when the partner may register the domain of `referral` again.
+
+    An approved registration that expired, and a conflict, which may have cleared
+    since, are checked afresh and renewed only when the company is eligible now.
+    One in force stays as it is, and a rejection stands until a partner manager
+    approves it.
+    """
+    if referral.status == Referral.Status.CONFLICT:
+        return True
+    return referral.status == Referral.Status.APPROVED and referral.expires_on < tenant.today()
+
+
 def _own_registration(referral: Referral, tenant: Tenant, domain: str, account) -> Eligibility:
     registered_on, expires_on = registration_dates(referral, tenant)
-    if referral.status == Referral.Status.APPROVED:
+    if referral.status == Referral.Status.APPROVED and expires_on < tenant.today():
+        message = (
+            f"Registered by you on {registered_on:%Y-%m-%d}; it expired on "
+            f"{expires_on:%Y-%m-%d}, and a new registration is blocked by a conflict now."
+        )
+    elif referral.status == Referral.Status.APPROVED:
         message = (
             f"Already registered by you on {registered_on:%Y-%m-%d}, expires {expires_on:%Y-%m-%d}."
         )
@@ -179,9 +197,17 @@ def _holder(domain: str, partner: Partner | None, on: datetime.date, tenant) -> 
 
 
 def eligibility_check(
-    *, tenant: Tenant, domain: str, partner: Partner | None, on: datetime.date | None = None
+    *,
+    tenant: Tenant,
+    domain: str,
+    partner: Partner | None,
+    on: datetime.date | None = None,
+    renewing: bool = False,
 ) -> Eligibility:
     """Check whether `partner` may register `domain` (normalised); write nothing.
+
+    `renewing` skips the partner's own earlier registration, for a renewal of an
+    expired one or of a conflict that may have cleared.
 
     The check is for today in the tenant's time zone, or for the day `on` when a
     registration kept in another system is backdated. Then deals won by that day,
@@ -200,9 +226,15 @@ def eligibility_check(
             "staff_message": template.replace("{company}", name),
         }
 
-    if partner is not None:
+    if partner is not None and not renewing:
         own = Referral.objects.filter(domain=domain, partner=partner).first()
         if own is not None:
+            if renewable(own, tenant):
+                fresh = eligibility_check(
+                    tenant=tenant, domain=domain, partner=partner, on=on, renewing=True
+                )
+                if fresh.status == ELIGIBLE:
+                    return fresh
             return _own_registration(own, tenant, domain, account)
 
     if account is not None and _is_customer(account, day):

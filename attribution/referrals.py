@@ -22,7 +22,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from attribution.domains import company_domain
-from attribution.eligibility import CONFLICT, ELIGIBLE, eligibility_check
+from attribution.eligibility import CONFLICT, ELIGIBLE, eligibility_check, renewable
 from attribution.models import Referral
 from attribution.rules import domains_reattribute
 from attribution.touches import registration_touch_write
@@ -164,9 +164,7 @@ def referral_register(
     with transaction.atomic():
         domain_lock(tenant.pk, domain)
         existing = Referral.objects.filter(partner=partner, domain=domain).first()
-        # NOTE: this also returns an expired or rejected registration, so the partner
-        # cannot register the domain again; each partner has one row per domain.
-        if existing is not None:
+        if existing is not None and not renewable(existing, tenant):
             logger.info(
                 "referral.register_repeated tenant_id=%s partner_id=%s referral_id=%s",
                 tenant.pk,
@@ -176,33 +174,42 @@ def referral_register(
             return existing, False
         _partner_check(partner)
         eligibility = eligibility_check(
-            tenant=tenant, domain=domain, partner=partner, on=registered_on
+            tenant=tenant,
+            domain=domain,
+            partner=partner,
+            on=registered_on,
+            renewing=existing is not None,
         )
+        if existing is not None and eligibility.status != ELIGIBLE:
+            # The conflict still holds, or another one arose: the stored row stands.
+            logger.info(
+                "referral.register_repeated tenant_id=%s partner_id=%s referral_id=%s",
+                tenant.pk,
+                partner.pk,
+                existing.pk,
+            )
+            return existing, False
         registered_at = (
             _midnight(registered_on, tenant) if registered_on is not None else timezone.now()
         )
-        account = eligibility.account
-        referral = Referral.objects.create(
-            tenant=tenant,
-            partner=partner,
-            domain=domain,
+        values = {
             # Only what the partner typed: the CRM's name for the company stays with staff.
-            company_name=company_name,
-            contact_email=contact_email,
-            notes=notes,
-            account=account,
-            registered_at=registered_at,
-            expires_on=(
+            "company_name": company_name,
+            "contact_email": contact_email,
+            "notes": notes,
+            "account": eligibility.account,
+            "registered_at": registered_at,
+            "expires_on": (
                 registered_at.astimezone(zoneinfo.ZoneInfo(tenant.time_zone)).date()
                 + datetime.timedelta(days=tenant.attribution_window_days)
             ),
-            status=(
+            "status": (
                 Referral.Status.APPROVED
                 if eligibility.status == ELIGIBLE
                 else Referral.Status.CONFLICT
             ),
-            conflict=eligibility.conflict if eligibility.status == CONFLICT else "",
-            conflict_detail=(
+            "conflict": eligibility.conflict if eligibility.status == CONFLICT else "",
+            "conflict_detail": (
                 {
                     **eligibility.detail,
                     "message": eligibility.message,
@@ -211,11 +218,22 @@ def referral_register(
                 if eligibility.status == CONFLICT
                 else {}
             ),
-            fit_score=eligibility.fit_score,
-            fit_tier=eligibility.fit_tier,
-            source=source,
-            registered_by=actor_user(actor),
-        )
+            "fit_score": eligibility.fit_score,
+            "fit_tier": eligibility.fit_tier,
+            "source": source,
+            "registered_by": actor_user(actor),
+        }
+        if existing is None:
+            referral = Referral.objects.create(
+                tenant=tenant, partner=partner, domain=domain, **values
+            )
+        else:
+            # A renewal: the row keeps its id, and the earlier registration's touch
+            # keeps counting for deals inside its own window.
+            referral = existing
+            for name, value in values.items():
+                setattr(referral, name, value)
+            referral.save()
         if referral.status == Referral.Status.APPROVED:
             _approved_effects(referral, tenant)
         _fraud_scan_enqueue(referral)

@@ -32,10 +32,17 @@ logger = logging.getLogger(__name__)
 
 
 def registration_touch_write(referral: Referral) -> bool:
-    """Write the touch of an approved registration; return False when it exists already."""
+    """Write the touch of an approved registration; return False when it exists already.
+
+    The key holds the registration time, so a renewed registration gets a touch of
+    its own next to the earlier one.
+    """
+    key = f"registration:{referral.pk}"
+    if Touch.objects.filter(idempotency_key=key, touched_at=referral.registered_at).exists():
+        return False
     _, created = Touch.objects.get_or_create(
         tenant_id=referral.tenant_id,
-        idempotency_key=f"registration:{referral.pk}",
+        idempotency_key=f"{key}:{referral.registered_at.timestamp():.0f}",
         defaults={
             "partner_id": referral.partner_id,
             "domain": referral.domain,

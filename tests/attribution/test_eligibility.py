@@ -256,3 +256,12 @@ def test_check_writes_nothing(scoped, acme, partner, rival):
 
     statements = [query["sql"].split()[0].upper() for query in queries]
     assert set(statements) == {"SELECT"}
+
+
+def test_expired_own_registration_is_eligible_again(scoped, partner):
+    AccountFactory(tenant=scoped, name="Acme", domain="acme.com", fit_score=64, fit_tier="B")
+    registration_create(partner, "acme.com", scoped.today() - datetime.timedelta(days=400))
+
+    result = eligibility_check(tenant=scoped, domain="acme.com", partner=partner)
+
+    assert result.status == "eligible"

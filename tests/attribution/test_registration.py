@@ -57,7 +57,9 @@ def test_eligible_registration_is_approved_with_touch(scoped, acme, partner, adm
     assert referral.registered_by == admin_user
     assert referral.expires_on == scoped.today() + datetime.timedelta(days=365)
     assert touch.kind == Touch.Kind.REGISTRATION
-    assert touch.idempotency_key == f"registration:{referral.pk}"
+    assert touch.idempotency_key == (
+        f"registration:{referral.pk}:{referral.registered_at.timestamp():.0f}"
+    )
     assert touch.touched_at == referral.registered_at
     assert touch.partner == partner
     assert acme.referred_by == partner
@@ -373,3 +375,39 @@ def test_confirmed_self_referral_loses_credit(
     referral.refresh_from_db()
     assert referral.status == Referral.Status.REJECTED
     assert deal.partner_id is None
+
+
+def test_expired_registration_renews(scoped, acme, partner):
+    old = registration_create(partner, "acme.com", scoped.today() - datetime.timedelta(days=400))
+
+    renewed, created = register(partner)
+
+    assert created is True
+    assert renewed.pk == old.pk
+    assert renewed.status == Referral.Status.APPROVED
+    assert renewed.expires_on > scoped.today()
+    assert Touch.objects.filter(referral=renewed).count() == 2
+
+
+def test_cleared_conflict_renews(scoped, acme, partner):
+    deal, _ = deal_upsert(tenant=scoped, external_id="O9", stage="open", account_domain="acme.com")
+    first, _ = register(partner)
+    assert first.status == Referral.Status.CONFLICT
+    deal_upsert(tenant=scoped, external_id="O9", stage="lost", account_domain="acme.com")
+
+    again, created = register(partner)
+
+    assert created is True
+    assert again.pk == first.pk
+    assert again.status == Referral.Status.APPROVED
+    assert again.conflict == ""
+
+
+def test_rejected_registration_stands(scoped, acme, partner, admin_user):
+    first, _ = register(partner)
+    referral_review(referral=first, decision="reject", note="Not theirs.", actor=admin_user)
+
+    again, created = register(partner)
+
+    assert created is False
+    assert again.status == Referral.Status.REJECTED
