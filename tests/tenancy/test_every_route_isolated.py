@@ -56,6 +56,11 @@ OBJECT_ROUTES = {
     "api-link-deactivate": ("post", "link"),
     "attribution:referral_approve": ("post", "referral"),
     "attribution:referral_reject": ("post", "referral"),
+    "api-ledger-entry-approve": ("post", "entry"),
+    "api-ledger-entry-void": ("post", "entry"),
+    "api-payout-detail": ("get", "payout"),
+    "api-payout-approve": ("post", "payout"),
+    "api-payout-mark-paid": ("post", "payout"),
     "attribution:partner_links": ("get", "partner"),
     "attribution:link_deactivate": ("post", "link"),
 }
