@@ -1,7 +1,6 @@
 from django.urls import path
 
 from commissions import payout_pages
-
 from partners import application_views, portal_user_views, views
 
 app_name = "partners"
