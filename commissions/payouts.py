@@ -101,6 +101,8 @@ def payouts_prepare(*, tenant: Tenant, period: Period, actor=None) -> list[Payou
     """
     Tenant.objects.select_for_update().get(pk=tenant.pk)
     logger.info("payouts.prepare_started tenant_id=%s period=%s", tenant.pk, period.label)
+    # NOTE: the minimum is compared with the total in each currency as the same
+    # number, without converting it from the tenant's base currency.
     threshold = _min_payout(tenant)
     done = set(
         Payout.objects.filter(period_start=period.start).values_list("partner_id", "currency")

@@ -85,7 +85,11 @@ def payout_entries(payout: Payout) -> QuerySet[LedgerEntry]:
 
 
 def payout_carried_entries(payout: Payout) -> QuerySet[LedgerEntry]:
-    """Return the approved entries a carried-over payout left for the next period."""
+    """Return the partner's approved entries in no payout, for a carried-over statement.
+
+    NOTE: a carry-over keeps no lines, so this lists the entries unassigned now: entries
+    approved after the carry-over appear too, and carried ones leave once paid out.
+    """
     return (
         LedgerEntry.objects.filter(
             partner_id=payout.partner_id,
