@@ -9,6 +9,7 @@ import threading
 from decimal import Decimal
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.db import connection
 
 from commissions.approval import entries_release_due, entry_status_set
@@ -312,3 +313,20 @@ def test_export_csv_escapes_formulas(scoped, manager):
     rows = list(csv.reader(io.StringIO(payouts_export_csv(period=THIS_MONTH))))
 
     assert rows[1] == ["'+ext", "'=HYPERLINK(1)", "USD", "80.75", "2", str(payout.pk)]
+
+
+def test_release_command_approves_due_entries(scoped, partner):
+    deal = won_deal(scoped, datetime.date(2020, 1, 1))
+    item = entry(partner, "10.00", status=S.PENDING, deal=deal)
+    out = io.StringIO()
+
+    call_command("ledger_release_due", "--tenant", scoped.slug, stdout=out)
+
+    item.refresh_from_db()
+    assert item.status == S.APPROVED
+    assert out.getvalue().strip() == "Approved 1 entries."
+
+
+def test_release_command_rejects_unknown_tenant(db):
+    with pytest.raises(CommandError, match="no-such-tenant"):
+        call_command("ledger_release_due", "--tenant", "no-such-tenant")
