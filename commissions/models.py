@@ -35,6 +35,12 @@ class CommissionPlan(TenantOwnedModel):
     segment_multiplier_deprioritise = models.DecimalField(
         max_digits=5, decimal_places=2, default=Decimal("1.00")
     )
+    # Days after the deal's close date before a pending accrual is approved for payout.
+    holding_days = models.PositiveSmallIntegerField(default=30)
+    # A partner's payout total below this, per currency, is not paid and carries over.
+    min_payout_amount = models.DecimalField(
+        max_digits=14, decimal_places=2, default=Decimal("50.00")
+    )
 
     class Meta:
         constraints = [
@@ -153,3 +159,62 @@ class LedgerEntry(TenantOwnedModel):
             models.Index(fields=["tenant", "partner", "-created_at"], name="ledger_tenant_partner"),
             models.Index(fields=["tenant", "-created_at"], name="ledger_tenant_created"),
         ]
+
+
+class Payout(TenantOwnedModel):
+    """What one partner is paid in one currency for one period, built from approved entries.
+
+    A prepared payout needs a second staff member's approval before it is marked paid.
+    A total below the plan's minimum, or below zero, is recorded as carried over: its
+    entries stay unassigned and join the next period's payout.
+    """
+
+    class Status(models.TextChoices):
+        PREPARED = "prepared", "Prepared"
+        APPROVED = "approved", "Approved"
+        PAID = "paid", "Paid"
+        CARRIED_OVER = "carried_over", "Carried over"
+
+    partner = models.ForeignKey("partners.Partner", on_delete=models.PROTECT, related_name="+")
+    period_start = models.DateField()
+    period_end = models.DateField(help_text="Last day of the period, inclusive.")
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PREPARED)
+    total = models.DecimalField(max_digits=18, decimal_places=4)
+    entry_count = models.PositiveIntegerField()
+    # The threshold in force when the payout was prepared.
+    min_payout_amount = models.DecimalField(max_digits=14, decimal_places=2)
+    prepared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    prepared_by_label = models.CharField(max_length=150, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "partner", "period_start", "currency"],
+                name="payout_unique_partner_period_currency",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(period_end__gte=models.F("period_start")),
+                name="payout_period_end_after_start",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "-period_start"], name="payout_tenant_period"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Payout {self.pk} {self.period_start:%Y-%m} {self.currency} {self.total}"
+
+
+class PayoutLine(TenantOwnedModel):
+    """One ledger entry in one payout; an entry belongs to at most one payout."""
+
+    payout = models.ForeignKey(Payout, on_delete=models.PROTECT, related_name="lines")
+    entry = models.OneToOneField(LedgerEntry, on_delete=models.PROTECT, related_name="payout_line")

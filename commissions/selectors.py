@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django.db.models import QuerySet
 
-from commissions.models import CommissionPlan, LedgerEntry
+from commissions.models import CommissionPlan, LedgerEntry, Payout
+from tenancy.errors import NotFound
 
 
 def commission_plan_active() -> CommissionPlan | None:
@@ -25,3 +28,75 @@ def ledger_entry_list(
     if kind:
         entries = entries.filter(kind=kind)
     return entries
+
+
+def ledger_entry_get(*, pk: int) -> LedgerEntry:
+    """Return the active tenant's entry `pk`, or raise NotFound."""
+    entry = LedgerEntry.objects.filter(pk=pk).first()
+    if entry is None:
+        raise NotFound(
+            "No ledger entry has this id.",
+            field="id",
+            value=pk,
+            fix="List entries with GET /api/v1/ledger/ to find the id.",
+        )
+    return entry
+
+
+def payout_list(
+    *,
+    period_start: datetime.date | None = None,
+    status: str | None = None,
+    partner_id: int | None = None,
+) -> QuerySet[Payout]:
+    """Return the active tenant's payouts, newest period first."""
+    payouts = Payout.objects.select_related("partner", "prepared_by", "approved_by").order_by(
+        "-period_start", "partner__name", "currency", "id"
+    )
+    if period_start is not None:
+        payouts = payouts.filter(period_start=period_start)
+    if status:
+        payouts = payouts.filter(status=status)
+    if partner_id is not None:
+        payouts = payouts.filter(partner_id=partner_id)
+    return payouts
+
+
+def payout_get(*, pk: int, partner_id: int | None = None) -> Payout:
+    """Return the active tenant's payout `pk` (of `partner_id` when given), or raise NotFound."""
+    payout = payout_list(partner_id=partner_id).filter(pk=pk).first()
+    if payout is None:
+        raise NotFound(
+            "No payout has this id.",
+            field="id",
+            value=pk,
+            fix="List payouts with GET /api/v1/payouts/ to find the id.",
+        )
+    return payout
+
+
+def payout_entries(payout: Payout) -> QuerySet[LedgerEntry]:
+    """Return the entries of a payout, oldest first, with what statements show."""
+    return (
+        LedgerEntry.objects.filter(payout_line__payout=payout)
+        .select_related("deal")
+        .order_by("created_at", "id")
+    )
+
+
+def payout_carried_entries(payout: Payout) -> QuerySet[LedgerEntry]:
+    """Return the partner's approved entries in no payout, for a carried-over statement.
+
+    NOTE: a carry-over keeps no lines, so this lists the entries unassigned now: entries
+    approved after the carry-over appear too, and carried ones leave once paid out.
+    """
+    return (
+        LedgerEntry.objects.filter(
+            partner_id=payout.partner_id,
+            currency=payout.currency,
+            status=LedgerEntry.Status.APPROVED,
+            payout_line__isnull=True,
+        )
+        .select_related("deal")
+        .order_by("created_at", "id")
+    )

@@ -1,10 +1,17 @@
 from django.urls import path
 
-from commissions import views
+from commissions import payout_pages, views
 
 app_name = "commissions"
 urlpatterns = [
     path("", views.ledger_list, name="ledger_list"),
     path("plan/", views.plan, name="plan"),
     path("plan/update/", views.plan_update, name="plan_update"),
+    path("payouts/", payout_pages.payout_list, name="payout_list"),
+    path("payouts/prepare/", payout_pages.payout_prepare, name="payout_prepare"),
+    path("payouts/<int:pk>/", payout_pages.payout_detail, name="payout_detail"),
+    path("payouts/<int:pk>/approve/", payout_pages.payout_approve, name="payout_approve"),
+    path("payouts/<int:pk>/mark-paid/", payout_pages.payout_mark_paid, name="payout_mark_paid"),
+    path("entries/<int:pk>/approve/", payout_pages.entry_approve, name="entry_approve"),
+    path("entries/<int:pk>/void/", payout_pages.entry_void, name="entry_void"),
 ]

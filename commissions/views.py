@@ -71,6 +71,7 @@ def ledger_list(request):
         "totals": _ledger_totals(entries, status=status),
         "status": status,
         "filtered": bool(partner or status),
+        **page_permissions(request.membership),
     }
     return render(request, "commissions/ledger_list.html", context)
 

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from commissions import payout_pages
 from partners import application_views, portal_user_views, views
 
 app_name = "partners"
@@ -16,6 +17,7 @@ urlpatterns = [
     path("segments/", views.partner_segments, name="partner_segments"),
     path("portal/", views.portal, name="portal"),
     path("portal/brief.csv", views.portal_brief_export, name="portal_brief_csv"),
+    path("portal/statements/<int:pk>/", payout_pages.portal_statement, name="portal_statement"),
     path("<int:pk>/", views.partner_detail, name="partner_detail"),
     path("<int:pk>/edit/", views.partner_edit, name="partner_edit"),
     path("<int:pk>/brief.csv", views.partner_brief_export, name="partner_brief_csv"),

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods
 
 from attribution.fraud import selectors as fraud_selectors
 from attribution.models import FraudSignal
+from commissions import selectors as payout_selectors
 from partners import lifecycle as partner_lifecycle
 from partners import privacy
 from partners import selectors as partner_selectors
@@ -49,6 +50,8 @@ PARTNERS_PER_PAGE = 25
 RANKING_PER_PAGE = 50
 REACH_PER_PAGE = 25
 LEDGER_ROWS_SHOWN = 50
+# Newest statements (payouts) the portal lists.
+STATEMENTS_SHOWN = 24
 HISTORY_ROWS_SHOWN = 50
 # Prospects listed on a page; the CSV export has all of them.
 BRIEF_ROWS_SHOWN = 50
@@ -354,6 +357,7 @@ def _portal_context(request, partner: Partner, *, brief_csv_url: str) -> dict:
         ),
         "brief_limit": BRIEF_ROWS_SHOWN,
         "brief_csv_url": brief_csv_url,
+        "statements": payout_selectors.payout_list(partner_id=partner.pk)[:STATEMENTS_SHOWN],
     }
 
 
@@ -401,6 +405,7 @@ def partner_portal_preview(request, pk: int):
         partner,
         brief_csv_url=reverse("partners:partner_portal_preview_csv", args=[partner.pk]),
     )
+    context["statement_preview"] = True
     return render(request, "partners/portal_preview.html", context)
 
 

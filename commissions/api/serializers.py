@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
-from commissions.models import LedgerEntry
+from commissions.models import LedgerEntry, Payout
 
 
 class LedgerFilterSerializer(serializers.Serializer):
@@ -111,3 +111,64 @@ class CommissionPlanSerializer(serializers.Serializer):
     segment_multiplier_nurture = _segment_multiplier_field("nurture")
     segment_multiplier_deprioritise = _segment_multiplier_field("deprioritise")
     updated_at = serializers.DateTimeField(read_only=True)
+
+
+class PayoutFilterSerializer(serializers.Serializer):
+    period = serializers.RegexField(
+        r"^\d{4}-\d{2}$", required=False, help_text="Calendar month as YYYY-MM."
+    )
+    status = serializers.ChoiceField(choices=Payout.Status.choices, required=False)
+    partner = serializers.IntegerField(min_value=1, required=False, help_text="Partner id.")
+
+
+class PeriodSerializer(serializers.Serializer):
+    period = serializers.RegexField(
+        r"^\d{4}-\d{2}$",
+        help_text="Calendar month as YYYY-MM, in the tenant's time zone.",
+        error_messages={"invalid": "Send the month as YYYY-MM, such as 2026-11."},
+    )
+
+
+class PayoutPartnerSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    external_id = serializers.CharField()
+    name = serializers.CharField()
+
+
+class PayoutEntrySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=LedgerEntry.Kind.choices)
+    status = serializers.ChoiceField(choices=LedgerEntry.Status.choices)
+    deal_external_id = serializers.CharField(source="deal.external_id", allow_null=True)
+    rate = serializers.DecimalField(max_digits=6, decimal_places=4)
+    fit_tier = serializers.CharField()
+    amount = serializers.DecimalField(max_digits=18, decimal_places=4)
+    memo = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class PayoutOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    partner = PayoutPartnerSerializer()
+    period_start = serializers.DateField()
+    period_end = serializers.DateField(help_text="Last day of the period, inclusive.")
+    currency = serializers.CharField()
+    status = serializers.ChoiceField(
+        choices=Payout.Status.choices,
+        help_text="carried_over: the total was below min_payout_amount or negative, so "
+        "nothing is paid and the entries join the next period's payout.",
+    )
+    total = serializers.DecimalField(
+        max_digits=18, decimal_places=4, help_text="Exact sum of the entries' amounts."
+    )
+    entry_count = serializers.IntegerField()
+    min_payout_amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    prepared_by = serializers.CharField(source="prepared_by.username", allow_null=True)
+    approved_by = serializers.CharField(source="approved_by.username", allow_null=True)
+    approved_at = serializers.DateTimeField(allow_null=True)
+    paid_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+
+
+class PayoutDetailSerializer(PayoutOutputSerializer):
+    entries = PayoutEntrySerializer(many=True)

@@ -2,9 +2,33 @@
 
 from django.urls import path
 
-from commissions.api import views
+from commissions.api import payout_views, views
 
 urlpatterns = [
     path("ledger/", views.LedgerEntryListView.as_view(), name="api-ledger-list"),
     path("commission-plan/", views.CommissionPlanView.as_view(), name="api-commission-plan"),
+    path(
+        "ledger/<int:pk>/approve/",
+        payout_views.LedgerEntryApproveView.as_view(),
+        name="api-ledger-entry-approve",
+    ),
+    path(
+        "ledger/<int:pk>/void/",
+        payout_views.LedgerEntryVoidView.as_view(),
+        name="api-ledger-entry-void",
+    ),
+    path("payouts/", payout_views.PayoutListView.as_view(), name="api-payout-list"),
+    path("payouts/prepare/", payout_views.PayoutPrepareView.as_view(), name="api-payout-prepare"),
+    path("payouts/export.csv", payout_views.PayoutExportView.as_view(), name="api-payout-export"),
+    path("payouts/<int:pk>/", payout_views.PayoutDetailView.as_view(), name="api-payout-detail"),
+    path(
+        "payouts/<int:pk>/approve/",
+        payout_views.PayoutApproveView.as_view(),
+        name="api-payout-approve",
+    ),
+    path(
+        "payouts/<int:pk>/mark-paid/",
+        payout_views.PayoutMarkPaidView.as_view(),
+        name="api-payout-mark-paid",
+    ),
 ]

@@ -56,8 +56,23 @@ OBJECT_ROUTES = {
     "api-link-deactivate": ("post", "link"),
     "attribution:referral_approve": ("post", "referral"),
     "attribution:referral_reject": ("post", "referral"),
+    "api-ledger-entry-approve": ("post", "entry"),
+    "api-ledger-entry-void": ("post", "entry"),
+    "api-payout-detail": ("get", "payout"),
+    "api-payout-approve": ("post", "payout"),
+    "api-payout-mark-paid": ("post", "payout"),
+    "commissions:payout_detail": ("get", "payout"),
+    "commissions:payout_approve": ("post", "payout"),
+    "commissions:payout_mark_paid": ("post", "payout"),
+    "commissions:entry_approve": ("post", "entry"),
+    "commissions:entry_void": ("post", "entry"),
     "attribution:partner_links": ("get", "partner"),
     "attribution:link_deactivate": ("post", "link"),
+}
+
+# Partner portal routes with an id, requested by a partner user of the own tenant.
+PORTAL_OBJECT_ROUTES = {
+    "partners:portal_statement": ("get", "payout"),
 }
 
 
@@ -74,7 +89,7 @@ def test_every_route_with_an_id_is_listed():
     routes = {name for name in _routes_with_ids(get_resolver().url_patterns)}
     routes = {name for name in routes if not name.startswith("admin:")}
 
-    assert routes == set(OBJECT_ROUTES)
+    assert routes == set(OBJECT_ROUTES) | set(PORTAL_OBJECT_ROUTES)
 
 
 @pytest.fixture
@@ -125,3 +140,15 @@ def test_revoking_other_tenants_key_leaves_it_live(tenant, other_program, client
     with tenant_scope(other_program.tenant):
         other_program.api_key.refresh_from_db()
     assert other_program.api_key.revoked_at is None
+
+
+@pytest.mark.parametrize("route", sorted(PORTAL_OBJECT_ROUTES))
+def test_other_tenants_object_is_404_in_the_portal(route, own_program, other_program, client):
+    client.force_login(own_program.portal_membership.user)
+    method, attribute = PORTAL_OBJECT_ROUTES[route]
+    url = reverse(route, kwargs={"pk": getattr(other_program, attribute).pk})
+
+    response = getattr(client, method)(url)
+
+    assert response.status_code == 404
+    assert "Globex" not in response.content.decode()

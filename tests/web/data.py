@@ -7,7 +7,7 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 from attribution.models import FraudSignal, Referral, TrackingLink
-from commissions.models import LedgerEntry
+from commissions.models import LedgerEntry, Payout
 from crm.models import Deal, ImportRun
 from icp.models import IcpVersion
 from jobs.models import Job
@@ -163,6 +163,15 @@ def program_create(tenant, *, label: str) -> SimpleNamespace:
         entry = ledger_entry_create(
             partner=partner, deal=partner_deal, plan=plan, icp_version=version
         )
+        payout = Payout.objects.create(
+            partner=partner,
+            period_start=datetime.date(2017, 6, 1),
+            period_end=datetime.date(2017, 6, 30),
+            currency="USD",
+            total=Decimal("1875.00"),
+            entry_count=0,
+            min_payout_amount=Decimal("50.00"),
+        )
         PartnerScore.objects.create(
             partner=partner,
             icp_version=version,
@@ -223,4 +232,5 @@ def program_create(tenant, *, label: str) -> SimpleNamespace:
         fraud_signal=fraud_signal,
         referral=referral,
         link=link,
+        payout=payout,
     )

@@ -68,6 +68,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "attribution.fraud_tasks.fraud_scan_recent_task",
         "schedule": timedelta(minutes=5),
     },
+    # Pending accruals past their plan's holding period become approved. Only pending
+    # rows are updated, so a missed or repeated run is harmless.
+    "release-due-ledger-entries": {
+        "task": "commissions.tasks.release_due_entries_task",
+        "schedule": crontab(hour=1, minute=0),
+    },
     # Tracking-link clicks wait in Redis until this writes them to the database.
     "drain-clicks": {
         "task": "attribution.tasks.drain_clicks_task",
@@ -85,4 +91,5 @@ CELERY_TASK_ROUTES = {
     "partners.tasks.*": {"queue": "default"},
     "attribution.fraud_tasks.*": {"queue": "default"},
     "attribution.tasks.*": {"queue": "default"},
+    "commissions.tasks.*": {"queue": "default"},
 }

@@ -1,0 +1,126 @@
+"""Pages of payouts and entry approval: the payout list, statements, and the portal's own."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from commissions import approval, payouts, selectors
+from commissions.models import LedgerEntry, Payout
+from partners.views import _portal_partner
+from tenancy.errors import DomainError
+from tenancy.permissions import (
+    editor_required,
+    page_permissions,
+    partner_user_required,
+    staff_required,
+)
+from tenancy.shortcuts import get_for_tenant_or_404
+
+
+@staff_required
+def payout_list(request):
+    period = None
+    text = request.GET.get("period", "")
+    if text:
+        try:
+            period = payouts.period_parse(text)
+        except DomainError as error:
+            messages.error(request, f"{error.message} {error.fix}")
+    context = {
+        "payouts": selectors.payout_list(period_start=period.start if period else None)[:500],
+        "period": period,
+        "default_period": payouts.period_previous(request.tenant).label,
+        **page_permissions(request.membership),
+    }
+    return render(request, "commissions/payout_list.html", context)
+
+
+def _statement_context(payout: Payout) -> dict:
+    carried = payout.status == Payout.Status.CARRIED_OVER
+    entries = (
+        selectors.payout_carried_entries(payout) if carried else selectors.payout_entries(payout)
+    )
+    return {"payout": payout, "entries": list(entries), "carried": carried}
+
+
+@staff_required
+def payout_detail(request, pk: int):
+    payout = get_for_tenant_or_404(selectors.payout_list(), pk=pk)
+    context = {**_statement_context(payout), **page_permissions(request.membership)}
+    return render(request, "commissions/payout_detail.html", context)
+
+
+@editor_required
+@require_POST
+def payout_prepare(request):
+    try:
+        period = payouts.period_parse(request.POST.get("period", ""))
+        added = payouts.payouts_prepare(tenant=request.tenant, period=period, actor=request.user)
+    except DomainError as error:
+        messages.error(request, f"{error.message} {error.fix}")
+        return redirect("commissions:payout_list")
+    messages.success(
+        request,
+        f"Prepared {len(added)} payouts for {period.label}. Each needs a second staff "
+        "member's approval before it is paid.",
+    )
+    return redirect(f"{reverse('commissions:payout_list')}?period={period.label}")
+
+
+def _payout_step(request, pk: int, step, done: str):
+    payout = get_for_tenant_or_404(Payout, pk=pk)
+    try:
+        step(payout_id=payout.pk, actor=request.user)
+    except DomainError as error:
+        messages.error(request, f"{error.message} {error.fix}")
+    else:
+        messages.success(request, done)
+    return redirect("commissions:payout_detail", pk=payout.pk)
+
+
+@editor_required
+@require_POST
+def payout_approve(request, pk: int):
+    return _payout_step(request, pk, payouts.payout_approve, "Approved the payout.")
+
+
+@editor_required
+@require_POST
+def payout_mark_paid(request, pk: int):
+    return _payout_step(
+        request, pk, payouts.payout_mark_paid, "Marked the payout paid; its entries are paid."
+    )
+
+
+def _entry_step(request, pk: int, status: str):
+    entry = get_for_tenant_or_404(LedgerEntry, pk=pk)
+    try:
+        approval.entry_status_set(entry_id=entry.pk, status=status, actor=request.user)
+    except DomainError as error:
+        messages.error(request, f"{error.message} {error.fix}")
+    else:
+        messages.success(request, f"Entry {entry.pk} is now {status}.")
+    return redirect("commissions:ledger_list")
+
+
+@editor_required
+@require_POST
+def entry_approve(request, pk: int):
+    return _entry_step(request, pk, LedgerEntry.Status.APPROVED)
+
+
+@editor_required
+@require_POST
+def entry_void(request, pk: int):
+    return _entry_step(request, pk, LedgerEntry.Status.VOID)
+
+
+@partner_user_required
+def portal_statement(request, pk: int):
+    """One of the partner's own statements; another partner's is a 404."""
+    partner = _portal_partner(request)
+    payout = get_for_tenant_or_404(selectors.payout_list(partner_id=partner.pk), pk=pk)
+    return render(request, "commissions/portal_statement.html", _statement_context(payout))
