@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 
-from commissions.models import CommissionPlan, LedgerEntry
+from commissions.models import CommissionPlan, LedgerEntry, RevenueEvent
 
 
 def commission_plan_active() -> CommissionPlan | None:
@@ -25,3 +25,21 @@ def ledger_entry_list(
     if kind:
         entries = entries.filter(kind=kind)
     return entries
+
+
+def revenue_event_list(*, kind: str | None = None) -> QuerySet[RevenueEvent]:
+    """Return the active tenant's refund and churn events, newest first, with their reversals."""
+    events = (
+        RevenueEvent.objects.select_related("deal", "account")
+        .prefetch_related(
+            Prefetch("ledger_entries", queryset=LedgerEntry.objects.order_by("reverses_id", "id"))
+        )
+        .order_by("-created_at", "-id")
+    )
+    if kind:
+        events = events.filter(kind=kind)
+    return events
+
+
+def revenue_event_get(*, pk: int) -> RevenueEvent:
+    return revenue_event_list().get(pk=pk)

@@ -22,6 +22,7 @@ EXPECTED_PATHS = {
     "/api/v1/touches/": {"post"},
     "/api/v1/settings/attribution/": {"get", "put"},
     "/api/v1/ledger/": {"get"},
+    "/api/v1/revenue-events/": {"get", "post"},
     "/api/v1/commission-plan/": {"get", "put"},
     "/api/v1/icp/review/": {"get"},
     "/api/v1/icp/review/complete/": {"post"},

@@ -36,6 +36,7 @@ SPECTACULAR_SETTINGS = {
         "MappingVisibilityEnum": "tenancy.models.Tenant.MappingVisibility",
         "LedgerKindEnum": "commissions.models.LedgerEntry.Kind",
         "LedgerStatusEnum": "commissions.models.LedgerEntry.Status",
+        "RevenueEventKindEnum": "commissions.models.RevenueEvent.Kind",
         "CriterionKindEnum": "icp.scoring.KIND_LABELS",
         "JobStatusEnum": "jobs.models.Job.Status",
         # Choice sets of the ICP version diff.
