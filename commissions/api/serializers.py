@@ -116,6 +116,14 @@ class CommissionPlanSerializer(serializers.Serializer):
     segment_multiplier_grow = _segment_multiplier_field("grow")
     segment_multiplier_nurture = _segment_multiplier_field("nurture")
     segment_multiplier_deprioritise = _segment_multiplier_field("deprioritise")
+    clawback_days = serializers.IntegerField(
+        min_value=0,
+        max_value=3650,
+        required=False,
+        default=90,
+        help_text="Days after a deal closes in which churn takes back the unearned part of its "
+        "commission; 0 turns clawback off. 90 when left out.",
+    )
     updated_at = serializers.DateTimeField(read_only=True)
 
 

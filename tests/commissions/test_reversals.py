@@ -566,3 +566,30 @@ def test_two_refunds_at_once_net_to_zero(tenant):
     assert outcomes == [1, 1]
     with tenant_scope(tenant):
         assert net(accrual) == 0
+
+
+def test_ledger_page_shows_the_reversal_with_its_memo(plan, staff_client):
+    accrual = accrue(plan)
+    process(refund(accrual, "250.00", external_id="rf-page"))
+
+    page = staff_client.get("/ledger/").content.decode()
+
+    assert "Refund rf-page of 250.00" in page
+    assert f"accrual #{accrual.pk}" in page
+    assert "-37.50" in page
+
+
+def test_plan_form_sets_the_clawback_window(plan, staff_client):
+    response = staff_client.post(
+        "/ledger/plan/update/",
+        {
+            "name": plan.name, "base_rate_percent": "10", "multiplier_a": "1.5",
+            "multiplier_b": "1", "multiplier_c": "0.5", "multiplier_d": "0",
+            "clawback_days": "30",
+        },
+    )  # fmt: skip
+
+    assert response.status_code == 302
+    plan.refresh_from_db()
+    assert plan.clawback_days == 30
+    assert "Churn within 30 days" in staff_client.get("/ledger/plan/").content.decode()
