@@ -117,10 +117,10 @@ class RevenueEventListView(TenantApiView):
         tags=["ledger"],
         summary="Record a refund or churn event by external id",
         description=(
-            "Creates the event (201); its commission reversals are written right after by a "
-            "worker, so reversals may still be empty in this reply. Sending the same external_id with the same "
-            "values again returns the event unchanged (200). Different values update an event "
-            "that is not processed yet (200) and return 409, naming the field, once it is."
+            "Creates the event (201); a worker writes its commission reversals right after, so "
+            "reversals may still be empty in this reply. Sending the same external_id with the "
+            "same values again returns the event unchanged (200). Different values update an "
+            "event that is not processed yet (200) and return 409, naming the field, once it is."
         ),
         request=RevenueEventInputSerializer,
         responses={
