@@ -363,6 +363,8 @@ def _refund_reversals(event: RevenueEvent, accruals) -> list[LedgerEntry]:
         )
         if full:
             memo += "; refunds reach the deal amount, so it takes the rest"
+        elif amount == remaining:
+            memo += f"; only {remaining} was left"
         entries.append(_reversal_entry(event=event, accrual=accrual, amount=amount, memo=memo))
     return entries
 

@@ -17,4 +17,6 @@ from commissions.reversals import revenue_event_process
 )
 def revenue_event_process_task(tenant_id: int, event_id: int) -> int:
     """Write the reversals of a refund or churn event once it is committed."""
+    # NOTE: no periodic sweep picks up an event whose task was never sent (broker
+    # down); resending the event through the API queues it again.
     return revenue_event_process(tenant_id=tenant_id, event_id=event_id)

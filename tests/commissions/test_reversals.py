@@ -275,7 +275,7 @@ def test_changed_value_updates_an_unprocessed_event(plan):
     assert RevenueEvent.objects.get().amount == Decimal("20.00")
 
 
-def test_changed_value_on_a_processed_event_is_a_conflict(plan):
+def test_processed_event_change_conflicts(plan):
     accrual = accrue(plan)
     process(refund(accrual, "10.00", external_id="e1"))
 
@@ -350,7 +350,7 @@ def test_other_tenants_deal_is_not_found(plan, other_tenant):
 # ---------------------------------------------------------------- churn
 
 
-def test_churn_inside_the_window_reverses_the_unearned_part(plan):
+def test_churn_in_window_reverses_unearned(plan):
     account = AccountFactory(tenant=plan.tenant)
     first = accrue(plan, account=account)
     second = accrue(plan, account=account, amount="90.00", tier="B")  # 9.00
@@ -367,7 +367,7 @@ def test_churn_inside_the_window_reverses_the_unearned_part(plan):
     ("clawback_days", "days_after_close"),
     [pytest.param(90, 90, id="window-over"), pytest.param(0, 1, id="clawback-off")],
 )
-def test_churn_outside_the_window_reverses_nothing(plan, clawback_days, days_after_close):
+def test_churn_after_window_reverses_nothing(plan, clawback_days, days_after_close):
     plan.clawback_days = clawback_days
     plan.save()
     account = AccountFactory(tenant=plan.tenant)
@@ -377,7 +377,7 @@ def test_churn_outside_the_window_reverses_nothing(plan, clawback_days, days_aft
     assert reversals_of(accrual) == []
 
 
-def test_churn_after_a_refund_takes_from_what_is_left(plan):
+def test_churn_after_refund_takes_remainder(plan):
     account = AccountFactory(tenant=plan.tenant)
     accrual = accrue(plan, account=account)
     process(refund(accrual, "500.00"))  # 75.00 left
@@ -568,7 +568,7 @@ def test_two_refunds_at_once_net_to_zero(tenant):
         assert net(accrual) == 0
 
 
-def test_ledger_page_shows_the_reversal_with_its_memo(plan, staff_client):
+def test_ledger_page_shows_reversal_memo(plan, staff_client):
     accrual = accrue(plan)
     process(refund(accrual, "250.00", external_id="rf-page"))
 
@@ -593,3 +593,24 @@ def test_plan_form_sets_the_clawback_window(plan, staff_client):
     plan.refresh_from_db()
     assert plan.clawback_days == 30
     assert "Churn within 30 days" in staff_client.get("/ledger/plan/").content.decode()
+
+
+def test_held_accrual_gets_a_pending_reversal(plan):
+    accrual = accrue(plan)
+    LedgerEntry.objects.filter(pk=accrual.pk).update(status=LedgerEntry.Status.HELD)
+
+    process(refund(accrual, "100.00"))
+
+    assert reversals_of(accrual)[0].status == LedgerEntry.Status.PENDING
+
+
+def test_capped_reversal_says_what_was_left(plan):
+    account = AccountFactory(tenant=plan.tenant)
+    accrual = accrue(plan, account=account)
+    process(churn(account, days_after_close=45))  # takes 75.00 of 150.00
+    process(refund(accrual, "600.00"))  # 60 % would be 90.00
+
+    last = reversals_of(accrual)[-1]
+    assert last.amount == Decimal("-75.00")
+    assert "only 75.00 was left" in last.memo
+    assert net(accrual) == 0
