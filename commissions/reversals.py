@@ -364,7 +364,7 @@ def _refund_reversals(event: RevenueEvent, accruals) -> list[LedgerEntry]:
         if full:
             memo += "; refunds reach the deal amount, so it takes the rest"
         elif amount == remaining:
-            memo += f"; only {remaining} was left"
+            memo += f"; only {remaining.quantize(minor_unit(accrual.currency))} was left"
         entries.append(_reversal_entry(event=event, accrual=accrual, amount=amount, memo=memo))
     return entries
 
