@@ -75,6 +75,15 @@ class CommissionPlanForm(forms.Form):
     segment_multiplier_grow = _segment_multiplier_field("grow")
     segment_multiplier_nurture = _segment_multiplier_field("nurture")
     segment_multiplier_deprioritise = _segment_multiplier_field("deprioritise")
+    clawback_days = forms.IntegerField(
+        label="Clawback window (days)",
+        min_value=0,
+        max_value=3650,
+        required=False,
+        help_text="Churn within this many days of a deal's close date takes back the unearned "
+        "part of its commission; 0 turns clawback off. Empty keeps the stored value (90 for a "
+        "new plan).",
+    )
 
     # DomainError fields of commission_plan_activate, mapped to the fields of this form.
     SERVICE_FIELDS = {"base_rate": "base_rate_percent"}
@@ -84,6 +93,7 @@ class CommissionPlanForm(forms.Form):
         """Return the form's initial values: the active plan's, or the model defaults."""
         names = [f"multiplier_{tier}" for tier in TIERS]
         names += [f"segment_multiplier_{segment}" for segment in SEGMENTS]
+        names.append("clawback_days")
         if plan is None:
             return {name: CommissionPlan._meta.get_field(name).default for name in names}
         initial = {
@@ -115,6 +125,8 @@ class CommissionPlanForm(forms.Form):
             multiplier = data.get(f"segment_multiplier_{segment}")
             if multiplier is not None:
                 values[f"segment_multiplier_{segment}"] = multiplier.quantize(MULTIPLIER_QUANTUM)
+        if data.get("clawback_days") is not None:
+            values["clawback_days"] = data["clawback_days"]
         return values
 
     def add_service_error(self, error: DomainError) -> None:

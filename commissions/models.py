@@ -41,6 +41,9 @@ class CommissionPlan(TenantOwnedModel):
     min_payout_amount = models.DecimalField(
         max_digits=14, decimal_places=2, default=Decimal("50.00")
     )
+    # Days after a deal's close date in which churn takes back the unearned part of
+    # its commission; 0 turns clawback off.
+    clawback_days = models.PositiveIntegerField(default=90)
 
     class Meta:
         constraints = [
@@ -147,6 +150,18 @@ class LedgerEntry(TenantOwnedModel):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
+    # The entry a reversal takes back, null on every other kind.
+    reverses = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversals"
+    )
+    # The refund or churn that wrote a reversal.
+    revenue_event = models.ForeignKey(
+        "commissions.RevenueEvent",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="ledger_entries",
+    )
 
     class Meta:
         verbose_name_plural = "ledger entries"
@@ -218,3 +233,50 @@ class PayoutLine(TenantOwnedModel):
 
     payout = models.ForeignKey(Payout, on_delete=models.PROTECT, related_name="lines")
     entry = models.OneToOneField(LedgerEntry, on_delete=models.PROTECT, related_name="payout_line")
+
+
+class RevenueEvent(TenantOwnedModel):
+    """A refund of a won deal or the churn of an account, which reverses commission.
+
+    The client's external id is unique per tenant, so sending an event again is a
+    no-op. `processed_at` is set once the reversals are written.
+    """
+
+    class Kind(models.TextChoices):
+        REFUND = "refund", "Refund"
+        CHURN = "churn", "Churn"
+
+    external_id = models.CharField(max_length=100)
+    kind = models.CharField(max_length=6, choices=Kind.choices)
+    # A refund names the deal; a churn names the account.
+    deal = models.ForeignKey(
+        "crm.Deal", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    account = models.ForeignKey(
+        "crm.Account", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # The refunded amount in the deal's currency; null on a churn.
+    amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+    occurred_on = models.DateField()
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "external_id"], name="revenue_event_unique_external_id"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(kind="refund", deal__isnull=False, amount__gt=0)
+                    | models.Q(kind="churn", account__isnull=False, amount__isnull=True)
+                ),
+                name="revenue_event_kind_fields",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "-created_at"], name="revenue_event_tenant_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.external_id}"

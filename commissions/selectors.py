@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 
-from commissions.models import CommissionPlan, LedgerEntry, Payout
+from commissions.models import CommissionPlan, LedgerEntry, Payout, RevenueEvent
 from tenancy.errors import NotFound
 
 
@@ -100,3 +100,21 @@ def payout_carried_entries(payout: Payout) -> QuerySet[LedgerEntry]:
         .select_related("deal")
         .order_by("created_at", "id")
     )
+
+
+def revenue_event_list(*, kind: str | None = None) -> QuerySet[RevenueEvent]:
+    """Return the active tenant's refund and churn events, newest first, with their reversals."""
+    events = (
+        RevenueEvent.objects.select_related("deal", "account")
+        .prefetch_related(
+            Prefetch("ledger_entries", queryset=LedgerEntry.objects.order_by("reverses_id", "id"))
+        )
+        .order_by("-created_at", "-id")
+    )
+    if kind:
+        events = events.filter(kind=kind)
+    return events
+
+
+def revenue_event_get(*, pk: int) -> RevenueEvent:
+    return revenue_event_list().get(pk=pk)

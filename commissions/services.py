@@ -28,6 +28,7 @@ PLAN_FIELDS = (
     "multiplier_c",
     "multiplier_d",
     *(f"segment_multiplier_{segment}" for segment in SEGMENTS),
+    "clawback_days",
 )
 
 

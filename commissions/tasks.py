@@ -1,10 +1,26 @@
-"""Celery tasks of the commission ledger."""
+"""Celery tasks of the commission ledger; each one is safe to run twice."""
 
 from __future__ import annotations
 
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 
 from commissions.approval import entries_release_due_all
+from commissions.reversals import revenue_event_process
+
+
+@shared_task(
+    name="commissions.tasks.revenue_event_process_task",
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=True,
+    retry_backoff_max=60,
+    max_retries=5,
+)
+def revenue_event_process_task(tenant_id: int, event_id: int) -> int:
+    """Write the reversals of a refund or churn event once it is committed."""
+    # NOTE: no periodic sweep picks up an event whose task was never sent (broker
+    # down); resending the event through the API queues it again.
+    return revenue_event_process(tenant_id=tenant_id, event_id=event_id)
 
 
 @shared_task(name="commissions.tasks.release_due_entries_task")

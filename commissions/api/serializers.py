@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
-from commissions.models import LedgerEntry, Payout
+from commissions.models import LedgerEntry, Payout, RevenueEvent
 
 
 class LedgerFilterSerializer(serializers.Serializer):
@@ -61,10 +61,16 @@ class LedgerEntryOutputSerializer(serializers.Serializer):
         max_digits=14,
         decimal_places=2,
         help_text="base_amount × rate × multiplier × segment_multiplier (1 when null), rounded "
-        "half up to the currency's minor unit.",
+        "half up to the currency's minor unit. A reversal's amount is negative and its memo "
+        "says which event and fraction it takes back.",
     )
     currency = serializers.CharField()
     memo = serializers.CharField()
+    reverses = serializers.IntegerField(
+        source="reverses_id",
+        allow_null=True,
+        help_text="On a reversal, the id of the accrual it takes back; null otherwise.",
+    )
     created_at = serializers.DateTimeField()
 
 
@@ -110,6 +116,14 @@ class CommissionPlanSerializer(serializers.Serializer):
     segment_multiplier_grow = _segment_multiplier_field("grow")
     segment_multiplier_nurture = _segment_multiplier_field("nurture")
     segment_multiplier_deprioritise = _segment_multiplier_field("deprioritise")
+    clawback_days = serializers.IntegerField(
+        min_value=0,
+        max_value=3650,
+        required=False,
+        default=90,
+        help_text="Days after a deal closes in which churn takes back the unearned part of its "
+        "commission; 0 turns clawback off. 90 when left out.",
+    )
     updated_at = serializers.DateTimeField(read_only=True)
 
 
@@ -172,3 +186,62 @@ class PayoutOutputSerializer(serializers.Serializer):
 
 class PayoutDetailSerializer(PayoutOutputSerializer):
     entries = PayoutEntrySerializer(many=True)
+
+
+class RevenueEventInputSerializer(serializers.Serializer):
+    """A refund of a won deal or the churn of an account."""
+
+    external_id = serializers.CharField(
+        max_length=100, help_text="Your id of the event, unique per tenant; resending is a no-op."
+    )
+    kind = serializers.ChoiceField(choices=RevenueEvent.Kind.choices)
+    occurred_on = serializers.DateField(help_text="The day of the refund or churn.")
+    deal_external_id = serializers.CharField(
+        max_length=100, required=False, help_text="The refunded won deal; refunds only."
+    )
+    account_external_id = serializers.CharField(
+        max_length=100, required=False, help_text="The account that churned; churn only."
+    )
+    amount = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        required=False,
+        help_text="The refunded amount in the deal's currency, at most the deal amount; "
+        "refunds only.",
+    )
+    currency = serializers.CharField(
+        max_length=3, required=False, help_text="The deal's currency; checked when sent."
+    )
+
+
+class ReversalSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    reverses = serializers.IntegerField(source="reverses_id", help_text="The accrual's id.")
+    amount = serializers.DecimalField(max_digits=18, decimal_places=4)
+    currency = serializers.CharField()
+    status = serializers.ChoiceField(choices=LedgerEntry.Status.choices)
+    memo = serializers.CharField()
+
+
+class RevenueEventOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    external_id = serializers.CharField()
+    kind = serializers.ChoiceField(choices=RevenueEvent.Kind.choices)
+    occurred_on = serializers.DateField()
+    deal_external_id = serializers.CharField(source="deal.external_id", allow_null=True)
+    account_external_id = serializers.CharField(source="account.external_id", allow_null=True)
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
+    currency = serializers.CharField()
+    processed_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the reversals were written; null until then."
+    )
+    reversals = ReversalSerializer(
+        source="ledger_entries",
+        many=True,
+        help_text="The ledger entries this event wrote, one per accrual it reverses.",
+    )
+    created_at = serializers.DateTimeField()
+
+
+class RevenueEventFilterSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=RevenueEvent.Kind.choices, required=False)

@@ -6,6 +6,7 @@ from commissions.api import payout_views, views
 
 urlpatterns = [
     path("ledger/", views.LedgerEntryListView.as_view(), name="api-ledger-list"),
+    path("revenue-events/", views.RevenueEventListView.as_view(), name="api-revenue-event-list"),
     path("commission-plan/", views.CommissionPlanView.as_view(), name="api-commission-plan"),
     path(
         "ledger/<int:pk>/approve/",

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
 from rest_framework.response import Response
 
 from commissions.api.serializers import (
     CommissionPlanSerializer,
     LedgerEntryOutputSerializer,
     LedgerFilterSerializer,
+    RevenueEventFilterSerializer,
+    RevenueEventInputSerializer,
+    RevenueEventOutputSerializer,
 )
-from commissions.selectors import commission_plan_active, ledger_entry_list
+from commissions.reversals import revenue_event_record
+from commissions.selectors import (
+    commission_plan_active,
+    ledger_entry_list,
+    revenue_event_get,
+    revenue_event_list,
+)
 from commissions.services import commission_plan_activate
 from tenancy.api.views import (
     AUTH_ERRORS,
@@ -84,3 +94,54 @@ class CommissionPlanView(TenantApiView):
         )
 
         return Response(CommissionPlanSerializer(plan).data)
+
+
+class RevenueEventListView(TenantApiView):
+    """Record refund and churn events, and list them with the reversals they wrote."""
+
+    @extend_schema(
+        operation_id="revenue_events_list",
+        tags=["ledger"],
+        summary="List refund and churn events, newest first",
+        parameters=[RevenueEventFilterSerializer],
+        responses={200: RevenueEventOutputSerializer(many=True), **READ_ERRORS},
+    )
+    def get(self, request):
+        filters = self.query_params_validate(RevenueEventFilterSerializer)
+        return self.paginated_response(
+            revenue_event_list(kind=filters.get("kind")), RevenueEventOutputSerializer
+        )
+
+    @extend_schema(
+        operation_id="revenue_events_record",
+        tags=["ledger"],
+        summary="Record a refund or churn event by external id",
+        description=(
+            "Creates the event (201); a worker writes its commission reversals right after, so "
+            "reversals may still be empty in this reply. Sending the same external_id with the "
+            "same values again returns the event unchanged (200). Different values update an "
+            "event that is not processed yet (200) and return 409, naming the field, once it is."
+        ),
+        request=RevenueEventInputSerializer,
+        responses={
+            200: OpenApiResponse(RevenueEventOutputSerializer, description="The event existed."),
+            201: OpenApiResponse(
+                RevenueEventOutputSerializer, description="The event was created."
+            ),
+            400: error_response("A field is invalid."),
+            404: error_response("The deal or account is not one of the tenant's."),
+            409: error_response("The event is already processed and a field changed."),
+            **AUTH_ERRORS,
+        },
+    )
+    def post(self, request):
+        serializer = RevenueEventInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        result = revenue_event_record(
+            tenant=self.tenant, actor=self.actor(), **serializer.validated_data
+        )
+        event = revenue_event_get(pk=result.event.pk)
+        return Response(
+            RevenueEventOutputSerializer(event).data,
+            status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
+        )

@@ -89,6 +89,7 @@ def test_list_returns_entry_fields(client, headers, ledger):
         "amount": "3000.00",
         "currency": "USD",
         "memo": "10% of deal value × 1.50 for fit tier A",
+        "reverses": None,
     }
     assert rows["bonus:q1"]["deal_external_id"] is None
     assert rows["bonus:q1"]["icp_version_number"] is None

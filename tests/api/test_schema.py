@@ -30,6 +30,7 @@ EXPECTED_PATHS = {
     "/api/v1/payouts/{id}/approve/": {"post"},
     "/api/v1/payouts/{id}/mark-paid/": {"post"},
     "/api/v1/payouts/export.csv": {"get"},
+    "/api/v1/revenue-events/": {"get", "post"},
     "/api/v1/commission-plan/": {"get", "put"},
     "/api/v1/icp/review/": {"get"},
     "/api/v1/icp/review/complete/": {"post"},

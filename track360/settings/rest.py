@@ -37,6 +37,7 @@ SPECTACULAR_SETTINGS = {
         "LedgerKindEnum": "commissions.models.LedgerEntry.Kind",
         "LedgerStatusEnum": "commissions.models.LedgerEntry.Status",
         "PayoutStatusEnum": "commissions.models.Payout.Status",
+        "RevenueEventKindEnum": "commissions.models.RevenueEvent.Kind",
         "CriterionKindEnum": "icp.scoring.KIND_LABELS",
         "JobStatusEnum": "jobs.models.Job.Status",
         # Choice sets of the ICP version diff.

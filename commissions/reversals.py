@@ -1,0 +1,452 @@
+"""Refund and churn events, and the ledger reversals they write.
+
+A client records an event (`revenue_event_record`); once it commits, a Celery task
+runs `revenue_event_process`, which writes one reversal per accrual the event
+touches. Each reversal's idempotency key names the event and the accrual, and the
+event is marked processed in the same transaction, so a retried task or a resent
+event never reverses twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from commissions.models import LedgerEntry, RevenueEvent
+from crm.models import Account, Deal
+from crm.parsing import currency_exponent
+from tenancy.errors import Conflict, DomainError, NotFound
+from tenancy.queue import enqueue_on_commit
+from tenancy.scope import tenant_scope
+from tenancy.services import audit_record
+
+logger = logging.getLogger(__name__)
+
+# Fields compared when an event is sent again under the same external id.
+EVENT_FIELDS = ("kind", "deal_id", "account_id", "amount", "currency", "occurred_on")
+# Shown names of those fields in a 409, as the client sent them.
+FIELD_NAMES = {"deal_id": "deal_external_id", "account_id": "account_external_id"}
+
+
+def minor_unit(currency: str) -> Decimal:
+    """Return the currency's smallest amount, such as 0.01 for USD and 1 for JPY."""
+    return Decimal(1).scaleb(-currency_exponent(currency))
+
+
+def reversal_key(*, event_id: int, kind: str, entry_id: int) -> str:
+    """Return the idempotency key of the reversal of one entry by one event."""
+    return f"reversal:{kind}:{event_id}:entry:{entry_id}"
+
+
+# ----------------------------------------------------------------------------------
+# Pure arithmetic: what a reversal takes back.
+
+
+def refund_reversal(
+    *,
+    accrued: Decimal,
+    remaining: Decimal,
+    deal_amount: Decimal,
+    refunded_before: Decimal,
+    refund: Decimal,
+    currency: str,
+) -> Decimal:
+    """Return the (positive) amount a refund takes back from an accrual.
+
+    It is refund / deal amount of the accrued amount, rounded half up to the minor
+    unit, and never more than what is left of the accrual. Once refunds reach the
+    deal amount, the reversal is exactly what is left, so a full refund nets to zero.
+    """
+    if remaining <= 0 or deal_amount <= 0:
+        return Decimal(0)
+    if refunded_before + refund >= deal_amount:
+        return remaining
+    share = (accrued * refund / deal_amount).quantize(minor_unit(currency), rounding=ROUND_HALF_UP)
+    return min(share, remaining)
+
+
+def churn_reversal(
+    *, remaining: Decimal, clawback_days: int, days_served: int, currency: str
+) -> Decimal:
+    """Return the (positive) amount a churn takes back: the unearned part of what is left.
+
+    Unearned is remaining × (clawback_days − days served) / clawback_days, rounded half
+    up. No clawback window (0 days), or churn once the window has passed, takes nothing.
+    """
+    if remaining <= 0 or clawback_days <= 0 or days_served >= clawback_days:
+        return Decimal(0)
+    days_not_served = clawback_days - max(days_served, 0)
+    unearned = (remaining * days_not_served / clawback_days).quantize(
+        minor_unit(currency), rounding=ROUND_HALF_UP
+    )
+    return min(unearned, remaining)
+
+
+# ----------------------------------------------------------------------------------
+# Recording events.
+
+
+@dataclass
+class RecordResult:
+    event: RevenueEvent
+    created: bool
+
+
+def _event_values(
+    *, kind, deal_external_id, account_external_id, amount, currency, occurred_on
+) -> dict:
+    """Check the event's fields against the tenant's deals and accounts; return model values."""
+    if kind == RevenueEvent.Kind.REFUND:
+        if not deal_external_id:
+            raise DomainError(
+                "A refund needs the deal it refunds.",
+                field="deal_external_id",
+                value=deal_external_id,
+                fix="Send the external_id of the won deal.",
+            )
+        deal = Deal.objects.filter(external_id=deal_external_id).first()
+        if deal is None:
+            raise NotFound(
+                f"No deal has external_id {deal_external_id!r}.",
+                field="deal_external_id",
+                value=deal_external_id,
+                fix="Create the deal first, or correct the id.",
+            )
+        if deal.stage != Deal.Stage.WON:
+            raise DomainError(
+                f"Deal {deal_external_id!r} is {deal.stage}, not won.",
+                field="deal_external_id",
+                value=deal_external_id,
+                fix="Only a won deal can be refunded.",
+            )
+        if currency and currency != deal.currency:
+            raise DomainError(
+                f"The deal is in {deal.currency}, not {currency}.",
+                field="currency",
+                value=currency,
+                fix=f"Send the refund in {deal.currency}, or leave currency out.",
+            )
+        if amount is None or amount <= 0:
+            raise DomainError(
+                "A refund needs a positive amount.",
+                field="amount",
+                value=amount,
+                fix="Send the refunded amount, such as 250.00.",
+            )
+        unit = minor_unit(deal.currency)
+        if amount != amount.quantize(unit):
+            raise DomainError(
+                f"{amount} is not a whole number of {deal.currency} minor units.",
+                field="amount",
+                value=amount,
+                fix=f"Round the amount to {unit}.",
+            )
+        if amount > deal.amount:
+            raise DomainError(
+                f"The refund {amount} is more than the deal amount {deal.amount}.",
+                field="amount",
+                value=amount,
+                fix="Send at most the deal amount; a full refund is the deal amount.",
+            )
+        return {
+            "kind": kind,
+            "deal_id": deal.pk,
+            "account_id": None,
+            "amount": amount,
+            "currency": deal.currency,
+            "occurred_on": occurred_on,
+        }
+    if not account_external_id:
+        raise DomainError(
+            "A churn needs the account that churned.",
+            field="account_external_id",
+            value=account_external_id,
+            fix="Send the external_id of the account.",
+        )
+    if amount is not None:
+        raise DomainError(
+            "A churn has no amount.",
+            field="amount",
+            value=amount,
+            fix="Leave amount out; churn takes back the unearned part of the commission.",
+        )
+    account = Account.objects.filter(external_id=account_external_id).first()
+    if account is None:
+        raise NotFound(
+            f"No account has external_id {account_external_id!r}.",
+            field="account_external_id",
+            value=account_external_id,
+            fix="Create the account first, or correct the id.",
+        )
+    return {
+        "kind": kind,
+        "deal_id": None,
+        "account_id": account.pk,
+        "amount": None,
+        "currency": "",
+        "occurred_on": occurred_on,
+    }
+
+
+def _refunds_total(*, deal_id: int, exclude_id: int | None) -> Decimal:
+    refunds = RevenueEvent.objects.filter(kind=RevenueEvent.Kind.REFUND, deal_id=deal_id)
+    if exclude_id is not None:
+        refunds = refunds.exclude(pk=exclude_id)
+    return refunds.aggregate(total=Sum("amount"))["total"] or Decimal(0)
+
+
+def _stored_value(event: RevenueEvent, field: str):
+    if field == "deal_id":
+        return event.deal.external_id if event.deal_id else None
+    if field == "account_id":
+        return event.account.external_id if event.account_id else None
+    return getattr(event, field)
+
+
+@transaction.atomic
+def revenue_event_record(
+    *,
+    tenant,
+    external_id: str,
+    kind: str,
+    occurred_on,
+    deal_external_id: str | None = None,
+    account_external_id: str | None = None,
+    amount: Decimal | None = None,
+    currency: str = "",
+    actor=None,
+) -> RecordResult:
+    """Create or update a refund or churn event by external id, then queue its reversals.
+
+    The same external id with the same values changes nothing. Different values
+    update an event whose reversals are not written yet, and raise Conflict, naming
+    the first changed field, once they are.
+    """
+    values = _event_values(
+        kind=kind,
+        deal_external_id=deal_external_id,
+        account_external_id=account_external_id,
+        amount=amount,
+        currency=currency,
+        occurred_on=occurred_on,
+    )
+    event = RevenueEvent.objects.select_for_update().filter(external_id=external_id).first()
+    created = False
+    if event is None:
+        try:
+            with transaction.atomic():
+                event = RevenueEvent.objects.create(
+                    tenant=tenant, external_id=external_id, **values
+                )
+            created = True
+        except IntegrityError:
+            # Another request created it first; compare with what it stored.
+            event = RevenueEvent.objects.select_for_update().get(external_id=external_id)
+    if not created:
+        changed = [field for field in EVENT_FIELDS if getattr(event, field) != values[field]]
+        if changed and event.processed_at is not None:
+            field = changed[0]
+            raise Conflict(
+                f"Event {external_id!r} is already processed with "
+                f"{FIELD_NAMES.get(field, field)} {_stored_value(event, field)}.",
+                field=FIELD_NAMES.get(field, field),
+                value={"deal_id": deal_external_id, "account_id": account_external_id}.get(
+                    field, values[field]
+                ),
+                fix="Send a new event with its own external_id for a further refund, "
+                "or resend this one unchanged.",
+            )
+        for field in changed:
+            setattr(event, field, values[field])
+        if changed:
+            event.save()
+    if values["kind"] == RevenueEvent.Kind.REFUND:
+        total = _refunds_total(deal_id=values["deal_id"], exclude_id=None)
+        deal = Deal.objects.get(pk=values["deal_id"])
+        if total > deal.amount:
+            # Raising rolls back this transaction, so nothing is stored.
+            raise DomainError(
+                f"Refunds of deal {deal.external_id!r} would total {total}, more than the "
+                f"deal amount {deal.amount}.",
+                field="amount",
+                value=amount,
+                fix="Send at most what is left unrefunded: "
+                f"{deal.amount - (total - values['amount'])}.",
+            )
+    if created or event.processed_at is None:
+        audit_record(
+            tenant_id=tenant.pk,
+            actor=actor,
+            event="revenue_event.recorded",
+            obj=event,
+            after={field: str(values[field]) for field in EVENT_FIELDS},
+        )
+        from commissions.tasks import revenue_event_process_task
+
+        enqueue_on_commit(revenue_event_process_task, tenant.pk, event.pk)
+    logger.info(
+        "revenue_event.recorded tenant_id=%s event_id=%s kind=%s created=%s",
+        tenant.pk,
+        event.pk,
+        event.kind,
+        created,
+    )
+    return RecordResult(event=event, created=created)
+
+
+# ----------------------------------------------------------------------------------
+# Writing reversals.
+
+
+def _reversal_entry(*, event, accrual, amount: Decimal, memo: str) -> LedgerEntry:
+    return LedgerEntry(
+        tenant_id=accrual.tenant_id,
+        partner_id=accrual.partner_id,
+        deal_id=accrual.deal_id,
+        plan_id=accrual.plan_id,
+        kind=LedgerEntry.Kind.REVERSAL,
+        # Written at once: a reversal is never held, and the reversal of a paid entry
+        # is a pending negative entry that the next statement carries.
+        status=LedgerEntry.Status.PENDING,
+        idempotency_key=reversal_key(event_id=event.pk, kind=event.kind, entry_id=accrual.pk),
+        base_amount=-event.amount if event.kind == RevenueEvent.Kind.REFUND else Decimal(0),
+        rate=accrual.rate,
+        multiplier=accrual.multiplier,
+        partner_segment=accrual.partner_segment,
+        segment_multiplier=accrual.segment_multiplier,
+        fit_tier=accrual.fit_tier,
+        fit_score=accrual.fit_score,
+        icp_version_id=accrual.icp_version_id,
+        amount=-amount,
+        currency=accrual.currency,
+        memo=memo[:255],
+        reverses=accrual,
+        revenue_event=event,
+    )
+
+
+def _remaining(accrual: LedgerEntry) -> Decimal:
+    reversed_total = LedgerEntry.objects.filter(reverses=accrual).aggregate(total=Sum("amount"))[
+        "total"
+    ] or Decimal(0)
+    return accrual.amount + reversed_total
+
+
+def _refund_reversals(event: RevenueEvent, accruals) -> list[LedgerEntry]:
+    refunded_before = RevenueEvent.objects.filter(
+        kind=RevenueEvent.Kind.REFUND, deal_id=event.deal_id, processed_at__isnull=False
+    ).exclude(pk=event.pk).aggregate(total=Sum("amount"))["total"] or Decimal(0)
+    entries = []
+    for accrual in accruals:
+        remaining = _remaining(accrual)
+        amount = refund_reversal(
+            accrued=accrual.amount,
+            remaining=remaining,
+            deal_amount=accrual.base_amount,
+            refunded_before=refunded_before,
+            refund=event.amount,
+            currency=accrual.currency,
+        )
+        if amount <= 0:
+            continue
+        full = refunded_before + event.amount >= accrual.base_amount
+        fraction = event.amount / accrual.base_amount
+        memo = (
+            f"Refund {event.external_id[:40]} of {event.amount} of {accrual.base_amount} "
+            f"{accrual.currency} ({fraction:.2%}) reverses accrual #{accrual.pk} at its "
+            f"rate {accrual.rate} × {accrual.multiplier} × {accrual.segment_multiplier or 1}"
+        )
+        if full:
+            memo += "; refunds reach the deal amount, so it takes the rest"
+        elif amount == remaining:
+            memo += f"; only {remaining.quantize(minor_unit(accrual.currency))} was left"
+        entries.append(_reversal_entry(event=event, accrual=accrual, amount=amount, memo=memo))
+    return entries
+
+
+def _churn_reversals(event: RevenueEvent, accruals) -> list[LedgerEntry]:
+    entries = []
+    for accrual in accruals:
+        already = LedgerEntry.objects.filter(
+            reverses=accrual, idempotency_key__startswith="reversal:churn:"
+        ).exists()
+        close_date = accrual.deal.close_date if accrual.deal_id else None
+        clawback_days = accrual.plan.clawback_days if accrual.plan_id else 0
+        if already or close_date is None:
+            # NOTE: a deal without a close date has no clawback window to count from,
+            # so its churn takes nothing back.
+            continue
+        days_served = (event.occurred_on - close_date).days
+        amount = churn_reversal(
+            remaining=_remaining(accrual),
+            clawback_days=clawback_days,
+            days_served=days_served,
+            currency=accrual.currency,
+        )
+        if amount <= 0:
+            continue
+        days_not_served = clawback_days - max(days_served, 0)
+        memo = (
+            f"Churn {event.external_id[:40]} on {event.occurred_on}: {days_not_served} of "
+            f"{clawback_days} clawback days not served since {close_date} reverses "
+            f"accrual #{accrual.pk}"
+        )
+        entries.append(_reversal_entry(event=event, accrual=accrual, amount=amount, memo=memo))
+    return entries
+
+
+def revenue_event_process(*, tenant_id: int, event_id: int) -> int:
+    """Write the reversals of one event; return how many were new. Safe to run twice.
+
+    The event row is locked, then the accruals it touches in id order, so two workers
+    on the same event, or two events on the same deal, take turns.
+    """
+    with tenant_scope(tenant_id), transaction.atomic():
+        event = RevenueEvent.objects.select_for_update().filter(pk=event_id).first()
+        if event is None or event.processed_at is not None:
+            logger.info(
+                "revenue_event.skipped tenant_id=%s event_id=%s reason=%s",
+                tenant_id,
+                event_id,
+                "missing" if event is None else "processed",
+            )
+            return 0
+        accruals = LedgerEntry.objects.select_for_update(of=("self",)).filter(
+            kind=LedgerEntry.Kind.ACCRUAL
+        )
+        if event.kind == RevenueEvent.Kind.REFUND:
+            accruals = accruals.filter(deal_id=event.deal_id)
+        else:
+            accruals = accruals.filter(deal__account_id=event.account_id)
+        # A void accrual was never owed, so it gets no reversal.
+        accruals = list(
+            accruals.exclude(status=LedgerEntry.Status.VOID)
+            .select_related("deal", "plan")
+            .order_by("pk")
+        )
+        # NOTE: an event processed before its deal's accrual is written (no active
+        # plan yet, or the pipeline has not run) reverses nothing.
+        if event.kind == RevenueEvent.Kind.REFUND:
+            entries = _refund_reversals(event, accruals)
+        else:
+            entries = _churn_reversals(event, accruals)
+        before = LedgerEntry.objects.filter(
+            idempotency_key__in=[entry.idempotency_key for entry in entries]
+        ).count()
+        LedgerEntry.objects.bulk_create(entries, ignore_conflicts=True)
+        event.processed_at = timezone.now()
+        event.save(update_fields=["processed_at", "updated_at"])
+        written = len(entries) - before
+    logger.info(
+        "revenue_event.processed tenant_id=%s event_id=%s kind=%s reversals=%s",
+        tenant_id,
+        event_id,
+        event.kind,
+        written,
+    )
+    return written
