@@ -44,6 +44,7 @@ def entries_release_due(*, tenant: Tenant, today: datetime.date | None = None) -
     or before today in the tenant's time zone; accruals without a plan use the
     default. Updates run in chunks and only touch rows still pending, so a repeated
     or overlapping run approves nothing twice and never touches held entries.
+    Pending reversals of approved or paid accruals are approved in the same run.
     """
     today = today or tenant.today()
     released = 0
@@ -72,6 +73,14 @@ def entries_release_due(*, tenant: Tenant, today: datetime.date | None = None) -
                     ids[0],
                     count,
                 )
+        # A reversal follows the accrual it takes back, so the payout that pays an
+        # accrual also deducts its refunds: no holding period of its own.
+        follow = LedgerEntry.objects.filter(
+            kind=LedgerEntry.Kind.REVERSAL,
+            status=Status.PENDING,
+            reverses__status__in=(Status.APPROVED, Status.PAID),
+        ).update(status=Status.APPROVED, updated_at=timezone.now())
+        released += follow
     logger.info("ledger.release_finished tenant_id=%s approved=%s", tenant.pk, released)
     return released
 

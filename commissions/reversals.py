@@ -303,6 +303,18 @@ def revenue_event_record(
 # Writing reversals.
 
 
+# Accrual statuses whose reversal is approved at once: the commission was released
+# for payout, so taking it back must reach the next statement without a holding
+# period. A reversal of a pending or held accrual waits with it.
+RELEASED_STATUSES = (LedgerEntry.Status.APPROVED, LedgerEntry.Status.PAID)
+
+
+def _reversal_status(accrual: LedgerEntry) -> str:
+    if accrual.status in RELEASED_STATUSES:
+        return LedgerEntry.Status.APPROVED
+    return LedgerEntry.Status.PENDING
+
+
 def _reversal_entry(*, event, accrual, amount: Decimal, memo: str) -> LedgerEntry:
     return LedgerEntry(
         tenant_id=accrual.tenant_id,
@@ -310,9 +322,7 @@ def _reversal_entry(*, event, accrual, amount: Decimal, memo: str) -> LedgerEntr
         deal_id=accrual.deal_id,
         plan_id=accrual.plan_id,
         kind=LedgerEntry.Kind.REVERSAL,
-        # Written at once: a reversal is never held, and the reversal of a paid entry
-        # is a pending negative entry that the next statement carries.
-        status=LedgerEntry.Status.PENDING,
+        status=_reversal_status(accrual),
         idempotency_key=reversal_key(event_id=event.pk, kind=event.kind, entry_id=accrual.pk),
         base_amount=-event.amount if event.kind == RevenueEvent.Kind.REFUND else Decimal(0),
         rate=accrual.rate,

@@ -10,6 +10,7 @@ from django.db import IntegrityError, connection, transaction
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from commissions.approval import entries_release_due
 from commissions.models import LedgerEntry, RevenueEvent
 from commissions.reversals import (
     churn_reversal,
@@ -204,15 +205,28 @@ def test_refund_uses_the_frozen_multipliers(plan):
     assert reversals_of(accrual)[0].multiplier == Decimal("1.50")
 
 
-def test_paid_accrual_gets_a_pending_negative_reversal(plan):
+def test_paid_accrual_gets_an_approved_negative_reversal(plan):
     accrual = accrue(plan)
     LedgerEntry.objects.filter(pk=accrual.pk).update(status=LedgerEntry.Status.PAID)
 
     process(refund(accrual, "1000.00"))
 
     (reversal,) = reversals_of(accrual)
-    assert reversal.status == LedgerEntry.Status.PENDING
+    assert reversal.status == LedgerEntry.Status.APPROVED
     assert reversal.amount == Decimal("-150.00")
+
+
+def test_pending_reversal_released_with_its_accrual(plan, scoped):
+    accrual = accrue(plan)
+    process(refund(accrual, "500.00"))
+    (reversal,) = reversals_of(accrual)
+    assert reversal.status == LedgerEntry.Status.PENDING
+    LedgerEntry.objects.filter(pk=accrual.pk).update(status=LedgerEntry.Status.APPROVED)
+
+    entries_release_due(tenant=scoped)
+
+    reversal.refresh_from_db()
+    assert reversal.status == LedgerEntry.Status.APPROVED
 
 
 def test_void_accrual_gets_no_reversal(plan):
