@@ -1,11 +1,16 @@
 from django.urls import path
 
-from commissions import payout_pages, views
+from commissions import payout_pages, unit_economics_pages, views
 
 app_name = "commissions"
 urlpatterns = [
     path("", views.ledger_list, name="ledger_list"),
     path("plan/", views.plan, name="plan"),
+    path(
+        "unit-economics/",
+        unit_economics_pages.unit_economics_page,
+        name="unit_economics",
+    ),
     path("plan/update/", views.plan_update, name="plan_update"),
     path("payouts/", payout_pages.payout_list, name="payout_list"),
     path("payouts/prepare/", payout_pages.payout_prepare, name="payout_prepare"),

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods
 from attribution.fraud import selectors as fraud_selectors
 from attribution.models import FraudSignal
 from commissions import selectors as payout_selectors
+from commissions.unit_economics import partner_economics
 from partners import lifecycle as partner_lifecycle
 from partners import privacy
 from partners import selectors as partner_selectors
@@ -206,6 +207,7 @@ def _render_partner_detail(request, partner, *, status_form: PartnerStatusForm |
         ),
         "history_limit": HISTORY_ROWS_SHOWN,
         "tier_mix": reporting_selectors.rollup_tier_mix(partner.rollup_tier_mix),
+        "unit_economics": partner_economics(tenant=request.tenant, partner_id=partner.pk),
         **_score_context(partner),
         "reach_page": Paginator(reach, REACH_PER_PAGE).get_page(request.GET.get("page")),
         "entries": reporting_selectors.ledger_entries(partner_id=partner.pk)[:LEDGER_ROWS_SHOWN],

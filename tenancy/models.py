@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import zoneinfo
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
@@ -58,6 +59,11 @@ class Tenant(TimestampedModel):
     applications_open = models.BooleanField(default=False)
     # Days from an ICP version's activation to its review.
     icp_review_days = models.PositiveSmallIntegerField(default=90)
+    # Highest commission cost / expected customer lifetime value a partner may reach
+    # before the unit economics page and its partner page warn, from 0 to 1.
+    max_commission_share = models.DecimalField(
+        max_digits=5, decimal_places=4, default=Decimal("0.3000")
+    )
 
     def __str__(self) -> str:
         return self.name

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -144,6 +145,63 @@ def api_key_revoke(*, key: ApiKey, actor=None) -> ApiKey:
         audit_record(tenant_id=key.tenant_id, actor=actor, event="api_key.revoked", obj=key)
         logger.info("api_key.revoked tenant_id=%s api_key_id=%s", key.tenant_id, key.pk)
     return key
+
+
+MAX_COMMISSION_SHARE_PLACES = Decimal("0.0001")
+
+
+@transaction.atomic
+def tenant_max_commission_share_set(*, tenant: Tenant, share, actor=None) -> Tenant:
+    """Set the commission cost / expected lifetime value above which a partner gets a warning.
+
+    Raises DomainError unless `share` is a Decimal from 0 to 1 with at most four decimal
+    places. Setting the current value changes nothing and writes no audit event.
+    """
+    fix = "Enter a decimal from 0 to 1 with at most four places, such as 0.30 for 30%."
+    if not isinstance(share, Decimal) or not share.is_finite():
+        raise DomainError(
+            f"Maximum commission share {share!r} is not a decimal number.",
+            field="max_commission_share",
+            value=share,
+            fix=fix,
+        )
+    if not Decimal("0") <= share <= Decimal("1"):
+        raise DomainError(
+            f"Maximum commission share {share} is outside 0 to 1.",
+            field="max_commission_share",
+            value=share,
+            fix=fix,
+        )
+    if share != share.quantize(MAX_COMMISSION_SHARE_PLACES):
+        raise DomainError(
+            f"Maximum commission share {share} has more than four decimal places.",
+            field="max_commission_share",
+            value=share,
+            fix=fix,
+        )
+    share = share.quantize(MAX_COMMISSION_SHARE_PLACES)
+    locked = Tenant.objects.select_for_update().get(pk=tenant.pk)
+    before = locked.max_commission_share
+    if before == share:
+        return locked
+    locked.max_commission_share = share
+    locked.save(update_fields=["max_commission_share", "updated_at"])
+    audit_record(
+        tenant_id=locked.pk,
+        actor=actor,
+        event="tenant.max_commission_share_set",
+        obj=locked,
+        before={"max_commission_share": str(before)},
+        after={"max_commission_share": str(share)},
+    )
+    logger.info(
+        "tenant.max_commission_share_set tenant_id=%s before=%s after=%s",
+        locked.pk,
+        before,
+        share,
+    )
+    tenant.max_commission_share = share
+    return locked
 
 
 ICP_REVIEW_DAYS_MIN = 7

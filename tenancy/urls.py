@@ -8,6 +8,11 @@ urlpatterns = [
     path("switch/", views.tenant_switch, name="switch"),
     path("icp-review/", views.icp_review_days_update, name="icp_review_days_update"),
     path(
+        "max-commission-share/",
+        views.max_commission_share_update,
+        name="max_commission_share_update",
+    ),
+    path(
         "mapping-visibility/",
         views.mapping_visibility_update,
         name="mapping_visibility_update",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from decimal import Decimal, InvalidOperation
 
 from django import forms
 from django.contrib import messages
@@ -67,6 +68,26 @@ class IcpReviewDaysForm(forms.Form):
             ) from None
 
 
+class MaxCommissionShareForm(forms.Form):
+    max_commission_share = forms.CharField(
+        label="Maximum commission share",
+        max_length=20,
+        help_text=(
+            "Commission cost / expected customer lifetime value above which a partner gets a "
+            "warning on the unit economics and partner pages, from 0 to 1, such as 0.30."
+        ),
+    )
+
+    def clean_max_commission_share(self) -> Decimal:
+        raw = self.cleaned_data["max_commission_share"].strip()
+        try:
+            return Decimal(raw)
+        except InvalidOperation:
+            raise forms.ValidationError(
+                f"{raw!r} is not a decimal number. Enter a number from 0 to 1, such as 0.30."
+            ) from None
+
+
 class MappingVisibilityForm(forms.Form):
     mapping_visibility = forms.ChoiceField(
         label="What partners see of their account overlap",
@@ -106,10 +127,15 @@ def _render_settings(
     *,
     mapping_form: MappingVisibilityForm | None = None,
     attribution_form: AttributionSettingsForm | None = None,
+    share_form: MaxCommissionShareForm | None = None,
 ):
     can_edit_settings = has_role(request.membership, SETTINGS_ROLES)
     if review_form is None and can_edit_settings:
         review_form = IcpReviewDaysForm(initial={"icp_review_days": request.tenant.icp_review_days})
+    if share_form is None and can_edit_settings:
+        share_form = MaxCommissionShareForm(
+            initial={"max_commission_share": request.tenant.max_commission_share}
+        )
     can_edit_mapping = has_role(request.membership, MAPPING_ROLES)
     if mapping_form is None and can_edit_mapping:
         mapping_form = MappingVisibilityForm(
@@ -122,6 +148,7 @@ def _render_settings(
         **page_permissions(request.membership),
         "can_edit_settings": can_edit_settings,
         "review_form": review_form,
+        "share_form": share_form,
         "can_edit_mapping": can_edit_mapping,
         "mapping_form": mapping_form,
         "can_edit_attribution": can_edit_attribution,
@@ -158,6 +185,35 @@ def icp_review_days_update(request):
         request,
         f"ICP reviews are now due every {request.tenant.icp_review_days} days, counted from "
         "the next activation or completed review.",
+    )
+    return redirect("tenancy:settings")
+
+
+@role_required(*SETTINGS_ROLES)
+@require_POST
+def max_commission_share_update(request):
+    form = MaxCommissionShareForm(request.POST)
+    if not form.is_valid():
+        return _render_settings(request, status=400, share_form=form)
+    try:
+        services.tenant_max_commission_share_set(
+            tenant=request.tenant,
+            share=form.cleaned_data["max_commission_share"],
+            actor=request.user,
+        )
+    except DomainError as error:
+        logger.info(
+            "tenant.max_commission_share_rejected tenant_id=%s value=%s",
+            request.tenant.pk,
+            error.value,
+        )
+        form.add_error("max_commission_share", f"{error.message} {error.fix}".strip())
+        return _render_settings(request, status=400, share_form=form)
+
+    messages.success(
+        request,
+        f"Partners whose commission cost is over {request.tenant.max_commission_share} of "
+        "their customers' expected lifetime value now get a warning.",
     )
     return redirect("tenancy:settings")
 

@@ -2,11 +2,16 @@
 
 from django.urls import path
 
-from commissions.api import payout_views, views
+from commissions.api import payout_views, unit_economics_views, views
 
 urlpatterns = [
     path("ledger/", views.LedgerEntryListView.as_view(), name="api-ledger-list"),
     path("revenue-events/", views.RevenueEventListView.as_view(), name="api-revenue-event-list"),
+    path(
+        "unit-economics/",
+        unit_economics_views.UnitEconomicsView.as_view(),
+        name="api-unit-economics",
+    ),
     path("commission-plan/", views.CommissionPlanView.as_view(), name="api-commission-plan"),
     path(
         "ledger/<int:pk>/approve/",

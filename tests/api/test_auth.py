@@ -22,6 +22,7 @@ LIST_URLS = [
     "/api/v1/partners/",
     "/api/v1/partners/ranking/",
     "/api/v1/ledger/",
+    "/api/v1/unit-economics/",
     "/api/v1/icp/versions/",
     "/api/v1/partner-applications/",
 ]

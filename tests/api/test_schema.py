@@ -32,6 +32,7 @@ EXPECTED_PATHS = {
     "/api/v1/payouts/export.csv": {"get"},
     "/api/v1/revenue-events/": {"get", "post"},
     "/api/v1/commission-plan/": {"get", "put"},
+    "/api/v1/unit-economics/": {"get"},
     "/api/v1/icp/review/": {"get"},
     "/api/v1/icp/review/complete/": {"post"},
     "/api/v1/icp/drift/draft/": {"post"},
