@@ -138,6 +138,8 @@ class PartnerEconomics:
 
 @dataclass(frozen=True)
 class UnitEconomics:
+    """The tenant's tier table, its partner rows and the share limit they were checked against."""
+
     max_commission_share: Decimal
     tiers: list[TierEconomics]
     partners: list[PartnerEconomics]
@@ -253,6 +255,8 @@ def unit_economics(*, tenant) -> UnitEconomics:
 
 def partner_economics(*, tenant, partner_id: int) -> PartnerEconomics | None:
     """Return one partner's row of `unit_economics`, or None when it is not the tenant's."""
+    # NOTE: computes every partner's row to read one, so the partner page runs the
+    # tenant-wide queries on each view. Store the row with the partner score if that is slow.
     for row in unit_economics(tenant=tenant).partners:
         if row.partner_id == partner_id:
             return row
