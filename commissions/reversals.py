@@ -5,16 +5,26 @@ runs `revenue_event_process`, which writes one reversal per accrual the event
 touches. Each reversal's idempotency key names the event and the accrual, and the
 event is marked processed in the same transaction, so a retried task or a resent
 event never reverses twice.
+
+An event processed before its deal's accrual exists (no active plan yet, or the
+pipeline has not run) reverses nothing at first. When the pipeline later writes the
+accrual, `reversals_catch_up` replays the deal's processed events onto it in the
+order they were processed. Such an event is still marked processed, because a deal
+with no partner never gets an accrual to wait for.
+
+`revenue_events_sweep` processes events whose task was lost, such as while the
+broker was down.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from commissions.models import LedgerEntry, RevenueEvent
@@ -348,9 +358,17 @@ def _remaining(accrual: LedgerEntry) -> Decimal:
 
 
 def _refund_reversals(event: RevenueEvent, accruals) -> list[LedgerEntry]:
-    refunded_before = RevenueEvent.objects.filter(
+    # Refunds processed before this one. An unprocessed event comes after all of them.
+    # A processed event replayed onto a late accrual keeps its place in that order.
+    earlier = RevenueEvent.objects.filter(
         kind=RevenueEvent.Kind.REFUND, deal_id=event.deal_id, processed_at__isnull=False
-    ).exclude(pk=event.pk).aggregate(total=Sum("amount"))["total"] or Decimal(0)
+    ).exclude(pk=event.pk)
+    if event.processed_at is not None:
+        earlier = earlier.filter(
+            Q(processed_at__lt=event.processed_at)
+            | Q(processed_at=event.processed_at, pk__lt=event.pk)
+        )
+    refunded_before = earlier.aggregate(total=Sum("amount"))["total"] or Decimal(0)
     entries = []
     for accrual in accruals:
         remaining = _remaining(accrual)
@@ -439,8 +457,7 @@ def revenue_event_process(*, tenant_id: int, event_id: int) -> int:
             .select_related("deal", "plan")
             .order_by("pk")
         )
-        # NOTE: an event processed before its deal's accrual is written (no active
-        # plan yet, or the pipeline has not run) reverses nothing.
+        # An accrual written after this event is caught up by `reversals_catch_up`.
         if event.kind == RevenueEvent.Kind.REFUND:
             entries = _refund_reversals(event, accruals)
         else:
@@ -460,3 +477,137 @@ def revenue_event_process(*, tenant_id: int, event_id: int) -> int:
         written,
     )
     return written
+
+
+# ----------------------------------------------------------------------------------
+# Accruals written after their events.
+
+
+def reversals_catch_up(*, deal_ids) -> int:
+    """Write the reversals that processed events owe accruals booked after them.
+
+    Runs in the transaction that wrote the deals' accruals, in the active tenant's
+    scope. Refunds of these deals, and churns of their accounts on or after the deal
+    closed, are replayed in the order they were processed. The idempotency keys skip
+    reversals already written, so running it twice writes nothing more. Return how
+    many reversals were new.
+    """
+    deal_ids = sorted(set(deal_ids))
+    if not deal_ids:
+        return 0
+    account_ids = set(
+        Deal.objects.filter(pk__in=deal_ids, account__isnull=False).values_list(
+            "account_id", flat=True
+        )
+    )
+    # Lock the events, processed or not, so an event being processed now is seen
+    # either finished here or, once this commits, with these accruals in its query.
+    events = list(
+        RevenueEvent.objects.select_for_update()
+        .filter(
+            Q(kind=RevenueEvent.Kind.REFUND, deal_id__in=deal_ids)
+            | Q(kind=RevenueEvent.Kind.CHURN, account_id__in=account_ids)
+        )
+        .order_by("pk")
+    )
+    events = sorted(
+        (event for event in events if event.processed_at is not None),
+        key=lambda event: (event.processed_at, event.pk),
+    )
+    written = 0
+    for event in events:
+        accruals = (
+            LedgerEntry.objects.select_for_update(of=("self",))
+            .filter(kind=LedgerEntry.Kind.ACCRUAL, deal_id__in=deal_ids)
+            .exclude(status=LedgerEntry.Status.VOID)
+            .select_related("deal", "plan")
+            .order_by("pk")
+        )
+        if event.kind == RevenueEvent.Kind.REFUND:
+            entries = _refund_reversals(event, accruals.filter(deal_id=event.deal_id))
+        else:
+            # A deal that closed after the churn date was not churned.
+            accruals = [
+                accrual
+                for accrual in accruals.filter(deal__account_id=event.account_id)
+                if accrual.deal.close_date and accrual.deal.close_date <= event.occurred_on
+            ]
+            entries = _churn_reversals(event, accruals)
+        before = LedgerEntry.objects.filter(
+            idempotency_key__in=[entry.idempotency_key for entry in entries]
+        ).count()
+        LedgerEntry.objects.bulk_create(entries, ignore_conflicts=True)
+        new = len(entries) - before
+        written += new
+        if new:
+            logger.info(
+                "revenue_event.caught_up tenant_id=%s event_id=%s kind=%s reversals=%s",
+                event.tenant_id,
+                event.pk,
+                event.kind,
+                new,
+            )
+    return written
+
+
+# ----------------------------------------------------------------------------------
+# The sweep: events whose task never ran.
+
+# An event this young may still have its task on the way.
+SWEEP_GRACE = timedelta(minutes=1)
+SWEEP_CHUNK_SIZE = 200
+
+
+def revenue_events_sweep_tenant(*, tenant_id: int, cutoff=None) -> int:
+    """Process one tenant's events left unprocessed since before `cutoff`, in chunks.
+
+    Return how many events this run processed. An event processed meanwhile by its
+    own task is skipped by `revenue_event_process`, so a second sweep writes nothing.
+    """
+    cutoff = cutoff or timezone.now() - SWEEP_GRACE
+    processed = 0
+    last_id = 0
+    logger.info("revenue_event.sweep_started tenant_id=%s", tenant_id)
+    while True:
+        with tenant_scope(tenant_id):
+            ids = list(
+                RevenueEvent.objects.filter(
+                    processed_at__isnull=True, created_at__lt=cutoff, pk__gt=last_id
+                )
+                .order_by("pk")
+                .values_list("pk", flat=True)[:SWEEP_CHUNK_SIZE]
+            )
+        if not ids:
+            break
+        for event_id in ids:
+            revenue_event_process(tenant_id=tenant_id, event_id=event_id)
+            processed += 1
+        last_id = ids[-1]
+    logger.info("revenue_event.sweep_finished tenant_id=%s events=%s", tenant_id, processed)
+    return processed
+
+
+def revenue_events_sweep(*, tenant_id: int | None = None) -> int:
+    """Process unprocessed events older than a minute for one tenant or every tenant.
+
+    A failing tenant is logged and does not stop the others.
+    """
+    cutoff = timezone.now() - SWEEP_GRACE
+    if tenant_id is not None:
+        return revenue_events_sweep_tenant(tenant_id=tenant_id, cutoff=cutoff)
+    # NOTE: this cross-tenant read only finds which tenants have work; each is then
+    # processed inside its own scope.
+    tenant_ids = sorted(
+        set(
+            RevenueEvent.all_tenants.filter(
+                processed_at__isnull=True, created_at__lt=cutoff
+            ).values_list("tenant_id", flat=True)
+        )
+    )
+    total = 0
+    for each in tenant_ids:
+        try:
+            total += revenue_events_sweep_tenant(tenant_id=each, cutoff=cutoff)
+        except Exception:
+            logger.exception("revenue_event.sweep_failed tenant_id=%s", each)
+    return total

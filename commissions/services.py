@@ -102,6 +102,11 @@ def accruals_write(*, plan: CommissionPlan, deals: list[dict]) -> int:
     ).count()
     LedgerEntry.objects.bulk_create(entries, batch_size=2000, ignore_conflicts=True)
     written = len(entries) - before
+    if written:
+        # Refunds or churns processed before these accruals existed take their share now.
+        from commissions.reversals import reversals_catch_up
+
+        reversals_catch_up(deal_ids=[deal["id"] for deal in deals])
     logger.info(
         "ledger.accruals_written tenant_id=%s plan_id=%s new=%s", plan.tenant_id, plan.pk, written
     )

@@ -6,7 +6,7 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
 from commissions.approval import entries_release_due_all
-from commissions.reversals import revenue_event_process
+from commissions.reversals import revenue_event_process, revenue_events_sweep
 
 
 @shared_task(
@@ -18,8 +18,7 @@ from commissions.reversals import revenue_event_process
 )
 def revenue_event_process_task(tenant_id: int, event_id: int) -> int:
     """Write the reversals of a refund or churn event once it is committed."""
-    # NOTE: no periodic sweep picks up an event whose task was never sent (broker
-    # down); resending the event through the API queues it again.
+    # An event whose task was never sent (broker down) is left to the sweep below.
     return revenue_event_process(tenant_id=tenant_id, event_id=event_id)
 
 
@@ -27,3 +26,15 @@ def revenue_event_process_task(tenant_id: int, event_id: int) -> int:
 def release_due_entries_task() -> int:
     """Approve every tenant's pending accruals whose holding period has passed."""
     return entries_release_due_all()
+
+
+@shared_task(
+    name="commissions.tasks.sweep_revenue_events_task",
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=True,
+    retry_backoff_max=60,
+    max_retries=3,
+)
+def sweep_revenue_events_task() -> int:
+    """Process every tenant's refund and churn events still unprocessed after a minute."""
+    return revenue_events_sweep()

@@ -74,6 +74,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "commissions.tasks.release_due_entries_task",
         "schedule": crontab(hour=1, minute=0),
     },
+    # Refund and churn events whose task was lost (broker down) are processed here.
+    # A processed event is skipped, so a missed or repeated run is harmless.
+    "sweep-revenue-events": {
+        "task": "commissions.tasks.sweep_revenue_events_task",
+        "schedule": timedelta(minutes=10),
+    },
     # Tracking-link clicks wait in Redis until this writes them to the database.
     "drain-clicks": {
         "task": "attribution.tasks.drain_clicks_task",
