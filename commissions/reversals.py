@@ -107,7 +107,7 @@ class RecordResult:
     created: bool
 
 
-def _event_values(
+def event_values_check(
     *, kind, deal_external_id, account_external_id, amount, currency, occurred_on
 ) -> dict:
     """Check the event's fields against the tenant's deals and accounts; return model values."""
@@ -218,6 +218,40 @@ def _stored_value(event: RevenueEvent, field: str):
     return getattr(event, field)
 
 
+def event_changes_check(
+    event: RevenueEvent, values: dict, *, deal_external_id, account_external_id
+) -> list[str]:
+    """Return the fields whose new `values` differ from the stored `event`.
+
+    Raise Conflict, naming the first changed field, when the event is processed.
+    """
+    changed = [field for field in EVENT_FIELDS if getattr(event, field) != values[field]]
+    if changed and event.processed_at is not None:
+        field = changed[0]
+        raise Conflict(
+            f"Event {event.external_id!r} is already processed with "
+            f"{FIELD_NAMES.get(field, field)} {_stored_value(event, field)}.",
+            field=FIELD_NAMES.get(field, field),
+            value={"deal_id": deal_external_id, "account_id": account_external_id}.get(
+                field, values[field]
+            ),
+            fix="Send a new event with its own external_id for a further refund, "
+            "or resend this one unchanged.",
+        )
+    return changed
+
+
+def refunds_over_deal_error(*, deal: Deal, total: Decimal, amount: Decimal) -> DomainError:
+    """Return the error for a refund that brings the deal's refunds to `total`, past its amount."""
+    return DomainError(
+        f"Refunds of deal {deal.external_id!r} would total {total}, more than the "
+        f"deal amount {deal.amount}.",
+        field="amount",
+        value=amount,
+        fix=f"Send at most what is left unrefunded: {deal.amount - (total - amount)}.",
+    )
+
+
 @transaction.atomic
 def revenue_event_record(
     *,
@@ -237,7 +271,7 @@ def revenue_event_record(
     update an event whose reversals are not written yet, and raise Conflict, naming
     the first changed field, once they are.
     """
-    values = _event_values(
+    values = event_values_check(
         kind=kind,
         deal_external_id=deal_external_id,
         account_external_id=account_external_id,
@@ -258,19 +292,12 @@ def revenue_event_record(
             # Another request created it first; compare with what it stored.
             event = RevenueEvent.objects.select_for_update().get(external_id=external_id)
     if not created:
-        changed = [field for field in EVENT_FIELDS if getattr(event, field) != values[field]]
-        if changed and event.processed_at is not None:
-            field = changed[0]
-            raise Conflict(
-                f"Event {external_id!r} is already processed with "
-                f"{FIELD_NAMES.get(field, field)} {_stored_value(event, field)}.",
-                field=FIELD_NAMES.get(field, field),
-                value={"deal_id": deal_external_id, "account_id": account_external_id}.get(
-                    field, values[field]
-                ),
-                fix="Send a new event with its own external_id for a further refund, "
-                "or resend this one unchanged.",
-            )
+        changed = event_changes_check(
+            event,
+            values,
+            deal_external_id=deal_external_id,
+            account_external_id=account_external_id,
+        )
         for field in changed:
             setattr(event, field, values[field])
         if changed:
@@ -280,14 +307,7 @@ def revenue_event_record(
         deal = Deal.objects.get(pk=values["deal_id"])
         if total > deal.amount:
             # Raising rolls back this transaction, so nothing is stored.
-            raise DomainError(
-                f"Refunds of deal {deal.external_id!r} would total {total}, more than the "
-                f"deal amount {deal.amount}.",
-                field="amount",
-                value=amount,
-                fix="Send at most what is left unrefunded: "
-                f"{deal.amount - (total - values['amount'])}.",
-            )
+            raise refunds_over_deal_error(deal=deal, total=total, amount=values["amount"])
     if created or event.processed_at is None:
         audit_record(
             tenant_id=tenant.pk,

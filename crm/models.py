@@ -181,13 +181,14 @@ class ImportRun(TenantOwnedModel):
         ACCOUNTS = "accounts", "Accounts"
         DEALS = "deals", "Deals"
         REACH = "reach", "Partner reach"
+        REVENUE_EVENTS = "revenue_events", "Refund and churn events"
 
     class Status(models.TextChoices):
         SUCCEEDED = "succeeded", "Succeeded"
         PARTIAL = "partial", "Succeeded with rejected lines"
         FAILED = "failed", "Failed, nothing written"
 
-    kind = models.CharField(max_length=10, choices=Kind.choices)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
     filename = models.CharField(max_length=255)
     # Strict imports write nothing when any line is invalid.
     strict = models.BooleanField(default=True)

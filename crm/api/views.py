@@ -144,7 +144,7 @@ class ImportCreateView(TenantApiView):
     @extend_schema(
         operation_id="imports_create",
         tags=["imports"],
-        summary="Import accounts, deals or partner reach from a CSV file",
+        summary="Import accounts, deals, partner reach or revenue events from a CSV file",
         description=(
             "Checks every line, then writes the valid rows keyed on external_id, so sending a "
             "file twice changes nothing the second time. A strict import (the default) writes "
@@ -182,7 +182,7 @@ class ImportCreateView(TenantApiView):
                 "Unknown import kind.",
                 field="kind",
                 value=kind,
-                fix="Post to /api/v1/imports/accounts/, /deals/ or /reach/.",
+                fix="Post to /api/v1/imports/accounts/, /deals/, /reach/ or /revenue_events/.",
             )
         serializer = ImportInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -1,4 +1,4 @@
-"""CSV import of accounts and deals: per-line errors, idempotent upserts.
+"""CSV import of accounts, deals, reach and revenue events: per-line errors, idempotent upserts.
 
 Each line is checked before anything is written. A strict import writes nothing
 when any line is invalid; a lenient one writes the valid lines and reports the
@@ -50,6 +50,11 @@ class Importer:
 
 
 def _importers() -> dict[str, Importer]:
+    from commissions.importing import (
+        REVENUE_EVENT_COLUMNS,
+        check_revenue_events,
+        write_revenue_events,
+    )
     from partners.importing import REACH_COLUMNS, check_reach, write_reach
 
     return {
@@ -59,6 +64,12 @@ def _importers() -> dict[str, Importer]:
         ImportRun.Kind.DEALS: Importer(DEAL_COLUMNS, check_deals, write_deals, ("crm_deal",)),
         ImportRun.Kind.REACH: Importer(
             REACH_COLUMNS, check_reach, write_reach, ("partners_reachentry",)
+        ),
+        ImportRun.Kind.REVENUE_EVENTS: Importer(
+            REVENUE_EVENT_COLUMNS,
+            check_revenue_events,
+            write_revenue_events,
+            ("commissions_revenueevent",),
         ),
     }
 

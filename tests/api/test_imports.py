@@ -173,7 +173,7 @@ def test_import_rejects_unknown_kind(client, headers, scoped):
         "message": "Unknown import kind.",
         "field": "kind",
         "value": "invoices",
-        "fix": "Post to /api/v1/imports/accounts/, /deals/ or /reach/.",
+        "fix": "Post to /api/v1/imports/accounts/, /deals/, /reach/ or /revenue_events/.",
     }
     assert ImportRun.objects.count() == 0
 

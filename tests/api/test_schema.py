@@ -98,7 +98,7 @@ def test_schema_import_kind_enum(schema):
     operation = schema["paths"]["/api/v1/imports/{kind}/"]["post"]
     kind = next(p for p in operation["parameters"] if p["name"] == "kind")
 
-    assert kind["schema"]["enum"] == ["accounts", "deals", "reach"]
+    assert kind["schema"]["enum"] == ["accounts", "deals", "reach", "revenue_events"]
     assert "multipart/form-data" in operation["requestBody"]["content"]
 
 
