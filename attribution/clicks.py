@@ -78,8 +78,8 @@ def _referer_host(referer: str) -> str:
 
 def click_record(*, link: CachedLink, visitor_id: str, meta: dict) -> dict:
     """Return the queue record of one click; `meta` is the request's META."""
-    # Behind reverse proxies, TRACK360_TRUSTED_PROXIES must say how many, or every
-    # click has the proxy's address hash.
+    # Behind reverse proxies, TRACK360_TRUSTED_PROXIES must give their number, or
+    # every click has the proxy's address hash.
     return {
         "id": secrets.token_urlsafe(16),
         "t": link.tenant_id,

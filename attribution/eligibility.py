@@ -113,7 +113,7 @@ def renewable(referral: Referral, tenant: Tenant) -> bool:
 
     An approved registration that expired, and a conflict, which may have cleared
     since, are checked afresh and renewed only when the company is eligible now.
-    One in force stays as it is, and a rejection stands until a partner manager
+    One in force stays as it is, and a rejection remains until a partner manager
     approves it.
     """
     if referral.status == Referral.Status.CONFLICT:
@@ -220,7 +220,7 @@ def eligibility_check(
 
     def worded(template: str) -> dict:
         # Partners read the domain they typed and staff the account's name, so the
-        # check never tells a partner what the CRM calls a company.
+        # check never shows a partner the CRM's name for a company.
         return {
             "message": template.replace("{company}", domain),
             "staff_message": template.replace("{company}", name),

@@ -5,8 +5,8 @@ read the tenant's CRM. Partners always see whether the company is eligible, the
 conflict, and the fit tier, which shows whether the program wants the company. The
 account's name appears only for a company on the partner's own reach list at the
 names or details level, the fit score only at details, and the account id never.
-Checks and portal registrations are counted together per partner user, so nobody
-can sweep a list of domains.
+Checks and portal registrations are counted together per partner user, so no
+partner user can sweep a list of domains.
 """
 
 from __future__ import annotations

@@ -181,7 +181,7 @@ def referral_register(
             renewing=existing is not None,
         )
         if existing is not None and eligibility.status != ELIGIBLE:
-            # The conflict still holds, or another one arose: the stored row stands.
+            # The conflict remains, or another one arose, so the stored row is kept.
             logger.info(
                 "referral.register_repeated tenant_id=%s partner_id=%s referral_id=%s",
                 tenant.pk,

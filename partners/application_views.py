@@ -97,7 +97,7 @@ def apply(request, slug: str):
     if not form.is_valid():
         return render(request, "partners/apply.html", context, status=400)
     if form.cleaned_data["fax"]:
-        # Answer like a success, so the filler learns nothing, and store nothing.
+        # Respond as on success, so the form filler learns nothing, and store nothing.
         logger.info("partner.application_discarded tenant_id=%s reason=honeypot", tenant.pk)
         return render(request, "partners/apply_done.html", {"program": tenant, "result": None})
 

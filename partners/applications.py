@@ -28,7 +28,7 @@ from partners.reach import MAX_PUSH_ENTRIES, ReachPushResult, reach_push
 from partners.services import partner_upsert
 from tenancy.errors import DomainError
 from tenancy.models import Tenant
-from tenancy.services import audit_record
+from tenancy.services import audit_record, tenant_setting_write
 
 logger = logging.getLogger(__name__)
 
@@ -120,25 +120,12 @@ def _reach_lines(text: str) -> list[str]:
     return lines
 
 
+@transaction.atomic
 def applications_open_set(*, tenant: Tenant, is_open: bool, actor) -> Tenant:
     """Open or close the tenant's public application page, with an audit event."""
-    with transaction.atomic():
-        locked = Tenant.objects.select_for_update().get(pk=tenant.pk)
-        before = locked.applications_open
-        if before != is_open:
-            locked.applications_open = is_open
-            locked.save(update_fields=["applications_open", "updated_at"])
-            audit_record(
-                tenant_id=locked.pk,
-                actor=actor,
-                event="tenant.applications_open_set",
-                obj=locked,
-                before={"applications_open": before},
-                after={"applications_open": is_open},
-            )
-    logger.info("tenant.applications_open_set tenant_id=%s open=%s", tenant.pk, is_open)
-    tenant.applications_open = is_open
-    return tenant
+    return tenant_setting_write(
+        tenant=tenant, field="applications_open", value=is_open, actor=actor
+    )
 
 
 def partner_apply(

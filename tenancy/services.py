@@ -180,28 +180,9 @@ def tenant_max_commission_share_set(*, tenant: Tenant, share, actor=None) -> Ten
             fix=fix,
         )
     share = share.quantize(MAX_COMMISSION_SHARE_PLACES)
-    locked = Tenant.objects.select_for_update().get(pk=tenant.pk)
-    before = locked.max_commission_share
-    if before == share:
-        return locked
-    locked.max_commission_share = share
-    locked.save(update_fields=["max_commission_share", "updated_at"])
-    audit_record(
-        tenant_id=locked.pk,
-        actor=actor,
-        event="tenant.max_commission_share_set",
-        obj=locked,
-        before={"max_commission_share": str(before)},
-        after={"max_commission_share": str(share)},
+    return tenant_setting_write(
+        tenant=tenant, field="max_commission_share", value=share, actor=actor
     )
-    logger.info(
-        "tenant.max_commission_share_set tenant_id=%s before=%s after=%s",
-        locked.pk,
-        before,
-        share,
-    )
-    tenant.max_commission_share = share
-    return locked
 
 
 ICP_REVIEW_DAYS_MIN = 7
@@ -234,25 +215,7 @@ def tenant_icp_review_days_set(*, tenant: Tenant, days, actor=None) -> Tenant:
             fix=f"Enter a number of days from {ICP_REVIEW_DAYS_MIN} to {ICP_REVIEW_DAYS_MAX}, "
             "such as 90 for a quarterly review.",
         )
-    locked = Tenant.objects.select_for_update().get(pk=tenant.pk)
-    before = locked.icp_review_days
-    if before == days:
-        return locked
-    locked.icp_review_days = days
-    locked.save(update_fields=["icp_review_days", "updated_at"])
-    audit_record(
-        tenant_id=locked.pk,
-        actor=actor,
-        event="tenant.icp_review_days_set",
-        obj=locked,
-        before={"icp_review_days": before},
-        after={"icp_review_days": days},
-    )
-    logger.info(
-        "tenant.icp_review_days_set tenant_id=%s before=%s after=%s", locked.pk, before, days
-    )
-    tenant.icp_review_days = days
-    return locked
+    return tenant_setting_write(tenant=tenant, field="icp_review_days", value=days, actor=actor)
 
 
 @transaction.atomic
@@ -269,25 +232,36 @@ def tenant_mapping_visibility_set(*, tenant: Tenant, visibility: str, actor=None
             value=visibility,
             fix="Choose counts, names or details.",
         )
+    return tenant_setting_write(
+        tenant=tenant, field="mapping_visibility", value=visibility, actor=actor
+    )
+
+
+def tenant_setting_write(*, tenant: Tenant, field: str, value, actor) -> Tenant:
+    """Store one tenant setting under a row lock, with an audit event and a log line.
+
+    Writing the current value changes nothing and writes no audit event. The caller
+    has validated `value` and runs inside a transaction. `tenant` is updated in place,
+    so the caller's object shows the new value.
+    """
     locked = Tenant.objects.select_for_update().get(pk=tenant.pk)
-    before = locked.mapping_visibility
-    if before == visibility:
+    before = getattr(locked, field)
+    if before == value:
         return locked
-    locked.mapping_visibility = visibility
-    locked.save(update_fields=["mapping_visibility", "updated_at"])
+    setattr(locked, field, value)
+    locked.save(update_fields=[field, "updated_at"])
     audit_record(
         tenant_id=locked.pk,
         actor=actor,
-        event="tenant.mapping_visibility_set",
+        event=f"tenant.{field}_set",
         obj=locked,
-        before={"mapping_visibility": before},
-        after={"mapping_visibility": visibility},
+        before={field: _audit_json(before)},
+        after={field: _audit_json(value)},
     )
-    logger.info(
-        "tenant.mapping_visibility_set tenant_id=%s before=%s after=%s",
-        locked.pk,
-        before,
-        visibility,
-    )
-    tenant.mapping_visibility = visibility
+    logger.info("tenant.%s_set tenant_id=%s before=%s after=%s", field, locked.pk, before, value)
+    setattr(tenant, field, value)
     return locked
+
+
+def _audit_json(value):
+    return str(value) if isinstance(value, Decimal) else value

@@ -42,7 +42,8 @@ def test_payout_list_and_statement(staff_client, world):
     carried_page = staff_client.get(f"/ledger/payouts/{carried.pk}/")
 
     assert listed.status_code == 200
-    assert "Northwind" in listed.content.decode() and "Southwind" in listed.content.decode()
+    assert "Northwind" in listed.content.decode()
+    assert "Southwind" in listed.content.decode()
     assert "Q4 renewal" in statement.content.decode()
     assert "carry over to the next period" in carried_page.content.decode()
     assert "Below the minimum" in carried_page.content.decode()
