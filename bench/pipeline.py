@@ -32,7 +32,7 @@ django.setup()
 
 from django.db import connection  # noqa: E402
 
-from commissions.services import commission_plan_activate  # noqa: E402
+from commissions.plans import commission_plan_activate  # noqa: E402
 from crm.importing import csv_import  # noqa: E402
 from crm.pipeline import deals_process  # noqa: E402
 from icp import rescoring  # noqa: E402

@@ -10,8 +10,23 @@ from django.db import models
 from tenancy.models import TenantOwnedModel
 
 
+class PayoutType(models.TextChoices):
+    PERCENTAGE = "percentage", "Percentage of the deal amount"
+    FLAT = "flat", "Flat amount per deal"
+
+
+class CapPeriod(models.TextChoices):
+    MONTH = "month", "Calendar month"
+    QUARTER = "quarter", "Calendar quarter"
+    YEAR = "year", "Calendar year"
+
+
 class CommissionPlan(TenantOwnedModel):
-    """A base rate on won deal value, multiplied by the account's ICP tier and partner segment."""
+    """What a won deal pays: a default rate or flat amount, rules, multipliers and caps.
+
+    `commissions.pricing` decides an entry from a plan; `docs/commissions.md` gives
+    the precedence of its rules.
+    """
 
     name = models.CharField(max_length=200)
     is_active = models.BooleanField(default=True)
@@ -45,9 +60,53 @@ class CommissionPlan(TenantOwnedModel):
     # its commission; 0 turns clawback off.
     clawback_days = models.PositiveIntegerField(default=90)
 
+    # A draft is edited, previewed and simulated, and pays nothing until activated.
+    is_draft = models.BooleanField(default=False)
+    # The plan pays deals whose close date falls in [effective_from, effective_to];
+    # null ends are open. Activation keeps the ranges of a tenant's plans apart.
+    effective_from = models.DateField(null=True, blank=True)
+    effective_to = models.DateField(null=True, blank=True)
+    activated_at = models.DateTimeField(null=True, blank=True)
+    payout_type = models.CharField(
+        max_length=10, choices=PayoutType.choices, default=PayoutType.PERCENTAGE
+    )
+    # What a flat plan pays per deal, in the tenant's base currency, before multipliers.
+    flat_amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    # Deals of accounts whose fit score is below this pay nothing; null pays every fit.
+    min_fit_score = models.PositiveSmallIntegerField(null=True, blank=True)
+    # [{"min_score": 90, "multiplier": "1.20"}, ...]: the band with the highest
+    # min_score at or below the deal's fit score applies; no band gives 1.
+    score_bands = models.JSONField(default=list, blank=True)
+    # {"gold": "1.20", "silver": "1.00", "bronze": "0.80"}; a tier left out gives 1.
+    partner_tier_multipliers = models.JSONField(default=dict, blank=True)
+    # Renewals and expansions pay for this many months after the original deal's close
+    # date; null pays for as long as the account renews, 0 pays new business only.
+    recurring_months = models.PositiveSmallIntegerField(null=True, blank=True, default=12)
+    # True: renewals and expansions pay the original accrual's rate and multipliers.
+    # False: they are priced by this plan's rules as they stand when they are booked.
+    recurring_rate_frozen = models.BooleanField(default=True)
+    # Caps in the tenant's base currency; null is no cap.
+    cap_per_deal = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    cap_per_partner = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    cap_period = models.CharField(max_length=8, choices=CapPeriod.choices, default=CapPeriod.MONTH)
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["tenant", "name"], name="plan_unique_tenant_name"),
+            models.CheckConstraint(
+                condition=~models.Q(is_draft=True, is_active=True),
+                name="plan_draft_not_active",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(effective_to__isnull=True)
+                | models.Q(effective_from__isnull=True)
+                | models.Q(effective_to__gte=models.F("effective_from")),
+                name="plan_effective_to_after_from",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(payout_type="flat") | models.Q(flat_amount__gte=0),
+                name="plan_flat_needs_amount",
+            ),
             models.UniqueConstraint(
                 fields=["tenant"],
                 condition=models.Q(is_active=True),
@@ -94,6 +153,61 @@ class CommissionPlan(TenantOwnedModel):
         if not segment:
             return Decimal("1.00")
         return getattr(self, f"segment_multiplier_{segment}")
+
+
+class CommissionRule(TenantOwnedModel):
+    """A rate or flat amount that replaces the plan's default for some deals.
+
+    Precedence, highest first: partner, segment, partner tier, product, program.
+    Within one scope a rule for the deal's kind beats a rule for every kind.
+    """
+
+    class Scope(models.TextChoices):
+        PARTNER = "partner", "Partner override"
+        SEGMENT = "segment", "Segment rule"
+        PARTNER_TIER = "partner_tier", "Partner tier rule"
+        PRODUCT = "product", "Product rule"
+        PROGRAM = "program", "Program rule"
+
+    class DealKind(models.TextChoices):
+        ANY = "", "Every kind"
+        NEW = "new", "New business"
+        RENEWAL = "renewal", "Renewal"
+        EXPANSION = "expansion", "Expansion"
+
+    plan = models.ForeignKey(CommissionPlan, on_delete=models.CASCADE, related_name="rules")
+    scope = models.CharField(max_length=12, choices=Scope.choices)
+    partner = models.ForeignKey(
+        "partners.Partner", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    # The segment, partner tier or product the rule matches; empty for partner and program.
+    value = models.CharField(max_length=100, blank=True)
+    deal_kind = models.CharField(max_length=10, choices=DealKind.choices, blank=True)
+    payout_type = models.CharField(max_length=10, choices=PayoutType.choices)
+    rate = models.DecimalField(max_digits=6, decimal_places=4, null=True, blank=True)
+    flat_amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan", "scope", "partner", "value", "deal_kind"],
+                nulls_distinct=False,
+                name="rule_unique_match",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(payout_type="percentage", rate__gte=0, rate__lte=1)
+                | models.Q(payout_type="flat", flat_amount__gte=0),
+                name="rule_pays_rate_or_flat",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(scope="partner", partner__isnull=False)
+                | (~models.Q(scope="partner") & models.Q(partner__isnull=True)),
+                name="rule_partner_only_on_partner_scope",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_scope_display()} {self.value or self.partner_id or ''}".strip()
 
 
 class LedgerEntry(TenantOwnedModel):
@@ -153,6 +267,28 @@ class LedgerEntry(TenantOwnedModel):
     # The entry a reversal takes back, null on every other kind.
     reverses = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversals"
+    )
+    # Which rule priced the entry (CommissionRule.Scope, "default" for the plan's own
+    # rate, "frozen" for a renewal priced as its original accrual), and in words.
+    rate_source = models.CharField(max_length=12, blank=True)
+    rate_source_detail = models.CharField(max_length=255, blank=True)
+    deal_kind = models.CharField(max_length=10, blank=True)
+    # A flat entry's amount per deal before multipliers; null on percentage entries.
+    flat_amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    band_multiplier = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    partner_tier_multiplier = models.DecimalField(
+        max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    # The amount before caps, when a cap or the minimum fit lowered it.
+    uncapped_amount = models.DecimalField(max_digits=18, decimal_places=4, null=True, blank=True)
+    # The deal's own amount and currency, and the rate that converted it into
+    # `currency` (units of `currency` per unit of deal_currency); null before conversion.
+    deal_amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    deal_currency = models.CharField(max_length=3, blank=True)
+    exchange_rate = models.DecimalField(max_digits=18, decimal_places=8, null=True, blank=True)
+    # The accrual a renewal or expansion was priced from.
+    original = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     # The refund or churn that wrote a reversal.
     revenue_event = models.ForeignKey(

@@ -28,8 +28,8 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 
 from commissions.models import LedgerEntry, RevenueEvent
+from commissions.money import minor_unit
 from crm.models import Account, Deal
-from crm.parsing import currency_exponent
 from tenancy.errors import Conflict, DomainError, NotFound
 from tenancy.queue import enqueue_on_commit
 from tenancy.scope import tenant_scope
@@ -41,11 +41,6 @@ logger = logging.getLogger(__name__)
 EVENT_FIELDS = ("kind", "deal_id", "account_id", "amount", "currency", "occurred_on")
 # Shown names of those fields in a 409, as the client sent them.
 FIELD_NAMES = {"deal_id": "deal_external_id", "account_id": "account_external_id"}
-
-
-def minor_unit(currency: str) -> Decimal:
-    """Return the currency's smallest amount, such as 0.01 for USD and 1 for JPY."""
-    return Decimal(1).scaleb(-currency_exponent(currency))
 
 
 def reversal_key(*, event_id: int, kind: str, entry_id: int) -> str:

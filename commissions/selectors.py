@@ -4,14 +4,54 @@ from __future__ import annotations
 
 import datetime
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import F, Prefetch, QuerySet
 
 from commissions.models import CommissionPlan, LedgerEntry, Payout, RevenueEvent
 from tenancy.errors import NotFound
 
 
 def commission_plan_active() -> CommissionPlan | None:
+    """Return the plan activated last: the one the program runs on from now on."""
     return CommissionPlan.objects.filter(is_active=True).first()
+
+
+def commission_plans_activated() -> list[CommissionPlan]:
+    """Return the active tenant's activated plans, latest effective date first."""
+    return list(
+        CommissionPlan.objects.filter(is_draft=False)
+        .exclude(activated_at__isnull=True, is_active=False)
+        .order_by(F("effective_from").desc(nulls_last=True), "-id")
+    )
+
+
+def plan_in_force(plans: list[CommissionPlan], day: datetime.date) -> CommissionPlan | None:
+    """Return the plan of `plans` whose effective range contains `day`, or None."""
+    for plan in plans:
+        if (plan.effective_from is None or plan.effective_from <= day) and (
+            plan.effective_to is None or day <= plan.effective_to
+        ):
+            return plan
+    return None
+
+
+def commission_plan_get(*, pk: int) -> CommissionPlan:
+    """Return the active tenant's plan `pk` with its rules, or raise NotFound."""
+    plan = CommissionPlan.objects.prefetch_related("rules__partner").filter(pk=pk).first()
+    if plan is None:
+        raise NotFound(
+            "No commission plan has this id.",
+            field="id",
+            value=pk,
+            fix="List plans with GET /api/v1/commission-plans/ to find the id.",
+        )
+    return plan
+
+
+def commission_plan_list() -> QuerySet[CommissionPlan]:
+    """Return the active tenant's plans: active first, then drafts, then earlier plans."""
+    return CommissionPlan.objects.prefetch_related("rules__partner").order_by(
+        "-is_active", "-is_draft", F("effective_from").desc(nulls_last=True), "-id"
+    )
 
 
 def ledger_entry_list(

@@ -14,8 +14,9 @@ from django.views.decorators.http import require_POST
 
 from commissions.forms import TIERS, CommissionPlanForm
 from commissions.models import CommissionPlan, LedgerEntry
+from commissions.plans import commission_plan_activate
 from commissions.selectors import commission_plan_active
-from commissions.services import commission_amount, commission_plan_activate
+from commissions.services import commission_amount
 from partners.models import Partner, PartnerScore
 from reporting.selectors import ledger_entries
 from tenancy.errors import DomainError

@@ -101,6 +101,11 @@ class Deal(TenantOwnedModel):
         WON = "won", "Won"
         LOST = "lost", "Lost"
 
+    class Kind(models.TextChoices):
+        NEW = "new", "New business"
+        RENEWAL = "renewal", "Renewal"
+        EXPANSION = "expansion", "Expansion"
+
     class Source(models.TextChoices):
         DIRECT = "direct", "Direct"
         PARTNER = "partner", "Partner"
@@ -120,6 +125,8 @@ class Deal(TenantOwnedModel):
     )
     name = models.CharField(max_length=255, blank=True)
     product = models.CharField(max_length=100, blank=True)
+    # New business, or a renewal or expansion of an account that is already a customer.
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.NEW)
     owner = models.CharField(max_length=100, blank=True)
     stage = models.CharField(max_length=10, choices=Stage.choices)
     amount = models.DecimalField(max_digits=14, decimal_places=2, default=0)

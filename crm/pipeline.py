@@ -14,7 +14,7 @@ import logging
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
-from commissions.selectors import commission_plan_active
+from commissions.selectors import commission_plans_activated, plan_in_force
 from commissions.services import accruals_write
 from crm.models import Deal
 from icp import services as icp_services
@@ -28,7 +28,10 @@ logger = logging.getLogger(__name__)
 CHUNK_SIZE = 2000
 
 
-NO_PLAN_ERROR = "Waiting for an active commission plan to book the partner's commission."
+NO_PLAN_ERROR = (
+    "Waiting for a commission plan in force on the deal's close date to book the partner's "
+    "commission."
+)
 # Errors worth retrying later, so the pipeline lets them through to the task's retry.
 TRANSIENT_ERRORS = (OperationalError, InterfaceError)
 
@@ -119,30 +122,41 @@ def _process_chunk(
     _snapshot_fit(tenant.pk, ids)
     deals_attribute(tenant=tenant, deal_ids=ids)
 
-    plan = commission_plan_active()
     attributed = list(
         Deal.objects.filter(pk__in=ids, partner__isnull=False).values(
             "id",
             "partner_id",
             "amount",
             "currency",
+            "close_date",
             "won_fit_tier",
             "won_fit_score",
             "won_fit_version_id",
         )
     )
     booked = set(ids)
-    if plan is None and attributed:
-        waiting = {deal["id"] for deal in attributed}
-        logger.warning("pipeline.no_active_plan tenant_id=%s waiting=%s", tenant.pk, len(waiting))
+    # Each deal is paid by the plan in force on its close date (today without one).
+    plans = commission_plans_activated()
+    today = tenant.today()
+    by_plan: dict[int, list[dict]] = {}
+    waiting = set()
+    for deal in attributed:
+        plan = plan_in_force(plans, deal["close_date"] or today)
+        if plan is None:
+            waiting.add(deal["id"])
+        else:
+            by_plan.setdefault(plan.pk, []).append(deal)
+    if waiting:
+        logger.warning("pipeline.no_plan_in_force tenant_id=%s waiting=%s", tenant.pk, len(waiting))
         Deal.objects.filter(pk__in=waiting).exclude(pipeline_error=NO_PLAN_ERROR).update(
             pipeline_error=NO_PLAN_ERROR
         )
         waiting_for_plan |= waiting
         booked -= waiting
-        attributed = []
-    elif attributed:
-        accruals_write(plan=plan, deals=attributed)
+        attributed = [deal for deal in attributed if deal["id"] not in waiting]
+    plans_by_id = {plan.pk: plan for plan in plans}
+    for plan_id, deals in by_plan.items():
+        accruals_write(plan=plans_by_id[plan_id], deals=deals)
 
     Deal.objects.filter(pk__in=booked).update(
         pipeline_status=Deal.PipelineStatus.PROCESSED,

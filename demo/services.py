@@ -19,7 +19,7 @@ from attribution.links import link_create
 from attribution.models import Referral, TrackingLink
 from attribution.referrals import referral_register
 from attribution.rules import attribution_settings_set
-from commissions.services import commission_plan_activate
+from commissions.plans import commission_plan_activate
 from crm.importing import csv_import
 from crm.models import Account, ImportRun
 from crm.pipeline import deals_process

@@ -14,6 +14,7 @@ from commissions.api.serializers import (
     RevenueEventInputSerializer,
     RevenueEventOutputSerializer,
 )
+from commissions.plans import commission_plan_activate
 from commissions.reversals import revenue_event_record
 from commissions.selectors import (
     commission_plan_active,
@@ -21,7 +22,6 @@ from commissions.selectors import (
     revenue_event_get,
     revenue_event_list,
 )
-from commissions.services import commission_plan_activate
 from tenancy.api.views import (
     AUTH_ERRORS,
     DETAIL_ERRORS,

@@ -4,7 +4,8 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from commissions.models import LedgerEntry
-from commissions.services import commission_amount, commission_plan_activate
+from commissions.plans import commission_plan_activate
+from commissions.services import commission_amount
 from tenancy.errors import DomainError
 from tests.factories import PartnerFactory
 

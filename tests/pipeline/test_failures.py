@@ -4,7 +4,7 @@ import datetime
 from decimal import Decimal
 
 from commissions.models import CommissionPlan, LedgerEntry
-from commissions.services import commission_plan_activate
+from commissions.plans import commission_plan_activate
 from crm.models import Deal
 from crm.pipeline import deals_process
 from crm.tasks import sweep_pending_deals_task
@@ -25,17 +25,17 @@ def test_bad_deal_fails_alone(program, monkeypatch):
     tenant = program["partner"].tenant
     good = _pending(tenant, "good", program["account"])
     bad = _pending(tenant, "bad", program["account"])
-    from commissions import services as commission_services
+    from commissions import pricing
 
-    original = commission_services.commission_amount
+    original = pricing.deal_price
 
-    def exploding(*, base_amount, **kwargs):
-        if base_amount == Decimal("666.00"):
+    def exploding(plan, rules, facts, **kwargs):
+        if facts.amount == Decimal("666.00"):
             raise ArithmeticError("amount rejected by test")
-        return original(base_amount=base_amount, **kwargs)
+        return original(plan, rules, facts, **kwargs)
 
     Deal.objects.filter(pk=bad.pk).update(amount=Decimal("666.00"))
-    monkeypatch.setattr(commission_services, "commission_amount", exploding)
+    monkeypatch.setattr(pricing, "deal_price", exploding)
 
     processed = deals_process(tenant_id=tenant.pk)
 
@@ -51,7 +51,8 @@ def test_bad_deal_fails_alone(program, monkeypatch):
 def test_largest_commission_fits_ledger(program):
     tenant = program["partner"].tenant
     commission_plan_activate(tenant=tenant, name="Max", base_rate=Decimal("1"),
-                             multiplier_a=Decimal("10"))  # fmt: skip
+                             multiplier_a=Decimal("10"),
+                             effective_from=datetime.date(2000, 1, 1))  # fmt: skip
     _pending(tenant, "huge", program["account"], amount="999999999999.99")
 
     deals_process(tenant_id=tenant.pk)

@@ -4,8 +4,8 @@ import datetime
 from decimal import Decimal
 
 from commissions.models import CommissionPlan, LedgerEntry, RevenueEvent
+from commissions.plans import commission_plan_activate
 from commissions.reversals import revenue_event_process, revenue_event_record
-from commissions.services import commission_plan_activate
 from crm.models import Deal
 from crm.pipeline import deals_process
 from tests.factories import DealFactory
