@@ -151,6 +151,28 @@ def parse_stage(raw: str) -> str:
     return stage
 
 
+KIND_ALIASES = {
+    "new": "new",
+    "new business": "new",
+    "new_business": "new",
+    "renewal": "renewal",
+    "renew": "renewal",
+    "expansion": "expansion",
+    "upsell": "expansion",
+    "upgrade": "expansion",
+}
+
+
+def parse_deal_kind(raw: str) -> str:
+    """Return new, renewal or expansion; an empty cell is new business."""
+    if not raw.strip():
+        return "new"
+    kind = KIND_ALIASES.get(raw.strip().lower())
+    if kind is None:
+        raise ValueError("one of new, renewal, expansion (or New Business, Upsell)")
+    return kind
+
+
 def parse_domain(raw: str) -> str:
     if not raw.strip():
         return ""

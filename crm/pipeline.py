@@ -205,7 +205,8 @@ def deals_attribute(*, tenant: Tenant, deal_ids: list[int]) -> None:
     tenant's time zone is on or before the deal's close date (today for a deal
     without one) and at most `attribution_window_days` days before it. Among them
     the earliest wins under the first-touch rule and the latest under the
-    last-touch rule. Imports and the API call this for deals of every stage, so
+    last-touch rule. A renewal or expansion goes to the partner of the account's
+    first won new-business deal when there is one. Imports and the API call this for deals of every stage, so
     lost deals count against partners as they do against direct sales. The credit
     is recomputed on every call, until the deal is booked; booked deals never change.
     """
@@ -249,6 +250,30 @@ def deals_attribute(*, tenant: Tenant, deal_ids: list[int]) -> None:
                 "tenant_id": tenant.pk,
                 "deal_ids": deal_ids,
             },
+        )
+        # Renewals and expansions stay with the partner of the account's first won
+        # new-business deal, whatever touches came since.
+        original = """
+            SELECT f.partner_id
+              FROM crm_deal AS f
+             WHERE f.tenant_id = d.tenant_id AND f.account_id = d.account_id
+               AND f.id <> d.id AND f.stage = 'won' AND f.kind = 'new'
+               AND f.partner_id IS NOT NULL
+             ORDER BY f.close_date ASC NULLS LAST, f.id ASC
+             LIMIT 1
+        """
+        cursor.execute(
+            f"""
+            UPDATE crm_deal AS d
+               SET partner_id = ({original})
+             WHERE d.tenant_id = %s AND d.id = ANY(%s)
+               AND d.kind IN ('renewal', 'expansion')
+               AND NOT d.partner_named
+               AND d.pipeline_status <> 'processed'
+               AND EXISTS ({original})
+               AND d.partner_id IS DISTINCT FROM ({original})
+            """,  # noqa: S608 - the only interpolation is the fixed subquery above
+            [tenant.pk, deal_ids],
         )
         cursor.execute(
             """

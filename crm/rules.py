@@ -4,7 +4,15 @@ from __future__ import annotations
 
 # Fields that decided a won deal's commission. Once the pipeline has processed the
 # deal, they are frozen: the ledger entry would no longer match them.
-BOOKED_FIELDS = ("stage", "amount", "currency", "close_date", "account_id", "partner_id")
+BOOKED_FIELDS = (
+    "stage",
+    "amount",
+    "currency",
+    "close_date",
+    "kind",
+    "account_id",
+    "partner_id",
+)
 
 # NOTE: there is no ledger adjustment workflow yet, so a booked deal cannot be
 # corrected from the API or an import. The message states this to the caller.

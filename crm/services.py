@@ -34,6 +34,7 @@ def deal_upsert(
     engage_date=None,
     name: str = "",
     product: str = "",
+    kind: str = "new",
     owner: str = "",
     account_external_id: str | None = None,
     account_domain: str | None = None,
@@ -54,6 +55,7 @@ def deal_upsert(
         "engage_date": engage_date,
         "name": name,
         "product": product,
+        "kind": kind,
         "owner": owner,
     }
     references = {

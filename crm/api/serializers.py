@@ -48,6 +48,14 @@ class DealInputSerializer(serializers.Serializer):
     engage_date = serializers.DateField(required=False, allow_null=True, default=None)
     name = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
     product = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    kind = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="new",
+        help_text="new, renewal or expansion (Upsell and New Business also work); blank is new. "
+        "Renewals and expansions are credited to the partner of the account's first deal and "
+        "paid as the commission plan's recurring terms say.",
+    )
     owner = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     account_external_id = serializers.CharField(
         max_length=100,
@@ -73,6 +81,9 @@ class DealInputSerializer(serializers.Serializer):
 
     def validate_stage(self, value: str) -> str:
         return _run_parser(parsing.parse_stage, value)
+
+    def validate_kind(self, value: str) -> str:
+        return _run_parser(parsing.parse_deal_kind, value)
 
     def validate_currency(self, value: str) -> str:
         return _run_parser(parsing.parse_currency, value)
@@ -173,6 +184,8 @@ class DealOutputSerializer(serializers.Serializer):
     stage = serializers.ChoiceField(choices=Deal.Stage.choices)
     amount = serializers.DecimalField(max_digits=14, decimal_places=2)
     currency = serializers.CharField()
+    product = serializers.CharField()
+    kind = serializers.ChoiceField(choices=Deal.Kind.choices)
     engage_date = serializers.DateField(allow_null=True)
     close_date = serializers.DateField(allow_null=True)
     account = AccountRefSerializer(allow_null=True)

@@ -38,6 +38,7 @@ DEAL_COLUMNS = (
     Column("engage_date", parsing.parse_date),
     Column("name", partial(parsing.parse_text, max_length=255)),
     Column("product", partial(parsing.parse_text, max_length=100)),
+    Column("kind", parsing.parse_deal_kind, aliases=("deal_type", "deal_kind")),
     Column("owner", partial(parsing.parse_text, max_length=100), aliases=("sales_agent",)),
     Column("partner_external_id", partial(parsing.parse_text, max_length=100)),
 )
@@ -50,6 +51,7 @@ DEAL_FIELDS = (
     "engage_date",
     "name",
     "product",
+    "kind",
     "owner",
 )
 

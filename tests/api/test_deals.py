@@ -62,6 +62,8 @@ def test_post_creates_deal(client, headers, acme):
         "stage": "open",
         "amount": "12500.50",
         "currency": "USD",
+        "product": "",
+        "kind": "new",
         "engage_date": None,
         "close_date": "2024-05-31",
         "account": {"id": acme.pk, "external_id": "acc-acme", "name": "Acme", "domain": "acme.com"},
