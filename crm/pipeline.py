@@ -206,8 +206,9 @@ def deals_attribute(*, tenant: Tenant, deal_ids: list[int]) -> None:
     without one) and at most `attribution_window_days` days before it. Among them
     the earliest wins under the first-touch rule and the latest under the
     last-touch rule. A renewal or expansion goes to the partner of the account's
-    first won new-business deal when there is one. Imports and the API call this for deals of every stage, so
-    lost deals count against partners as they do against direct sales. The credit
+    first won new-business deal when there is one. Imports and the API call this
+    for deals of every stage, so lost deals count against partners as they do
+    against direct sales. The credit
     is recomputed on every call, until the deal is booked; booked deals never change.
     """
     order = TOUCH_ORDER[tenant.attribution_touch]
