@@ -15,7 +15,7 @@ from crm.models import Deal
 from partners.models import Partner
 
 if TYPE_CHECKING:
-    from commissions.pricing import OriginalAccrual
+    from commissions.pricing import DealFacts, OriginalAccrual
 
 logger = logging.getLogger(__name__)
 
@@ -48,8 +48,7 @@ def accruals_write(*, plan: CommissionPlan, deals: list[dict]) -> int:
     written held instead of pending.
     """
     from commissions.caps import PartnerCaps
-    from commissions.pricing import DealFacts, deal_price
-    from partners.segments import partner_segments
+    from commissions.pricing import deal_price
 
     keys = {accrual_key(deal["id"]) for deal in deals}
     existing = set(
@@ -60,49 +59,16 @@ def accruals_write(*, plan: CommissionPlan, deals: list[dict]) -> int:
     deals = [deal for deal in deals if accrual_key(deal["id"]) not in existing]
     if not deals:
         return 0
-    stored = {
-        row["id"]: row
-        for row in Deal.objects.filter(pk__in=[deal["id"] for deal in deals]).values(
-            "id", "kind", "product", "close_date", "account_id"
-        )
-    }
-    partners = {
-        row["id"]: row
-        for row in Partner.objects.filter(pk__in={deal["partner_id"] for deal in deals}).values(
-            "id", "name", "tier"
-        )
-    }
+    facts, partner_names = deal_facts(deals, today=plan.tenant.today())
     held_ids = held_deal_ids(tenant_id=plan.tenant_id, deals=deals)
-    segments = partner_segments(partner_ids={deal["partner_id"] for deal in deals})
-    originals = original_accruals(
-        pairs={
-            (stored[deal["id"]]["account_id"], deal["partner_id"])
-            for deal in deals
-            if stored[deal["id"]]["kind"] != Deal.Kind.NEW
-        }
-    )
     rules = list(plan.rules.all())
-    today = plan.tenant.today()
     caps = PartnerCaps(plan)
     caps.lock(partner_ids={deal["partner_id"] for deal in deals})
     entries = []
-    for deal in sorted(deals, key=lambda d: (stored[d["id"]]["close_date"] or today, d["id"])):
-        row = stored[deal["id"]]
-        facts = DealFacts(
-            amount=deal["amount"],
-            currency=deal["currency"],
-            kind=row["kind"],
-            product=row["product"],
-            partner_id=deal["partner_id"],
-            partner_segment=segments.get(deal["partner_id"]),
-            partner_tier=partners[deal["partner_id"]]["tier"],
-            fit_tier=deal["won_fit_tier"],
-            fit_score=deal["won_fit_score"],
-            close_date=row["close_date"] or today,
-            original=originals.get((row["account_id"], deal["partner_id"])),
-        )
-        price = deal_price(plan, rules, facts, partner_name=partners[deal["partner_id"]]["name"])
-        caps.apply(price, facts)
+    for deal in sorted(deals, key=lambda d: (facts[d["id"]].close_date, d["id"])):
+        fact = facts[deal["id"]]
+        price = deal_price(plan, rules, fact, partner_name=partner_names[deal["partner_id"]])
+        caps.apply(price, fact)
         status = LedgerEntry.Status.HELD if deal["id"] in held_ids else LedgerEntry.Status.PENDING
         entries.append(
             LedgerEntry(
@@ -118,12 +84,12 @@ def accruals_write(*, plan: CommissionPlan, deals: list[dict]) -> int:
                 flat_amount=price.flat_amount,
                 multiplier=price.multiplier,
                 band_multiplier=price.band_multiplier,
-                partner_segment=facts.partner_segment or "",
+                partner_segment=fact.partner_segment or "",
                 segment_multiplier=price.segment_multiplier,
                 partner_tier_multiplier=price.partner_tier_multiplier,
                 rate_source=price.rate_source,
                 rate_source_detail=price.rate_source_detail,
-                deal_kind=facts.kind,
+                deal_kind=fact.kind,
                 uncapped_amount=price.uncapped_amount,
                 original_id=price.original_id,
                 fit_tier=deal["won_fit_tier"],
@@ -149,6 +115,56 @@ def accruals_write(*, plan: CommissionPlan, deals: list[dict]) -> int:
         "ledger.accruals_written tenant_id=%s plan_id=%s new=%s", plan.tenant_id, plan.pk, written
     )
     return written
+
+
+def deal_facts(deals: list[dict], *, today) -> tuple[dict[int, DealFacts], dict[int, str]]:
+    """Return the pricing facts of each deal by id, and the partners' names by id.
+
+    Each dict has id, partner_id, amount, currency, won_fit_tier and won_fit_score;
+    kind, product, close date and account are read from the deal. The partner's
+    segment and tier are those stored now; a renewal or expansion carries the
+    partner's original accrual on the account.
+    """
+    from commissions.pricing import DealFacts
+    from partners.segments import partner_segments
+
+    stored = {
+        row["id"]: row
+        for row in Deal.objects.filter(pk__in=[deal["id"] for deal in deals]).values(
+            "id", "kind", "product", "close_date", "account_id"
+        )
+    }
+    partners = {
+        row["id"]: row
+        for row in Partner.objects.filter(pk__in={deal["partner_id"] for deal in deals}).values(
+            "id", "name", "tier"
+        )
+    }
+    segments = partner_segments(partner_ids={deal["partner_id"] for deal in deals})
+    originals = original_accruals(
+        pairs={
+            (stored[deal["id"]]["account_id"], deal["partner_id"])
+            for deal in deals
+            if stored[deal["id"]]["kind"] != Deal.Kind.NEW
+        }
+    )
+    facts = {}
+    for deal in deals:
+        row = stored[deal["id"]]
+        facts[deal["id"]] = DealFacts(
+            amount=deal["amount"],
+            currency=deal["currency"],
+            kind=row["kind"],
+            product=row["product"],
+            partner_id=deal["partner_id"],
+            partner_segment=segments.get(deal["partner_id"]),
+            partner_tier=partners[deal["partner_id"]]["tier"],
+            fit_tier=deal["won_fit_tier"],
+            fit_score=deal["won_fit_score"],
+            close_date=row["close_date"] or today,
+            original=originals.get((row["account_id"], deal["partner_id"])),
+        )
+    return facts, {pk: row["name"] for pk, row in partners.items()}
 
 
 def original_accruals(*, pairs: set[tuple[int, int]]) -> dict[tuple[int, int], OriginalAccrual]:

@@ -6,7 +6,14 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
-from commissions.models import LedgerEntry, Payout, RevenueEvent
+from commissions.models import (
+    CapPeriod,
+    CommissionRule,
+    LedgerEntry,
+    Payout,
+    PayoutType,
+    RevenueEvent,
+)
 
 
 class LedgerFilterSerializer(serializers.Serializer):
@@ -97,16 +104,104 @@ def _segment_multiplier_field(segment: str):
     )
 
 
-class CommissionPlanSerializer(serializers.Serializer):
-    """The active commission plan; PUT replaces it and keeps booked entries as they are."""
+class CommissionRuleSerializer(serializers.Serializer):
+    """A rule that replaces the plan's default rate or flat amount for some deals."""
 
+    scope = serializers.ChoiceField(
+        choices=CommissionRule.Scope.choices,
+        help_text="partner, segment, partner_tier, product or program. Precedence, highest "
+        "first: partner, segment, partner_tier, product, program, then the plan's default.",
+    )
+    partner_id = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The partner of a partner override.",
+    )
+    partner_name = serializers.CharField(source="partner.name", read_only=True, allow_null=True)
+    value = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="The segment (strategic, grow, nurture, deprioritise), partner tier (gold, "
+        "silver, bronze) or product name the rule matches; empty for partner and program rules.",
+    )
+    deal_kind = serializers.ChoiceField(
+        choices=CommissionRule.DealKind.choices,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="new, renewal or expansion; empty matches every kind. Within one scope a rule "
+        "for the deal's kind beats one for every kind.",
+    )
+    payout_type = serializers.ChoiceField(choices=PayoutType.choices, default=PayoutType.PERCENTAGE)
+    rate = serializers.DecimalField(
+        max_digits=6,
+        decimal_places=4,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Fraction of the deal amount for a percentage rule, e.g. 0.1500.",
+    )
+    flat_amount = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Amount per deal for a flat rule, in the tenant's base currency.",
+    )
+
+
+class ScoreBandSerializer(serializers.Serializer):
+    min_score = serializers.IntegerField(min_value=0, max_value=100)
+    multiplier = serializers.DecimalField(
+        max_digits=4, decimal_places=2, min_value=Decimal(0), max_value=Decimal(10)
+    )
+
+
+class CommissionPlanSerializer(serializers.Serializer):
+    """A commission plan with its rules; booked entries keep the terms they were booked with."""
+
+    id = serializers.IntegerField(read_only=True)
     name = serializers.CharField(max_length=200)
+    is_active = serializers.BooleanField(read_only=True)
+    is_draft = serializers.BooleanField(read_only=True)
+    effective_from = serializers.DateField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="First close date the plan pays. When it replaces the active plan: default "
+        "today in the tenant's time zone, and it must be after the active plan's start. A "
+        "tenant's first plan pays every close date when it is left out.",
+    )
+    effective_to = serializers.DateField(
+        read_only=True,
+        allow_null=True,
+        help_text="Last close date the plan pays, set when a later plan replaced it.",
+    )
+    activated_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    payout_type = serializers.ChoiceField(
+        choices=PayoutType.choices,
+        default=PayoutType.PERCENTAGE,
+        help_text="percentage pays base_rate of the deal amount; flat pays flat_amount per deal.",
+    )
     base_rate = serializers.DecimalField(
         max_digits=6,
         decimal_places=4,
         min_value=Decimal(0),
         max_value=Decimal(1),
         help_text="Fraction of the won deal amount, e.g. 0.1000 for 10 %.",
+    )
+    flat_amount = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        min_value=Decimal(0),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="What a flat plan pays per deal before multipliers, in the base currency.",
     )
     multiplier_a = _multiplier_field("A")
     multiplier_b = _multiplier_field("B")
@@ -116,6 +211,66 @@ class CommissionPlanSerializer(serializers.Serializer):
     segment_multiplier_grow = _segment_multiplier_field("grow")
     segment_multiplier_nurture = _segment_multiplier_field("nurture")
     segment_multiplier_deprioritise = _segment_multiplier_field("deprioritise")
+    score_bands = ScoreBandSerializer(
+        many=True,
+        required=False,
+        default=list,
+        help_text="Multipliers by fit score: the band with the highest min_score at or below "
+        "the deal's score applies; no band gives 1.",
+    )
+    partner_tier_multipliers = serializers.DictField(
+        child=serializers.DecimalField(
+            max_digits=3, decimal_places=2, min_value=Decimal(0), max_value=Decimal(5)
+        ),
+        required=False,
+        default=dict,
+        help_text='Multipliers by partner tier, e.g. {"gold": "1.20"}; a tier left out gives 1.',
+    )
+    min_fit_score = serializers.IntegerField(
+        min_value=0,
+        max_value=100,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Deals of accounts scoring below this pay nothing; null pays every fit.",
+    )
+    recurring_months = serializers.IntegerField(
+        min_value=0,
+        max_value=600,
+        required=False,
+        allow_null=True,
+        default=12,
+        help_text="Months after the original deal's close date in which renewals and "
+        "expansions pay; null pays for as long as the account renews, 0 pays new business only.",
+    )
+    recurring_rate_frozen = serializers.BooleanField(
+        required=False,
+        default=True,
+        help_text="true: renewals and expansions pay the original accrual's rate and "
+        "multipliers; false: they are priced by the plan's rules when booked.",
+    )
+    cap_per_deal = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        min_value=Decimal(0),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Most one deal's accrual pays; null is no cap.",
+    )
+    cap_per_partner = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        min_value=Decimal(0),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Most a partner's accruals pay for deals closed in one cap_period; null is "
+        "no cap.",
+    )
+    cap_period = serializers.ChoiceField(
+        choices=CapPeriod.choices, required=False, default=CapPeriod.MONTH
+    )
     clawback_days = serializers.IntegerField(
         min_value=0,
         max_value=3650,
@@ -124,7 +279,32 @@ class CommissionPlanSerializer(serializers.Serializer):
         help_text="Days after a deal closes in which churn takes back the unearned part of its "
         "commission; 0 turns clawback off. 90 when left out.",
     )
+    rules = CommissionRuleSerializer(
+        many=True,
+        required=False,
+        default=list,
+        help_text="The plan's rules; a write replaces them all.",
+    )
     updated_at = serializers.DateTimeField(read_only=True)
+
+
+class CommissionPlanDraftSerializer(CommissionPlanSerializer):
+    """A draft's terms: it pays nothing and has no effective dates until activated."""
+
+    effective_from = None
+
+
+class PlanActivateSerializer(serializers.Serializer):
+    effective_from = serializers.DateField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="First close date the plan pays; default today in the tenant's time zone.",
+    )
+
+
+class PlanCopySerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200, help_text="The new draft's name.")
 
 
 class PayoutFilterSerializer(serializers.Serializer):

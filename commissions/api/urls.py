@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from commissions.api import payout_views, unit_economics_views, views
+from commissions.api import payout_views, plan_views, unit_economics_views, views
 
 urlpatterns = [
     path("ledger/", views.LedgerEntryListView.as_view(), name="api-ledger-list"),
@@ -13,6 +13,31 @@ urlpatterns = [
         name="api-unit-economics",
     ),
     path("commission-plan/", views.CommissionPlanView.as_view(), name="api-commission-plan"),
+    path(
+        "commission-plans/",
+        plan_views.CommissionPlanListView.as_view(),
+        name="api-commission-plan-list",
+    ),
+    path(
+        "commission-plans/preview/",
+        plan_views.CommissionPreviewView.as_view(),
+        name="api-commission-plan-preview",
+    ),
+    path(
+        "commission-plans/<int:pk>/",
+        plan_views.CommissionPlanDetailView.as_view(),
+        name="api-commission-plan-detail",
+    ),
+    path(
+        "commission-plans/<int:pk>/activate/",
+        plan_views.CommissionPlanActivateView.as_view(),
+        name="api-commission-plan-activate",
+    ),
+    path(
+        "commission-plans/<int:pk>/copy/",
+        plan_views.CommissionPlanCopyView.as_view(),
+        name="api-commission-plan-copy",
+    ),
     path(
         "ledger/<int:pk>/approve/",
         payout_views.LedgerEntryApproveView.as_view(),

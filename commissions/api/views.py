@@ -18,6 +18,7 @@ from commissions.plans import commission_plan_activate
 from commissions.reversals import revenue_event_record
 from commissions.selectors import (
     commission_plan_active,
+    commission_plan_get,
     ledger_entry_list,
     revenue_event_get,
     revenue_event_list,
@@ -89,11 +90,11 @@ class CommissionPlanView(TenantApiView):
         serializer = CommissionPlanSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
 
-        plan = commission_plan_activate(
-            tenant=self.tenant, actor=self.actor(), **serializer.validated_data
-        )
+        values = dict(serializer.validated_data)
+        values["rules"] = [dict(rule) for rule in values.get("rules", [])]
+        plan = commission_plan_activate(tenant=self.tenant, actor=self.actor(), **values)
 
-        return Response(CommissionPlanSerializer(plan).data)
+        return Response(CommissionPlanSerializer(commission_plan_get(pk=plan.pk)).data)
 
 
 class RevenueEventListView(TenantApiView):

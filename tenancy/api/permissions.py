@@ -31,6 +31,19 @@ class IsTenantMember(permissions.BasePermission):
         return True
 
 
+class IsTenantReader(IsTenantMember):
+    """Allow every staff role, also on POST: for requests that compute a reply and write nothing."""
+
+    def has_permission(self, request, view) -> bool:
+        tenant = getattr(request._request, "tenant", None)
+        if tenant is None or not request.user or not request.user.is_authenticated:
+            return False
+        if request.auth is not None:
+            return True
+        membership = request._request.membership
+        return membership is not None and membership.is_staff_role
+
+
 class IsPartnerUser(permissions.BasePermission):
     """Allow only a partner user's session; API keys and staff use the tenant API."""
 

@@ -38,6 +38,10 @@ SPECTACULAR_SETTINGS = {
         "LedgerStatusEnum": "commissions.models.LedgerEntry.Status",
         "PayoutStatusEnum": "commissions.models.Payout.Status",
         "RevenueEventKindEnum": "commissions.models.RevenueEvent.Kind",
+        "DealKindEnum": "crm.models.Deal.Kind",
+        "RuleScopeEnum": "commissions.models.CommissionRule.Scope",
+        "PayoutTypeEnum": "commissions.models.PayoutType",
+        "CapPeriodEnum": "commissions.models.CapPeriod",
         "CriterionKindEnum": "icp.scoring.KIND_LABELS",
         "JobStatusEnum": "jobs.models.Job.Status",
         # Choice sets of the ICP version diff.
