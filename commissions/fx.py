@@ -252,7 +252,8 @@ def _rate_value(raw) -> Decimal:
             value=raw,
             fix=f"Send a rate below 10^{RATE_MAX_INTEGER_DIGITS}, in units of the base currency.",
         )
-    return number
+    # Stored with all 8 decimals, so a new rate reads the same as one loaded from the table.
+    return number.quantize(Decimal(1).scaleb(-RATE_DECIMAL_PLACES))
 
 
 def _rate_date_value(raw) -> datetime.date:
