@@ -124,7 +124,8 @@ def exchange_rate_for(
 
     Uses the rate with the latest rate_date on or before `on_date`, at most
     MAX_RATE_AGE_DAYS older. Raises MissingExchangeRate when there is none, and
-    DomainError when `currency` is not an ISO 4217 code.
+    DomainError when `currency` is not an ISO 4217 code. Runs inside the tenant's
+    scope, as the pipeline does.
     """
     code = _currency_code(currency)
     base = tenant.base_currency
@@ -181,7 +182,7 @@ class ExchangeRateRow:
 
 @dataclass(frozen=True)
 class UpsertResult:
-    """What an upsert did; `rates` are the batch's stored rates in the batch's order."""
+    """The created, updated and unchanged counts of an upsert, and the rates in batch order."""
 
     created: int
     updated: int
@@ -466,8 +467,8 @@ def exchange_rates_upsert(
 
 def _pending_deals_enqueue(tenant: Tenant) -> None:
     """Process the won deals again that wait for a rate, once the rates are committed."""
-    # Imported here because crm.tasks imports the pipeline, which converts amounts with
-    # this module.
+    # Imported here, as in commission_plan_activate, because crm.tasks imports the
+    # pipeline, which imports the commission services.
     from crm.tasks import process_pending_deals_task
 
     enqueue_on_commit(process_pending_deals_task, tenant.pk)

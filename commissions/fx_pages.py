@@ -91,7 +91,12 @@ def exchange_rate_add(request):
         messages.error(request, f"{error.message} {error.fix}")
         return redirect("commissions:exchange_rates")
     rate = result.rates[0]
-    done = "Added" if result.created else "Updated" if result.updated else "Kept"
+    if result.created:
+        done = "Added"
+    elif result.updated:
+        done = "Updated"
+    else:
+        done = "Kept"
     messages.success(
         request, f"{done} the {rate.currency} rate of {rate.rate_date:%Y-%m-%d}: {rate.rate}."
     )
