@@ -1,4 +1,6 @@
-"""CSV import of refund and churn events, one event a line, keyed on external_id.
+"""CSV import of refund and churn events and of exchange rates.
+
+Refund and churn events come one event a line, keyed on external_id.
 
 Each line gets the checks of `POST /api/v1/revenue-events/`, and a rejected line
 carries that endpoint's message and fix. Lines are written through
@@ -12,6 +14,7 @@ from __future__ import annotations
 from decimal import Decimal
 from functools import partial
 
+from commissions import fx
 from commissions.models import RevenueEvent
 from commissions.reversals import (
     event_changes_check,
@@ -146,3 +149,59 @@ def write_revenue_events(tenant, parsed: ParsedFile, run) -> tuple[int, int]:
         result = revenue_event_record(tenant=tenant, actor=run.created_by, **_record_fields(row))
         created += result.created
     return created, len(parsed.rows) - created
+
+
+def _text(max_length: int):
+    return partial(parsing.parse_text, max_length=max_length)
+
+
+# Parsed as text, so that `fx.exchange_rate_row_check` gives the API's message and fix.
+EXCHANGE_RATE_COLUMNS = (
+    Column("currency", _text(40), required=True),
+    Column("rate_date", _text(40), required=True, aliases=("date",)),
+    Column("rate", _text(40), required=True),
+    Column("source", _text(fx.SOURCE_MAX_LENGTH)),
+)
+
+
+def check_exchange_rates(tenant, parsed: ParsedFile) -> None:
+    """Reject lines that `POST /api/v1/exchange-rates/` would reject, and repeated rates."""
+    first_lines: dict[tuple, int] = {}
+    valid_rows = []
+    for line, row in parsed.rows:
+        try:
+            checked = fx.exchange_rate_row_check(tenant, row, source="import")
+        except DomainError as error:
+            _reject(parsed, line, row, error)
+            continue
+        key = (checked.currency, checked.rate_date)
+        if key in first_lines:
+            parsed.reject(
+                line,
+                "rate_date",
+                row["rate_date"],
+                f"Line {first_lines[key]} already has the {checked.currency} rate of "
+                f"{checked.rate_date.isoformat()}. Keep one line per currency and date.",
+            )
+            continue
+        first_lines[key] = line
+        row["checked"] = checked
+        valid_rows.append((line, row))
+    parsed.rows = valid_rows
+
+
+def write_exchange_rates(tenant, parsed: ParsedFile, run) -> tuple[int, int]:
+    """Upsert the checked rates; return (created, updated), counting unchanged lines as updated."""
+    rows = [
+        {
+            "currency": checked.currency,
+            "rate_date": checked.rate_date,
+            "rate": checked.rate,
+            "source": checked.source,
+        }
+        for checked in (row["checked"] for _, row in parsed.rows)
+    ]
+    result = fx.exchange_rates_upsert(
+        tenant=tenant, rows=rows, actor=run.created_by, source="import"
+    )
+    return result.created, result.updated + result.unchanged

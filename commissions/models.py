@@ -416,3 +416,7 @@ class RevenueEvent(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.external_id}"
+
+
+# Imported here so that Django registers the model with the commissions app.
+from commissions.fx_models import ExchangeRate  # noqa: E402, F401

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from commissions import payout_pages, unit_economics_pages, views
+from commissions import fx_pages, payout_pages, unit_economics_pages, views
 
 app_name = "commissions"
 urlpatterns = [
@@ -19,4 +19,12 @@ urlpatterns = [
     path("payouts/<int:pk>/mark-paid/", payout_pages.payout_mark_paid, name="payout_mark_paid"),
     path("entries/<int:pk>/approve/", payout_pages.entry_approve, name="entry_approve"),
     path("entries/<int:pk>/void/", payout_pages.entry_void, name="entry_void"),
+    path("exchange-rates/", fx_pages.exchange_rates, name="exchange_rates"),
+    path("exchange-rates/add/", fx_pages.exchange_rate_add, name="exchange_rate_add"),
+    path("exchange-rates/import/", fx_pages.exchange_rate_import, name="exchange_rate_import"),
+    path(
+        "exchange-rates/<int:pk>/delete/",
+        fx_pages.exchange_rate_delete,
+        name="exchange_rate_delete",
+    ),
 ]

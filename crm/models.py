@@ -189,6 +189,7 @@ class ImportRun(TenantOwnedModel):
         DEALS = "deals", "Deals"
         REACH = "reach", "Partner reach"
         REVENUE_EVENTS = "revenue_events", "Refund and churn events"
+        EXCHANGE_RATES = "exchange_rates", "Exchange rates"
 
     class Status(models.TextChoices):
         SUCCEEDED = "succeeded", "Succeeded"

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from commissions.api import payout_views, plan_views, unit_economics_views, views
+from commissions.api import fx_views, payout_views, plan_views, unit_economics_views, views
 
 urlpatterns = [
     path("ledger/", views.LedgerEntryListView.as_view(), name="api-ledger-list"),
@@ -61,5 +61,16 @@ urlpatterns = [
         "payouts/<int:pk>/mark-paid/",
         payout_views.PayoutMarkPaidView.as_view(),
         name="api-payout-mark-paid",
+    ),
+    path("exchange-rates/", fx_views.ExchangeRateListView.as_view(), name="api-exchange-rate-list"),
+    path(
+        "exchange-rates/quote/",
+        fx_views.ExchangeRateQuoteView.as_view(),
+        name="api-exchange-rate-quote",
+    ),
+    path(
+        "exchange-rates/<int:pk>/",
+        fx_views.ExchangeRateDetailView.as_view(),
+        name="api-exchange-rate-detail",
     ),
 ]

@@ -144,7 +144,7 @@ class ImportCreateView(TenantApiView):
     @extend_schema(
         operation_id="imports_create",
         tags=["imports"],
-        summary="Import accounts, deals, partner reach or revenue events from a CSV file",
+        summary="Import accounts, deals, reach, revenue events or exchange rates from CSV",
         description=(
             "Checks every line, then writes the valid rows keyed on external_id, so sending a "
             "file twice changes nothing the second time. A strict import (the default) writes "
@@ -182,7 +182,8 @@ class ImportCreateView(TenantApiView):
                 "Unknown import kind.",
                 field="kind",
                 value=kind,
-                fix="Post to /api/v1/imports/accounts/, /deals/, /reach/ or /revenue_events/.",
+                fix="Post to /api/v1/imports/accounts/, /deals/, /reach/, /revenue_events/ "
+                "or /exchange_rates/.",
             )
         serializer = ImportInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -1,9 +1,9 @@
-"""CSV import of accounts, deals, reach and revenue events: per-line errors, idempotent upserts.
+"""CSV import of accounts, deals, reach, revenue events and exchange rates: idempotent upserts.
 
 Each line is checked before anything is written. A strict import writes nothing
 when any line is invalid; a lenient one writes the valid lines and reports the
-rest. Rows are matched on the tenant's external ids, so importing a file twice
-changes nothing the second time.
+rest. Rows are matched on the tenant's external ids (exchange rates on currency
+and date), so importing a file twice changes nothing the second time.
 """
 
 from __future__ import annotations
@@ -51,8 +51,11 @@ class Importer:
 
 def _importers() -> dict[str, Importer]:
     from commissions.importing import (
+        EXCHANGE_RATE_COLUMNS,
         REVENUE_EVENT_COLUMNS,
+        check_exchange_rates,
         check_revenue_events,
+        write_exchange_rates,
         write_revenue_events,
     )
     from partners.importing import REACH_COLUMNS, check_reach, write_reach
@@ -70,6 +73,12 @@ def _importers() -> dict[str, Importer]:
             check_revenue_events,
             write_revenue_events,
             ("commissions_revenueevent",),
+        ),
+        ImportRun.Kind.EXCHANGE_RATES: Importer(
+            EXCHANGE_RATE_COLUMNS,
+            check_exchange_rates,
+            write_exchange_rates,
+            ("commissions_exchangerate",),
         ),
     }
 

@@ -173,7 +173,8 @@ def test_import_rejects_unknown_kind(client, headers, scoped):
         "message": "Unknown import kind.",
         "field": "kind",
         "value": "invoices",
-        "fix": "Post to /api/v1/imports/accounts/, /deals/, /reach/ or /revenue_events/.",
+        "fix": "Post to /api/v1/imports/accounts/, /deals/, /reach/, /revenue_events/ "
+        "or /exchange_rates/.",
     }
     assert ImportRun.objects.count() == 0
 

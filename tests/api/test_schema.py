@@ -30,6 +30,9 @@ EXPECTED_PATHS = {
     "/api/v1/payouts/{id}/approve/": {"post"},
     "/api/v1/payouts/{id}/mark-paid/": {"post"},
     "/api/v1/payouts/export.csv": {"get"},
+    "/api/v1/exchange-rates/": {"get", "post"},
+    "/api/v1/exchange-rates/quote/": {"get"},
+    "/api/v1/exchange-rates/{id}/": {"delete"},
     "/api/v1/revenue-events/": {"get", "post"},
     "/api/v1/commission-plan/": {"get", "put"},
     "/api/v1/commission-plans/": {"get", "post"},
@@ -103,7 +106,13 @@ def test_schema_import_kind_enum(schema):
     operation = schema["paths"]["/api/v1/imports/{kind}/"]["post"]
     kind = next(p for p in operation["parameters"] if p["name"] == "kind")
 
-    assert kind["schema"]["enum"] == ["accounts", "deals", "reach", "revenue_events"]
+    assert kind["schema"]["enum"] == [
+        "accounts",
+        "deals",
+        "exchange_rates",
+        "reach",
+        "revenue_events",
+    ]
     assert "multipart/form-data" in operation["requestBody"]["content"]
 
 

@@ -71,6 +71,8 @@ OBJECT_ROUTES = {
     "commissions:entry_void": ("post", "entry"),
     "attribution:partner_links": ("get", "partner"),
     "attribution:link_deactivate": ("post", "link"),
+    "api-exchange-rate-detail": ("delete", "exchange_rate"),
+    "commissions:exchange_rate_delete": ("post", "exchange_rate"),
 }
 
 # Partner portal routes with an id, requested by a partner user of the own tenant.

@@ -7,6 +7,7 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 from attribution.models import FraudSignal, Referral, TrackingLink
+from commissions.fx_models import ExchangeRate
 from commissions.models import LedgerEntry, Payout
 from crm.models import Deal, ImportRun
 from icp.models import IcpVersion
@@ -218,6 +219,12 @@ def program_create(tenant, *, label: str) -> SimpleNamespace:
                 }
             ],
         )
+        exchange_rate = ExchangeRate.objects.create(
+            currency="EUR",
+            rate_date=datetime.date(2017, 6, 1),
+            rate=Decimal("1.12000000"),
+            source=f"{label} treasury",
+        )
     return SimpleNamespace(
         tenant=tenant,
         version=version,
@@ -233,4 +240,5 @@ def program_create(tenant, *, label: str) -> SimpleNamespace:
         referral=referral,
         link=link,
         payout=payout,
+        exchange_rate=exchange_rate,
     )
