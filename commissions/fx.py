@@ -454,6 +454,7 @@ def exchange_rates_upsert(
         rates=[stored[(row.currency, row.rate_date)] for row in checked],
     )
     if result.created or result.updated:
+        deal_amounts_convert(tenant=tenant, currencies=currencies)
         _pending_deals_enqueue(tenant)
     logger.info(
         "fx.upsert_finished tenant_id=%s created=%s updated=%s unchanged=%s",
@@ -463,6 +464,61 @@ def exchange_rates_upsert(
         result.unchanged,
     )
     return result
+
+
+def deal_amounts_convert(*, tenant: Tenant, deal_ids=None, currencies=None) -> int:
+    """Set the base-currency amount of the tenant's unbooked deals; return how many changed.
+
+    Covers `deal_ids`, or the deals in `currencies`, or every deal, and among them
+    those not yet booked and those still without one. A deal in the base currency
+    gets its own amount. Another currency is converted at the rate
+    `exchange_rate_for` would pick for the close date (today without one), rounded
+    half up to the base currency's minor unit; without such a rate the amount is
+    null. Booked deals keep the amount the pipeline froze with their commission.
+    """
+    from django.db import connection
+
+    exponent = parsing.currency_exponent(tenant.base_currency)
+    filters, params = (
+        ["d.tenant_id = %(tenant_id)s"],
+        {
+            "tenant_id": tenant.pk,
+            "base": tenant.base_currency,
+            "today": tenant.today(),
+            "max_age": MAX_RATE_AGE_DAYS,
+            "exponent": exponent,
+        },
+    )
+    if deal_ids is not None:
+        filters.append("d.id = ANY(%(deal_ids)s)")
+        params["deal_ids"] = list(deal_ids)
+    if currencies is not None:
+        filters.append("d.currency = ANY(%(currencies)s)")
+        params["currencies"] = list(currencies)
+    rate = """
+        SELECT e.rate FROM commissions_exchangerate AS e
+         WHERE e.tenant_id = d.tenant_id AND e.currency = d.currency
+           AND e.rate_date <= COALESCE(d.close_date, %(today)s::date)
+           AND e.rate_date >= COALESCE(d.close_date, %(today)s::date) - %(max_age)s::int
+         ORDER BY e.rate_date DESC LIMIT 1
+    """
+    converted = f"""
+        CASE WHEN d.currency = %(base)s THEN d.amount
+             ELSE round(d.amount * ({rate}), %(exponent)s::int) END
+    """  # noqa: S608 - the only interpolation is the fixed subquery above
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            UPDATE crm_deal AS d SET amount_base = {converted}
+             WHERE {" AND ".join(filters)}
+               AND (d.pipeline_status <> 'processed' OR d.amount_base IS NULL)
+               AND d.amount_base IS DISTINCT FROM {converted}
+            """,  # noqa: S608 - fixed SQL fragments only; values are parameters
+            params,
+        )
+        changed = cursor.rowcount
+    logger.info("fx.deal_amounts_converted tenant_id=%s changed=%s", tenant.pk, changed)
+    return changed
 
 
 def _pending_deals_enqueue(tenant: Tenant) -> None:

@@ -28,7 +28,7 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 
 from commissions.models import LedgerEntry, RevenueEvent
-from commissions.money import minor_unit
+from commissions.money import minor_unit, money_round
 from crm.models import Account, Deal
 from tenancy.errors import Conflict, DomainError, NotFound
 from tenancy.queue import enqueue_on_commit
@@ -349,7 +349,16 @@ def _reversal_entry(*, event, accrual, amount: Decimal, memo: str) -> LedgerEntr
         kind=LedgerEntry.Kind.REVERSAL,
         status=_reversal_status(accrual),
         idempotency_key=reversal_key(event_id=event.pk, kind=event.kind, entry_id=accrual.pk),
-        base_amount=-event.amount if event.kind == RevenueEvent.Kind.REFUND else Decimal(0),
+        base_amount=_refund_in_entry_currency(event, accrual),
+        deal_amount=-event.amount if event.kind == RevenueEvent.Kind.REFUND else None,
+        deal_currency=accrual.deal_currency,
+        exchange_rate=accrual.exchange_rate,
+        rate_source=accrual.rate_source,
+        rate_source_detail=accrual.rate_source_detail,
+        deal_kind=accrual.deal_kind,
+        flat_amount=accrual.flat_amount,
+        band_multiplier=accrual.band_multiplier,
+        partner_tier_multiplier=accrual.partner_tier_multiplier,
         rate=accrual.rate,
         multiplier=accrual.multiplier,
         partner_segment=accrual.partner_segment,
@@ -363,6 +372,19 @@ def _reversal_entry(*, event, accrual, amount: Decimal, memo: str) -> LedgerEntr
         reverses=accrual,
         revenue_event=event,
     )
+
+
+def _deal_amount(accrual: LedgerEntry) -> Decimal:
+    """Return the deal amount the accrual was booked on, in the deal's own currency."""
+    return accrual.deal_amount if accrual.deal_amount is not None else accrual.base_amount
+
+
+def _refund_in_entry_currency(event: RevenueEvent, accrual: LedgerEntry) -> Decimal:
+    """Return minus the refund in the entry's currency, at the accrual's exchange rate."""
+    if event.kind != RevenueEvent.Kind.REFUND:
+        return Decimal(0)
+    rate = accrual.exchange_rate if accrual.exchange_rate is not None else Decimal(1)
+    return -money_round(event.amount * rate, accrual.currency)
 
 
 def _remaining(accrual: LedgerEntry) -> Decimal:
@@ -390,19 +412,20 @@ def _refund_reversals(event: RevenueEvent, accruals) -> list[LedgerEntry]:
         amount = refund_reversal(
             accrued=accrual.amount,
             remaining=remaining,
-            deal_amount=accrual.base_amount,
+            deal_amount=_deal_amount(accrual),
             refunded_before=refunded_before,
             refund=event.amount,
             currency=accrual.currency,
         )
         if amount <= 0:
             continue
-        full = refunded_before + event.amount >= accrual.base_amount
-        fraction = event.amount / accrual.base_amount
+        deal_amount = _deal_amount(accrual)
+        full = refunded_before + event.amount >= deal_amount
+        fraction = event.amount / deal_amount
         memo = (
-            f"Refund {event.external_id[:40]} of {event.amount} of {accrual.base_amount} "
-            f"{accrual.currency} ({fraction:.2%}) reverses accrual #{accrual.pk} at its "
-            f"rate {accrual.rate} × {accrual.multiplier} × {accrual.segment_multiplier or 1}"
+            f"Refund {event.external_id[:40]} of {event.amount} of {deal_amount} "
+            f"{accrual.deal_currency or accrual.currency} ({fraction:.2%}) reverses that share "
+            f"of accrual #{accrual.pk}, {accrual.amount} {accrual.currency}, on its frozen terms"
         )
         if full:
             memo += "; refunds reach the deal amount, so it takes the rest"

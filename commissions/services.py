@@ -37,15 +37,19 @@ def accruals_write(*, plan: CommissionPlan, deals: list[dict]) -> int:
     """Write one accrual per won, partner-attributed deal under `plan`; return how many were new.
 
     Each dict in `deals` has id, partner_id, amount, currency, won_fit_tier,
-    won_fit_score and won_fit_version_id; the deal's kind, product, close date and
-    account are read from the database. `commissions.pricing.deal_price` prices each
-    deal from the plan's rules, the partner's segment and tier now, and, for a
-    renewal or expansion, the partner's original accrual on the account. The rate,
-    every multiplier, the rate source and the fit are frozen on the entry. With a
-    cap per partner and period, the partners' accruals are serialised by an advisory
-    lock and capped in close-date order. Deals that already have an accrual are
-    skipped by the unique key. An accrual that an open fraud signal covers is
-    written held instead of pending.
+    won_fit_score and won_fit_version_id. From the pipeline it also has
+    exchange_rate, base_amount and base_currency: the amount converted at the
+    tenant's rate for the close date, which the entry is booked in. The deal's
+    kind, product, close date and account are read from the database.
+
+    `commissions.pricing.deal_price` prices each deal from the plan's rules, the
+    partner's segment and tier now, and, for a renewal or expansion, the
+    partner's original accrual on the account. The rate, every multiplier, the
+    rate source and the fit are frozen on the entry. With a cap per partner and
+    period, the partners' accruals are serialised by an advisory lock and capped
+    in close-date order. Deals that already have an accrual are skipped by the
+    unique key. An accrual that an open fraud signal covers is written held
+    instead of pending.
     """
     from commissions.caps import PartnerCaps
     from commissions.pricing import deal_price
@@ -79,7 +83,10 @@ def accruals_write(*, plan: CommissionPlan, deals: list[dict]) -> int:
                 kind=LedgerEntry.Kind.ACCRUAL,
                 status=status,
                 idempotency_key=accrual_key(deal["id"]),
-                base_amount=deal["amount"],
+                base_amount=fact.amount,
+                deal_amount=deal["amount"],
+                deal_currency=deal["currency"],
+                exchange_rate=deal.get("exchange_rate"),
                 rate=price.rate,
                 flat_amount=price.flat_amount,
                 multiplier=price.multiplier,
@@ -96,7 +103,7 @@ def accruals_write(*, plan: CommissionPlan, deals: list[dict]) -> int:
                 fit_score=deal["won_fit_score"],
                 icp_version_id=deal["won_fit_version_id"],
                 amount=price.amount,
-                currency=deal["currency"],
+                currency=fact.currency,
                 memo=" ".join(price.steps)[:255],
             )
         )
@@ -120,10 +127,12 @@ def accruals_write(*, plan: CommissionPlan, deals: list[dict]) -> int:
 def deal_facts(deals: list[dict], *, today) -> tuple[dict[int, DealFacts], dict[int, str]]:
     """Return the pricing facts of each deal by id, and the partners' names by id.
 
-    Each dict has id, partner_id, amount, currency, won_fit_tier and won_fit_score;
-    kind, product, close date and account are read from the deal. The partner's
-    segment and tier are those stored now; a renewal or expansion carries the
-    partner's original accrual on the account.
+    Each dict has id, partner_id, amount, currency, won_fit_tier and won_fit_score,
+    and base_amount and base_currency when the pipeline converted the amount into
+    the tenant's base currency, which the deal is then priced in. Kind, product,
+    close date and account are read from the deal. The partner's segment and tier
+    are those stored now; a renewal or expansion carries the partner's original
+    accrual on the account.
     """
     from commissions.pricing import DealFacts
     from partners.segments import partner_segments
@@ -152,8 +161,8 @@ def deal_facts(deals: list[dict], *, today) -> tuple[dict[int, DealFacts], dict[
     for deal in deals:
         row = stored[deal["id"]]
         facts[deal["id"]] = DealFacts(
-            amount=deal["amount"],
-            currency=deal["currency"],
+            amount=deal.get("base_amount", deal["amount"]),
+            currency=deal.get("base_currency", deal["currency"]),
             kind=row["kind"],
             product=row["product"],
             partner_id=deal["partner_id"],

@@ -43,6 +43,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connection
 
+from crm.amounts import amount_in_base_sql
 from partners.models import Partner
 
 logger = logging.getLogger(__name__)
@@ -56,7 +57,9 @@ CHURN_WINDOW_DAYS = 365
 _CENTS = Decimal("0.01")
 _RATIO_PLACES = Decimal("0.0001")
 
-_TIERS_SQL = """
+AMOUNT = amount_in_base_sql()
+
+_TIERS_SQL = f"""
 WITH customers AS (
     SELECT DISTINCT ON (d.account_id)
            d.account_id, d.won_fit_tier, d.close_date AS first_close, a.churned_on
@@ -66,7 +69,7 @@ WITH customers AS (
      ORDER BY d.account_id, d.close_date NULLS LAST, d.id
 ),
 values AS (
-    SELECT d.account_id, sum(d.amount) AS won_value
+    SELECT d.account_id, sum({AMOUNT}) AS won_value
       FROM crm_deal AS d
      WHERE d.tenant_id = %(tenant_id)s AND d.stage = 'won'
      GROUP BY d.account_id
@@ -83,7 +86,7 @@ SELECT c.won_fit_tier,
   JOIN values AS v ON v.account_id = c.account_id
  WHERE c.won_fit_tier = ANY(%(tiers)s)
  GROUP BY c.won_fit_tier
-"""
+"""  # noqa: S608 - AMOUNT is a fixed SQL fragment
 
 _PARTNER_CUSTOMERS_SQL = """
 WITH customers AS (

@@ -131,6 +131,10 @@ class Deal(TenantOwnedModel):
     stage = models.CharField(max_length=10, choices=Stage.choices)
     amount = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     currency = models.CharField(max_length=3, default="USD")
+    # The amount in the tenant's base currency at the tenant's exchange rate for the
+    # close date (today for a deal without one), which reports add up. Null while
+    # the rate is missing. Booking freezes it with the rate the ledger used.
+    amount_base = models.DecimalField(max_digits=18, decimal_places=4, null=True, blank=True)
     engage_date = models.DateField(null=True, blank=True)
     close_date = models.DateField(null=True, blank=True)
     # Partner named by the source system; the pipeline may also attribute one from

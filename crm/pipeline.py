@@ -14,6 +14,12 @@ import logging
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
+from commissions.fx import (
+    MissingExchangeRate,
+    amount_convert,
+    deal_amounts_convert,
+    exchange_rate_for,
+)
 from commissions.selectors import commission_plans_activated, plan_in_force
 from commissions.services import accruals_write
 from crm.models import Deal
@@ -140,17 +146,35 @@ def _process_chunk(
     today = tenant.today()
     by_plan: dict[int, list[dict]] = {}
     waiting = set()
+    quotes = QuoteCache(tenant)
+    errors: dict[str, set[int]] = {}
     for deal in attributed:
-        plan = plan_in_force(plans, deal["close_date"] or today)
+        day = deal["close_date"] or today
+        plan = plan_in_force(plans, day)
         if plan is None:
-            waiting.add(deal["id"])
-        else:
-            by_plan.setdefault(plan.pk, []).append(deal)
-    if waiting:
-        logger.warning("pipeline.no_plan_in_force tenant_id=%s waiting=%s", tenant.pk, len(waiting))
-        Deal.objects.filter(pk__in=waiting).exclude(pipeline_error=NO_PLAN_ERROR).update(
-            pipeline_error=NO_PLAN_ERROR
+            errors.setdefault(NO_PLAN_ERROR, set()).add(deal["id"])
+            continue
+        try:
+            quote = quotes.get(deal["currency"], day)
+        except MissingExchangeRate as error:
+            errors.setdefault(f"{error.message} {error.fix}"[:500], set()).add(deal["id"])
+            continue
+        deal["exchange_rate"] = quote.rate
+        deal["base_amount"] = amount_convert(amount=deal["amount"], quote=quote)
+        deal["base_currency"] = quote.base_currency
+        by_plan.setdefault(plan.pk, []).append(deal)
+    for error, deal_ids in errors.items():
+        logger.warning(
+            "pipeline.deals_waiting tenant_id=%s count=%s reason=%s",
+            tenant.pk,
+            len(deal_ids),
+            error[:80],
         )
+        Deal.objects.filter(pk__in=deal_ids).exclude(pipeline_error=error).update(
+            pipeline_error=error
+        )
+        waiting |= deal_ids
+    if waiting:
         waiting_for_plan |= waiting
         booked -= waiting
         attributed = [deal for deal in attributed if deal["id"] not in waiting]
@@ -158,6 +182,8 @@ def _process_chunk(
     for plan_id, deals in by_plan.items():
         accruals_write(plan=plans_by_id[plan_id], deals=deals)
 
+    # Freeze the base-currency amount that reports add up, at the rate the ledger used.
+    deal_amounts_convert(tenant=tenant, deal_ids=list(booked))
     Deal.objects.filter(pk__in=booked).update(
         pipeline_status=Deal.PipelineStatus.PROCESSED,
         processed_at=timezone.now(),
@@ -170,6 +196,28 @@ def _process_chunk(
     # reach these accounts: refresh their scores in the worker once this commits.
     partner_scores_enqueue(tenant_id=tenant.pk, partner_ids=partner_ids, account_ids=account_ids)
     return len(ids), len(booked)
+
+
+class QuoteCache:
+    """The tenant's exchange rates of one chunk, looked up once per currency and day."""
+
+    def __init__(self, tenant: Tenant):
+        self.tenant = tenant
+        self.quotes: dict[tuple[str, object], object] = {}
+
+    def get(self, currency: str, day):
+        key = (currency, day)
+        if key not in self.quotes:
+            try:
+                self.quotes[key] = exchange_rate_for(
+                    tenant=self.tenant, currency=currency, on_date=day
+                )
+            except MissingExchangeRate as error:
+                self.quotes[key] = error
+        found = self.quotes[key]
+        if isinstance(found, MissingExchangeRate):
+            raise found
+        return found
 
 
 def _snapshot_fit(tenant_id: int, deal_ids: list[int]) -> None:

@@ -29,12 +29,3 @@ def booked_field_changes(existing: dict, incoming: dict) -> list[str]:
     return [
         field for field in BOOKED_FIELDS if field in incoming and incoming[field] != existing[field]
     ]
-
-
-def currency_mismatch_message(tenant) -> str:
-    # NOTE: roll-ups, leaderboards and commission totals add amounts together, and
-    # there is no exchange-rate source, so only the base currency is accepted.
-    return (
-        f"Deals must be in the tenant's base currency {tenant.base_currency}: convert the "
-        "amount before sending it, or leave currency empty."
-    )

@@ -7,13 +7,13 @@ from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 
+from commissions.fx import deal_amounts_convert
 from crm.models import Account, Deal
 from crm.pipeline import deals_attribute
 from crm.rules import (
     BOOKED_DEAL_FIX,
     BOOKED_FIELDS,
     booked_field_changes,
-    currency_mismatch_message,
 )
 from crm.selectors import account_by_reference
 from partners.selectors import partner_by_external_id
@@ -135,6 +135,7 @@ def _deal_upsert(tenant, external_id: str, values: dict, references: dict) -> tu
         )
     if changed:
         deals_attribute(tenant=tenant, deal_ids=[deal.pk])
+        deal_amounts_convert(tenant=tenant, deal_ids=[deal.pk])
         deal.refresh_from_db(fields=["partner", "source"])
     if deal.pipeline_status == Deal.PipelineStatus.PENDING:
         from crm.tasks import process_won_deal_task
@@ -156,13 +157,6 @@ def _request_value(label: str, values: dict, references: dict) -> str:
 
 
 def _check_deal_values(tenant, values: dict, account: Account | None) -> None:
-    if values["currency"] != tenant.base_currency:
-        raise DomainError(
-            "The deal's currency is not the tenant's base currency.",
-            field="currency",
-            value=values["currency"],
-            fix=currency_mismatch_message(tenant),
-        )
     if values["stage"] != Deal.Stage.WON:
         return
     if account is None:

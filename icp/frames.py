@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import pandas as pd
 from django.db.models import Max
 
+from crm.amounts import amount_in_base
 from crm.models import Account, Deal
 from icp.scoring import FRAME_COLUMNS, accounts_frame, criteria_need_deal_size, frame_trigger_names
 from tenancy.scope import tenant_scope
@@ -26,10 +27,10 @@ def deal_sizes(account_ids) -> dict[int, float]:
             account_id__in=list(account_ids), stage__in=[Deal.Stage.OPEN, Deal.Stage.WON]
         )
         .values("account_id")
-        .annotate(largest=Max("amount"))
+        .annotate(largest=Max(amount_in_base()))
         .values_list("account_id", "largest")
     )
-    return {account_id: float(largest) for account_id, largest in rows}
+    return {account_id: float(largest) for account_id, largest in rows if largest is not None}
 
 
 def account_frames(tenant, account_ids=None, criteria=()) -> Iterator[pd.DataFrame]:

@@ -26,6 +26,7 @@ import pandas as pd
 from django.db import connection, transaction
 from django.urls import reverse
 
+from crm.amounts import amount_in_base_sql
 from crm.models import Account, Deal
 from icp.models import IcpVersion
 from icp.scoring import (
@@ -174,7 +175,7 @@ def _trigger_sql(position: int) -> str:
 
 
 _DEAL_SIZE_SQL = (
-    f"(SELECT max(deal.amount) FROM {_DEAL_TABLE} AS deal "
+    f"(SELECT max({amount_in_base_sql('deal')}) FROM {_DEAL_TABLE} AS deal "
     "WHERE deal.account_id = a.id AND deal.tenant_id = a.tenant_id "
     f"AND deal.stage IN ('{Deal.Stage.OPEN}', '{Deal.Stage.WON}'))"
 )

@@ -12,6 +12,7 @@ from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
 
+from crm.amounts import amount_in_base
 from crm.models import Account, Deal
 from icp.frames import deal_sizes
 from icp.learning import PROFILE_STEPS, InsufficientData, learn_profile
@@ -358,10 +359,12 @@ def _closed_deals_frame(tenant: Tenant) -> pd.DataFrame:
     account_columns = [f"account__{field}" for field in _DEAL_ACCOUNT_FIELDS]
     columns = ["account_id", "stage", "amount", "close_date", *account_columns]
     with tenant_scope(tenant):
-        rows = Deal.objects.filter(
-            stage__in=[Deal.Stage.WON, Deal.Stage.LOST], account__isnull=False
-        ).values_list(*columns)
-        # NOTE: amounts are summed as they are, whatever each deal's currency.
+        # Amounts in the base currency; a deal whose exchange rate is missing has none.
+        rows = (
+            Deal.objects.filter(stage__in=[Deal.Stage.WON, Deal.Stage.LOST], account__isnull=False)
+            .annotate(amount_in_base=amount_in_base())
+            .values_list(*["amount_in_base" if c == "amount" else c for c in columns])
+        )
         frame = pd.DataFrame.from_records(list(rows), columns=columns)
     frame = frame.rename(columns=dict(zip(account_columns, _DEAL_ACCOUNT_FIELDS, strict=True)))
     frame["won"] = frame["stage"].eq(Deal.Stage.WON)

@@ -30,6 +30,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connection
 
+from crm.amounts import amount_in_base_sql
 from icp.learning.weighting import LIFETIME_DAYS
 from partners.models import customer_tiers_empty
 from partners.overlap import ON_PROFILE_TIERS
@@ -42,19 +43,21 @@ _RATIO_PLACES = Decimal("0.0001")
 # value could give a larger ratio, which would mean the same: cost far above value.
 MAX_COST_RATIO = Decimal("99999999.9999")
 
-_DEALS_SQL = """
+AMOUNT = amount_in_base_sql()
+
+_DEALS_SQL = f"""
 SELECT d.partner_id,
        count(*) FILTER (WHERE d.stage = 'won') AS won_deal_count,
        count(*) FILTER (WHERE d.stage = 'lost') AS lost_deal_count,
-       coalesce(sum(d.amount) FILTER (WHERE d.stage = 'won'), 0) AS won_revenue,
+       coalesce(sum({AMOUNT}) FILTER (WHERE d.stage = 'won'), 0) AS won_revenue,
        coalesce(
-           sum(d.amount) FILTER (WHERE d.stage = 'won' AND d.won_fit_tier = ANY(%(on_profile)s)),
+           sum({AMOUNT}) FILTER (WHERE d.stage = 'won' AND d.won_fit_tier = ANY(%(on_profile)s)),
            0
        ) AS on_profile_won_revenue,
        coalesce(sum(
-           CASE WHEN a.churned_on IS NULL THEN d.amount
+           CASE WHEN a.churned_on IS NULL THEN {AMOUNT}
                 WHEN d.close_date IS NULL THEN 0
-                ELSE d.amount * least(
+                ELSE {AMOUNT} * least(
                     1, greatest(0, a.churned_on - d.close_date)::numeric / %(lifetime_days)s
                 )
            END
@@ -65,7 +68,7 @@ SELECT d.partner_id,
    AND d.partner_id = ANY(%(partner_ids)s)
    AND d.stage IN ('won', 'lost')
  GROUP BY d.partner_id
-"""
+"""  # noqa: S608 - AMOUNT is a fixed SQL fragment
 
 _CUSTOMERS_SQL = """
 WITH customers AS (

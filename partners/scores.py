@@ -18,6 +18,7 @@ from decimal import Decimal
 
 from django.db import connection
 
+from crm.amounts import amount_in_base_sql
 from crm.models import Account, Deal
 from icp.models import IcpVersion
 from partners.models import PartnerScore
@@ -36,7 +37,9 @@ SCORE_LOCK_CLASS = 36002
 _PER_ENTRY_PLACES = Decimal("0.0001")
 _CENTS = Decimal("0.01")
 
-_OVERLAP_SQL = """
+AMOUNT = amount_in_base_sql("open_deal")
+
+_OVERLAP_SQL = f"""
 WITH reach AS (
     SELECT r.partner_id,
            r.account_id,
@@ -49,7 +52,7 @@ WITH reach AS (
                   AND won.stage = 'won'
            ) AS won,
            (
-               SELECT sum(open_deal.amount) FROM crm_deal AS open_deal
+               SELECT sum({AMOUNT}) FROM crm_deal AS open_deal
                 WHERE open_deal.tenant_id = r.tenant_id
                   AND open_deal.account_id = r.account_id
                   AND open_deal.stage = 'open'
@@ -76,7 +79,7 @@ SELECT partner_id,
        coalesce(sum(score), 0) AS fit_score_sum
   FROM reach
  GROUP BY partner_id
-"""
+"""  # noqa: S608 - AMOUNT is a fixed SQL fragment
 
 _EMPTY_REACH = {
     "reach_count": 0,

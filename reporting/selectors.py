@@ -15,6 +15,7 @@ from django.db.models.functions import Coalesce, TruncDate
 
 from commissions.models import LedgerEntry
 from commissions.selectors import commission_plan_active, ledger_entry_list
+from crm.amounts import amount_in_base
 from crm.models import Account, Deal
 from icp.models import IcpVersion
 from icp.selectors import icp_version_active
@@ -195,22 +196,23 @@ def deal_source_comparison() -> list[SourceSummary]:
 
     The tier of a won deal is the account's tier frozen when the deal was won.
     """
-    # NOTE: amounts are summed as stored, so deals in currencies other than the
-    # tenant's base currency are added without conversion.
+    # Amounts are in the base currency (crm.amounts); a deal whose exchange rate is
+    # missing counts as a win without revenue until the rate is added.
     won = Q(stage=Deal.Stage.WON)
+    amount = amount_in_base()
     totals = {
         row["source"]: row
         for row in Deal.objects.values("source").annotate(
             won_deals=Count("id", filter=won),
             lost_deals=Count("id", filter=Q(stage=Deal.Stage.LOST)),
-            won_revenue=Sum("amount", filter=won),
+            won_revenue=Sum(amount, filter=won),
         )
     }
     tier_counts: dict[str, dict[str, tuple[int, Decimal]]] = {}
     tier_rows = (
         Deal.objects.filter(won)
         .values("source", "won_fit_tier")
-        .annotate(deals=Count("id"), revenue=Sum("amount"))
+        .annotate(deals=Count("id"), revenue=Sum(amount))
     )
     for row in tier_rows:
         counts = tier_counts.setdefault(row["source"], {})

@@ -10,6 +10,7 @@ from django.db.models import Count, Sum
 from django.utils import timezone
 
 from commissions.models import LedgerEntry
+from crm.amounts import amount_in_base
 from crm.models import Deal
 from reporting.models import PartnerRollup
 from tenancy.scope import current_tenant_id
@@ -37,7 +38,7 @@ def partner_rollups_refresh(*, partner_ids: list[int] | None = None) -> int:
     by_tier = (
         deals.filter(stage=Deal.Stage.WON)
         .values("partner_id", "won_fit_tier")
-        .annotate(deals=Count("id"), revenue=Sum("amount"))
+        .annotate(deals=Count("id"), revenue=Sum(amount_in_base()))
     )
     lost = dict(
         deals.filter(stage=Deal.Stage.LOST)

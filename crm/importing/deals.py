@@ -7,6 +7,7 @@ from functools import partial
 
 from django.utils import timezone
 
+from commissions.fx import deal_amounts_convert
 from crm import parsing
 from crm.importing.csvfile import Column, ParsedFile, reject_duplicates
 from crm.models import Account, Deal, ImportRun
@@ -15,7 +16,6 @@ from crm.rules import (
     BOOKED_DEAL_MESSAGE,
     BOOKED_FIELDS,
     booked_field_changes,
-    currency_mismatch_message,
 )
 from partners.models import Partner
 from tenancy.queue import enqueue_on_commit
@@ -136,8 +136,6 @@ def _deal_row_error(tenant, row, existing, by_external_id, by_domain, partners):
                 "No partner has this external_id: create the partner first or leave it empty.",
             )
     currency = row.get("currency") or tenant.base_currency
-    if currency != tenant.base_currency:
-        return ("currency", currency, currency_mismatch_message(tenant))
     if row["stage"] == Deal.Stage.WON:
         if account_id is None:
             return (
@@ -214,6 +212,7 @@ def write_deals(tenant, parsed: ParsedFile, run: ImportRun) -> tuple[int, int]:
         )
     )
     deals_attribute(tenant=tenant, deal_ids=saved_ids)
+    deal_amounts_convert(tenant=tenant, deal_ids=saved_ids)
     Deal.objects.filter(
         pk__in=saved_ids,
         stage=Deal.Stage.WON,

@@ -3,6 +3,7 @@ from decimal import Decimal
 
 import pytest
 
+from commissions.fx import exchange_rates_upsert
 from commissions.models import LedgerEntry
 from crm.models import Deal
 from tenancy.scope import tenant_scope
@@ -202,16 +203,31 @@ def test_post_accepts_whole_jpy_amount(client, headers, acme, tenant):
     assert Deal.objects.get().amount == Decimal("100")
 
 
-def test_post_rejects_other_currency_than_base(client, headers, acme):
+def test_post_accepts_other_currency_without_rate(client, headers, acme):
     body = {**OPEN_BODY, "currency": "EUR"}
 
     response = client.post(LIST_URL, body, content_type="application/json", headers=headers)
 
-    assert response.status_code == 400
-    assert response.json()["field"] == "currency"
-    assert response.json()["value"] == "EUR"
-    assert "base currency USD" in response.json()["fix"]
-    assert Deal.objects.count() == 0
+    assert response.status_code == 201
+    deal = Deal.objects.get()
+    assert (deal.currency, deal.amount, deal.amount_base) == ("EUR", Decimal("12500.50"), None)
+
+
+def test_post_converts_other_currency_at_close_date_rate(client, headers, acme, tenant):
+    exchange_rates_upsert(
+        tenant=tenant,
+        rows=[
+            {"currency": "EUR", "rate_date": "2024-05-01", "rate": "1.1"},
+            {"currency": "EUR", "rate_date": "2024-06-01", "rate": "2"},
+        ],
+    )
+    body = {**OPEN_BODY, "currency": "EUR", "amount": "100.05"}
+
+    client.post(LIST_URL, body, content_type="application/json", headers=headers)
+
+    # The rate of 1 May is the latest on or before the close date of 31 May:
+    # 100.05 × 1.1 = 110.055, rounded half up to cents.
+    assert Deal.objects.get().amount_base == Decimal("110.06")
 
 
 def test_post_accepts_crm_stage_names(client, headers, acme):
@@ -590,3 +606,31 @@ def test_list_query_count_is_fixed(client, headers, deal_set, acme):
     # API key lookup, count, page
     assert few == 3
     assert many == 3
+
+
+def test_won_deal_in_other_currency_waits_for_rate_then_books_converted(
+    client, headers, referred_program, icp_version, tenant, django_capture_on_commit_callbacks
+):
+    body = {**WON_BODY, "currency": "EUR", "amount": "1000.00"}
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(LIST_URL, body, content_type="application/json", headers=headers)
+
+    deal = Deal.objects.get()
+    assert deal.pipeline_status == Deal.PipelineStatus.PENDING
+    assert "No EUR→USD exchange rate for 2024-03-01" in deal.pipeline_error
+    assert not LedgerEntry.objects.exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        exchange_rates_upsert(
+            tenant=tenant, rows=[{"currency": "EUR", "rate_date": "2024-02-28", "rate": "1.0825"}]
+        )
+
+    deal.refresh_from_db()
+    entry = LedgerEntry.objects.get()
+    assert deal.pipeline_status == Deal.PipelineStatus.PROCESSED
+    assert deal.amount_base == Decimal("1082.50")
+    # 1,000.00 EUR × 1.0825 = 1,082.50 USD, × 10 % × 1.50 for tier A.
+    assert (entry.deal_amount, entry.deal_currency) == (Decimal("1000.00"), "EUR")
+    assert entry.exchange_rate == Decimal("1.0825")
+    assert (entry.base_amount, entry.currency) == (Decimal("1082.50"), "USD")
+    assert entry.amount == Decimal("162.38")

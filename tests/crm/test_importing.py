@@ -2,6 +2,7 @@ from decimal import Decimal
 
 import pytest
 
+from commissions.fx import exchange_rates_upsert
 from crm.importing import csv_import
 from crm.models import Account, Deal, ImportRun
 from tests.factories import AccountFactory, PartnerFactory
@@ -255,16 +256,22 @@ def test_reimport_without_partner_column_keeps_partner(scoped):
     assert deal.account == account
 
 
-def test_import_rejects_currency_other_than_base(scoped):
+def test_import_converts_currency_other_than_base(scoped):
     AccountFactory(tenant=scoped, external_id="a1")
-
-    run = _import(
-        scoped, "deals", b"external_id,account_external_id,stage,currency\nD1,a1,open,EUR\n"
+    exchange_rates_upsert(
+        tenant=scoped, rows=[{"currency": "GBP", "rate_date": "2024-01-01", "rate": "1.25"}]
     )
 
-    assert run.status == ImportRun.Status.FAILED
-    assert (run.errors[0]["column"], run.errors[0]["value"]) == ("currency", "EUR")
-    assert "base currency USD" in run.errors[0]["message"]
+    run = _import(
+        scoped,
+        "deals",
+        b"external_id,account_external_id,stage,amount,currency,close_date\n"
+        b"D1,a1,open,80.00,GBP,2024-01-20\nD2,a1,open,80.00,EUR,2024-01-20\n",
+    )
+
+    assert run.status == ImportRun.Status.SUCCEEDED
+    amounts = dict(Deal.objects.values_list("external_id", "amount_base"))
+    assert amounts == {"D1": Decimal("100.00"), "D2": None}
 
 
 @pytest.mark.parametrize(
