@@ -65,6 +65,7 @@ class PartnerCaps:
             cap - earned,
             f"Capped at what is left of the partner's {cap} {facts.currency} for "
             f"{start} to {end}: {max(cap - earned, Decimal(0))}.",
+            facts.currency,
         )
         self.used[(facts.partner_id, start, facts.currency)] = earned + price.amount
 

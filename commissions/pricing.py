@@ -22,12 +22,12 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
 from dateutil.relativedelta import relativedelta
 
 from commissions.models import CommissionPlan, CommissionRule, PayoutType
-from commissions.money import money_round
+from commissions.money import minor_unit, money_round
 
 Scope = CommissionRule.Scope
 RULE_PRECEDENCE = (Scope.PARTNER, Scope.SEGMENT, Scope.PARTNER_TIER, Scope.PRODUCT, Scope.PROGRAM)
@@ -91,9 +91,13 @@ class Price:
     original_id: int | None = None
     steps: list[str] = field(default_factory=list)
 
-    def cap_to(self, limit: Decimal, reason: str) -> None:
-        """Lower the amount to `limit` (never below 0), recording the uncapped amount."""
-        limit = max(limit, Decimal(0))
+    def cap_to(self, limit: Decimal, reason: str, currency: str) -> None:
+        """Lower the amount to `limit` (never below 0), recording the uncapped amount.
+
+        The limit is rounded down to the currency's minor unit, so a cap is never
+        exceeded and the amount stays a whole number of minor units.
+        """
+        limit = max(limit, Decimal(0)).quantize(minor_unit(currency), rounding=ROUND_DOWN)
         if self.amount <= limit:
             return
         if self.uncapped_amount is None:
@@ -238,6 +242,7 @@ def deal_price(
             Decimal(0),
             f"Pays nothing: fit score {facts.fit_score if facts.fit_score is not None else 'none'} "
             f"is below the plan's minimum of {plan.min_fit_score}.",
+            facts.currency,
         )
     _cap_per_deal(plan, price, facts)
     return price
@@ -254,6 +259,7 @@ def _cap_per_deal(plan: CommissionPlan, price: Price, facts: DealFacts) -> None:
         price.cap_to(
             plan.cap_per_deal,
             f"Capped at the plan's {plan.cap_per_deal} {facts.currency} per deal.",
+            facts.currency,
         )
 
 
