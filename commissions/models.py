@@ -280,3 +280,14 @@ class RevenueEvent(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.external_id}"
+
+
+# Market development funds live in their own module and are imported here so that
+# Django registers them with this app.
+from commissions.mdf_models import (  # noqa: E402, F401
+    MdfAllocation,
+    MdfBudget,
+    MdfClaim,
+    MdfProof,
+    MdfRequest,
+)
