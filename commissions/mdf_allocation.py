@@ -7,10 +7,10 @@ starts, by the deal's close date. Deals in another currency than the budget's
 are left out and counted, because no exchange rate is applied here.
 
 Each partner gets budget × weight / Σ weights, rounded half up to the currency's
-minor unit. When the rounded amounts do not add up to the budget, the missing
-or extra minor units go to the partners whose rounding moved them farthest from
-their exact share (largest remainder), ties by partner id, so the allocations
-always add up to the budget exactly and each stays within one minor unit of
+minor unit. When the rounded amounts do not add up to the budget, the missing or
+extra minor units go to the partners whose rounding moved them farthest from
+their exact share (largest remainder), ties by partner id. So the allocations
+always add up to the budget exactly, and each stays within one minor unit of
 its exact share.
 """
 
@@ -95,6 +95,8 @@ def partner_results(budget: MdfBudget) -> tuple[dict[int, PartnerResults], int]:
         close_date__gte=window_start,
         close_date__lt=budget.period_start,
     )
+    # NOTE: deals in another currency are counted and left out, not converted,
+    # because Track360 has no exchange rates yet.
     excluded = deals.exclude(currency=budget.currency).count()
     rows = (
         deals.filter(currency=budget.currency)
@@ -150,7 +152,7 @@ def mdf_allocate(*, budget_id: int, actor=None) -> list[MdfAllocation]:
             "be allocated again.",
             field="budget",
             value=budget.pk,
-            fix="Keep the current allocation; reject or cancel nothing to change it.",
+            fix="Keep the current allocation, because approved funds were promised against it.",
         )
     results, excluded = partner_results(budget)
     weights = {partner_id: partner_weight(budget, result) for partner_id, result in results.items()}
