@@ -20,7 +20,14 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from commissions.mdf_models import MdfAllocation, MdfBudget, MdfClaim, MdfProof, MdfRequest
+from commissions.mdf_models import (
+    MdfAllocation,
+    MdfBudget,
+    MdfClaim,
+    MdfProof,
+    MdfRequest,
+    proof_upload_path,
+)
 from commissions.mdf_proofs import proofs_check
 from crm.parsing import currency_exponent
 from partners.models import Partner
@@ -191,8 +198,15 @@ def _retried(existing: MdfRequest, values: dict, budget: MdfBudget) -> MdfReques
 
 
 def _locked_request(request_id: int) -> tuple[MdfRequest, MdfAllocation]:
-    """Lock the request's allocation, then the request, always in that order."""
-    allocation_id = MdfRequest.objects.values_list("allocation_id", flat=True).get(pk=request_id)
+    """Lock the budget, the request's allocation, then the request, always in that order.
+
+    The budget lock makes an approval and a run of `mdf_allocate` wait for each
+    other, so an allocation never changes under an approval in flight.
+    """
+    allocation_id, budget_id = MdfRequest.objects.values_list(
+        "allocation_id", "allocation__budget_id"
+    ).get(pk=request_id)
+    MdfBudget.objects.select_for_update().filter(pk=budget_id).values_list("pk").get()
     allocation = MdfAllocation.objects.select_for_update().get(pk=allocation_id)
     request = MdfRequest.objects.select_for_update().select_related("partner").get(pk=request_id)
     return request, allocation
@@ -379,6 +393,7 @@ def mdf_claim_submit(
             fix=f"Claim at most {request.approved_amount} {currency}.",
         )
     checked = proofs_check(files)
+    stored_names: list[str] = []
     try:
         with transaction.atomic():
             locked = MdfRequest.objects.select_for_update().get(pk=request.pk)
@@ -391,18 +406,32 @@ def mdf_claim_submit(
                 notes=(notes or "").strip(),
                 submitted_by=actor_user(actor),
             )
+            storage = MdfProof._meta.get_field("file").storage
             for proof in checked:
+                # Saved here rather than by the model, so every written name is known.
+                name = storage.save(
+                    proof_upload_path(MdfProof(tenant_id=request.tenant_id), proof.name),
+                    proof.file,
+                )
+                stored_names.append(name)
                 MdfProof.objects.create(
                     tenant_id=request.tenant_id,
                     claim=claim,
-                    file=proof.file,
+                    file=name,
                     original_name=proof.name,
                     content_type=proof.content_type,
                     size=proof.size,
                 )
-    except IntegrityError:
-        # A concurrent retry stored the claim first; its files were rolled back here.
-        return MdfClaim.objects.get(request=request), False
+    except BaseException as error:
+        # The storage keeps files that a rolled-back transaction wrote, so delete them.
+        _files_delete(stored_names, request_id=request.pk)
+        if isinstance(error, IntegrityError):
+            # A concurrent retry stored the claim first.
+            logger.info(
+                "mdf.claim_retry_raced tenant_id=%s request_id=%s", request.tenant_id, request.pk
+            )
+            return MdfClaim.objects.get(request=request), False
+        raise
     logger.info(
         "mdf.claim_submitted tenant_id=%s claim_id=%s request_id=%s proofs=%s",
         request.tenant_id,
@@ -411,6 +440,17 @@ def mdf_claim_submit(
         len(checked),
     )
     return claim, True
+
+
+def _files_delete(names: list[str], *, request_id: int) -> None:
+    storage = MdfProof._meta.get_field("file").storage
+    for name in names:
+        try:
+            storage.delete(name)
+        except OSError as error:
+            logger.warning(
+                "mdf.proof_delete_failed request_id=%s name=%s error=%s", request_id, name, error
+            )
 
 
 def _locked_claim(request_id: int) -> tuple[MdfClaim, MdfRequest, MdfAllocation]:

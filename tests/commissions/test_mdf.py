@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime
+import pathlib
 import threading
 from decimal import Decimal
 
 import pytest
+from django.conf import settings as settings_module
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
+from django.db import DatabaseError, connection
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -24,7 +26,7 @@ from commissions.mdf import (
 )
 from commissions.mdf_allocation import mdf_allocate, split_exactly
 from commissions.mdf_budgets import mdf_budget_set, mdf_period_current, mdf_period_parse
-from commissions.mdf_models import MdfAllocation, MdfBudget, MdfClaim, MdfRequest
+from commissions.mdf_models import MdfAllocation, MdfBudget, MdfClaim, MdfProof, MdfRequest
 from commissions.mdf_selectors import mdf_allocation_list
 from partners.models import Partner
 from tenancy.errors import Conflict, DomainError
@@ -515,3 +517,68 @@ def test_reimburse_before_accept_is_illegal(scoped, approved_request):
     mdf_claim_submit(request_id=approved_request.pk, claimed_amount=Decimal("10.00"), files=[pdf()])
     with pytest.raises(Conflict):
         mdf_claim_mark_reimbursed(request_id=approved_request.pk, payment_reference="TR-3")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_racing_claims_store_one_claim_and_file(tenant):
+    with tenant_scope(tenant):
+        alpha = PartnerFactory(tenant=tenant)
+        won(alpha, "1000.00", "A")
+        budget, _ = mdf_budget_set(tenant=tenant, period=Q3, amount=Decimal("100.00"))
+        mdf_allocate(budget_id=budget.pk)
+        budget.refresh_from_db()
+        request = mdf_request_approve(request_id=submit(alpha, budget, "50.00").pk)
+    folder = pathlib.Path(settings_module.MEDIA_ROOT) / "mdf-proofs" / str(tenant.pk)
+    before = set(folder.glob("*")) if folder.exists() else set()
+    errors = []
+    barrier = threading.Barrier(2)
+
+    def claim():
+        try:
+            barrier.wait()
+            with tenant_scope(tenant):
+                mdf_claim_submit(
+                    request_id=request.pk, claimed_amount=Decimal("50.00"), files=[pdf()]
+                )
+        except Exception as error:  # noqa: BLE001 - reported by the assertion below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=claim) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    with tenant_scope(tenant):
+        assert MdfClaim.objects.count() == 1
+        assert MdfProof.objects.count() == 1
+    assert len(set(folder.glob("*")) - before) == 1
+
+
+def test_failed_claim_leaves_no_files(scoped, approved_request, monkeypatch):
+    folder = pathlib.Path(settings_module.MEDIA_ROOT) / "mdf-proofs" / str(scoped.pk)
+    before = set(folder.glob("*")) if folder.exists() else set()
+    original_save = MdfProof.save
+    saved = []
+
+    def save_then_fail_second(proof, *args, **kwargs):
+        original_save(proof, *args, **kwargs)
+        saved.append(proof.file.name)
+        if len(saved) == 2:
+            raise DatabaseError("the second proof row was not written")
+
+    monkeypatch.setattr(MdfProof, "save", save_then_fail_second)
+
+    with pytest.raises(DatabaseError):
+        mdf_claim_submit(
+            request_id=approved_request.pk,
+            claimed_amount=Decimal("10.00"),
+            files=[pdf("one.pdf"), pdf("two.pdf")],
+        )
+
+    assert len(saved) == 2
+    assert set(folder.glob("*")) - before == set()
+    assert MdfClaim.objects.count() == 0
