@@ -130,7 +130,7 @@ def partner_weight(budget: MdfBudget, results: PartnerResults) -> Decimal:
     return sum((results.revenue[tier] * tier_weights[tier] for tier in tier_weights), Decimal(0))
 
 
-def _approved_spend_exists(budget: MdfBudget) -> bool:
+def approved_spend_exists(budget: MdfBudget) -> bool:
     return MdfRequest.objects.filter(
         allocation__budget=budget, approved_amount__isnull=False
     ).exists()
@@ -146,7 +146,7 @@ def mdf_allocate(*, budget_id: int, actor=None) -> list[MdfAllocation]:
     """
     budget = MdfBudget.objects.select_for_update().get(pk=budget_id)
     logger.info("mdf.allocate_started tenant_id=%s budget_id=%s", budget.tenant_id, budget.pk)
-    if _approved_spend_exists(budget):
+    if approved_spend_exists(budget):
         raise Conflict(
             f"Spend of the MDF budget {budget.period_label} has been approved, so it cannot "
             "be allocated again.",

@@ -107,6 +107,7 @@ def _budget_detail_render(request, budget: MdfBudget, request_form=None, status:
         "totals": mdf_selectors.mdf_spend_totals(allocations),
         "requests": mdf_selectors.mdf_request_list(budget_id=budget.pk)[:500],
         "request_form": request_form or _request_form_for(budget),
+        "allocation_fixed": mdf_allocation.approved_spend_exists(budget),
         **page_permissions(request.membership),
     }
     return render(request, "commissions/mdf_budget_detail.html", context, status=status)

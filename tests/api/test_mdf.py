@@ -395,6 +395,11 @@ def test_staff_pages_flow(staff_client, world, tenant):
     assert mdf_request.status == MdfRequest.Status.APPROVED
     detail = staff_client.get(reverse("commissions:mdf_request_detail", args=[mdf_request.pk]))
     assert "No claim yet" in detail.content.decode()
+    budget_page = staff_client.get(reverse("commissions:mdf_budget_detail", args=[budget.pk]))
+    assert "allocation is fixed" in budget_page.content.decode()
+    assert reverse("commissions:mdf_budget_allocate", args=[budget.pk]) not in (
+        budget_page.content.decode()
+    )
 
 
 def test_portal_pages_request_and_claim(client, headers, world, tenant):
