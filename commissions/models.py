@@ -420,3 +420,13 @@ class RevenueEvent(TenantOwnedModel):
 
 # Imported here so that Django registers the model with the commissions app.
 from commissions.fx_models import ExchangeRate  # noqa: E402, F401
+
+# Market development funds live in their own module and are imported here so that
+# Django registers them with this app.
+from commissions.mdf_models import (  # noqa: E402, F401
+    MdfAllocation,
+    MdfBudget,
+    MdfClaim,
+    MdfProof,
+    MdfRequest,
+)

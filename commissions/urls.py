@@ -1,6 +1,6 @@
 from django.urls import path
 
-from commissions import fx_pages, payout_pages, unit_economics_pages, views
+from commissions import fx_pages, mdf_pages, payout_pages, unit_economics_pages, views
 
 app_name = "commissions"
 urlpatterns = [
@@ -27,4 +27,41 @@ urlpatterns = [
         fx_pages.exchange_rate_delete,
         name="exchange_rate_delete",
     ),
+    path("mdf/", mdf_pages.mdf_budget_list, name="mdf_budget_list"),
+    path("mdf/budgets/set/", mdf_pages.mdf_budget_set, name="mdf_budget_set"),
+    path("mdf/budgets/<int:pk>/", mdf_pages.mdf_budget_detail, name="mdf_budget_detail"),
+    path(
+        "mdf/budgets/<int:pk>/allocate/",
+        mdf_pages.mdf_budget_allocate,
+        name="mdf_budget_allocate",
+    ),
+    path(
+        "mdf/budgets/<int:pk>/requests/",
+        mdf_pages.mdf_request_create,
+        name="mdf_request_create",
+    ),
+    path("mdf/requests/<int:pk>/", mdf_pages.mdf_request_detail, name="mdf_request_detail"),
+    path(
+        "mdf/requests/<int:pk>/approve/",
+        mdf_pages.mdf_request_approve,
+        name="mdf_request_approve",
+    ),
+    path("mdf/requests/<int:pk>/reject/", mdf_pages.mdf_request_reject, name="mdf_request_reject"),
+    path("mdf/requests/<int:pk>/cancel/", mdf_pages.mdf_request_cancel, name="mdf_request_cancel"),
+    path(
+        "mdf/requests/<int:pk>/claim/accept/",
+        mdf_pages.mdf_claim_accept,
+        name="mdf_claim_accept",
+    ),
+    path(
+        "mdf/requests/<int:pk>/claim/reject/",
+        mdf_pages.mdf_claim_reject,
+        name="mdf_claim_reject",
+    ),
+    path(
+        "mdf/requests/<int:pk>/claim/reimburse/",
+        mdf_pages.mdf_claim_reimburse,
+        name="mdf_claim_reimburse",
+    ),
+    path("mdf/proofs/<int:pk>/", mdf_pages.mdf_proof, name="mdf_proof"),
 ]

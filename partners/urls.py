@@ -1,6 +1,6 @@
 from django.urls import path
 
-from commissions import payout_pages
+from commissions import mdf_pages, payout_pages
 from partners import application_views, portal_user_views, views
 
 app_name = "partners"
@@ -38,4 +38,7 @@ urlpatterns = [
         views.partner_portal_preview_export,
         name="partner_portal_preview_csv",
     ),
+    path("portal/mdf/", mdf_pages.portal_mdf, name="portal_mdf"),
+    path("portal/mdf/requests/<int:pk>/", mdf_pages.portal_mdf_request, name="portal_mdf_request"),
+    path("portal/mdf/proofs/<int:pk>/", mdf_pages.portal_mdf_proof, name="portal_mdf_proof"),
 ]

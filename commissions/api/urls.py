@@ -2,7 +2,14 @@
 
 from django.urls import path
 
-from commissions.api import fx_views, payout_views, plan_views, unit_economics_views, views
+from commissions.api import (
+    fx_views,
+    mdf_views,
+    payout_views,
+    plan_views,
+    unit_economics_views,
+    views,
+)
 
 urlpatterns = [
     path("ledger/", views.LedgerEntryListView.as_view(), name="api-ledger-list"),
@@ -72,5 +79,78 @@ urlpatterns = [
         "exchange-rates/<int:pk>/",
         fx_views.ExchangeRateDetailView.as_view(),
         name="api-exchange-rate-detail",
+    ),
+    path("mdf/budgets/", mdf_views.MdfBudgetListView.as_view(), name="api-mdf-budget-list"),
+    path(
+        "mdf/budgets/<int:pk>/",
+        mdf_views.MdfBudgetDetailView.as_view(),
+        name="api-mdf-budget-detail",
+    ),
+    path(
+        "mdf/budgets/<int:pk>/allocate/",
+        mdf_views.MdfBudgetAllocateView.as_view(),
+        name="api-mdf-budget-allocate",
+    ),
+    path("mdf/requests/", mdf_views.MdfRequestListView.as_view(), name="api-mdf-request-list"),
+    path(
+        "mdf/requests/<int:pk>/",
+        mdf_views.MdfRequestDetailView.as_view(),
+        name="api-mdf-request-detail",
+    ),
+    path(
+        "mdf/requests/<int:pk>/approve/",
+        mdf_views.MdfRequestApproveView.as_view(),
+        name="api-mdf-request-approve",
+    ),
+    path(
+        "mdf/requests/<int:pk>/reject/",
+        mdf_views.MdfRequestRejectView.as_view(),
+        name="api-mdf-request-reject",
+    ),
+    path(
+        "mdf/requests/<int:pk>/cancel/",
+        mdf_views.MdfRequestCancelView.as_view(),
+        name="api-mdf-request-cancel",
+    ),
+    path(
+        "mdf/requests/<int:pk>/claim/accept/",
+        mdf_views.MdfClaimAcceptView.as_view(),
+        name="api-mdf-claim-accept",
+    ),
+    path(
+        "mdf/requests/<int:pk>/claim/reject/",
+        mdf_views.MdfClaimRejectView.as_view(),
+        name="api-mdf-claim-reject",
+    ),
+    path(
+        "mdf/requests/<int:pk>/claim/reimburse/",
+        mdf_views.MdfClaimReimburseView.as_view(),
+        name="api-mdf-claim-reimburse",
+    ),
+    path("mdf/proofs/<int:pk>/", mdf_views.MdfProofView.as_view(), name="api-mdf-proof"),
+    path(
+        "portal/mdf/allocations/",
+        mdf_views.PortalMdfAllocationListView.as_view(),
+        name="api-portal-mdf-allocations",
+    ),
+    path(
+        "portal/mdf/requests/",
+        mdf_views.PortalMdfRequestListView.as_view(),
+        name="api-portal-mdf-requests",
+    ),
+    path(
+        "portal/mdf/requests/<int:pk>/",
+        mdf_views.PortalMdfRequestDetailView.as_view(),
+        name="api-portal-mdf-request-detail",
+    ),
+    path(
+        "portal/mdf/requests/<int:pk>/claim/",
+        mdf_views.PortalMdfClaimView.as_view(),
+        name="api-portal-mdf-claim",
+    ),
+    path(
+        "portal/mdf/proofs/<int:pk>/",
+        mdf_views.PortalMdfProofView.as_view(),
+        name="api-portal-mdf-proof",
     ),
 ]

@@ -73,11 +73,37 @@ OBJECT_ROUTES = {
     "attribution:link_deactivate": ("post", "link"),
     "api-exchange-rate-detail": ("delete", "exchange_rate"),
     "commissions:exchange_rate_delete": ("post", "exchange_rate"),
+    "api-mdf-budget-detail": ("get", "mdf_budget"),
+    "api-mdf-budget-allocate": ("post", "mdf_budget"),
+    "api-mdf-request-detail": ("get", "mdf_request"),
+    "api-mdf-request-approve": ("post", "mdf_request"),
+    "api-mdf-request-reject": ("post", "mdf_request"),
+    "api-mdf-request-cancel": ("post", "mdf_request"),
+    "api-mdf-claim-accept": ("post", "mdf_request"),
+    "api-mdf-claim-reject": ("post", "mdf_request"),
+    "api-mdf-claim-reimburse": ("post", "mdf_request"),
+    "api-mdf-proof": ("get", "mdf_proof"),
+    "commissions:mdf_budget_detail": ("get", "mdf_budget"),
+    "commissions:mdf_budget_allocate": ("post", "mdf_budget"),
+    "commissions:mdf_request_create": ("post", "mdf_budget"),
+    "commissions:mdf_request_detail": ("get", "mdf_request"),
+    "commissions:mdf_request_approve": ("post", "mdf_request"),
+    "commissions:mdf_request_reject": ("post", "mdf_request"),
+    "commissions:mdf_request_cancel": ("post", "mdf_request"),
+    "commissions:mdf_claim_accept": ("post", "mdf_request"),
+    "commissions:mdf_claim_reject": ("post", "mdf_request"),
+    "commissions:mdf_claim_reimburse": ("post", "mdf_request"),
+    "commissions:mdf_proof": ("get", "mdf_proof"),
 }
 
 # Partner portal routes with an id, requested by a partner user of the own tenant.
 PORTAL_OBJECT_ROUTES = {
     "partners:portal_statement": ("get", "payout"),
+    "partners:portal_mdf_request": ("get", "mdf_request"),
+    "partners:portal_mdf_proof": ("get", "mdf_proof"),
+    "api-portal-mdf-request-detail": ("get", "mdf_request"),
+    "api-portal-mdf-claim": ("post", "mdf_request"),
+    "api-portal-mdf-proof": ("get", "mdf_proof"),
 }
 
 

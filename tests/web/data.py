@@ -6,8 +6,13 @@ import datetime
 from decimal import Decimal
 from types import SimpleNamespace
 
+from django.core.files.uploadedfile import SimpleUploadedFile
+
 from attribution.models import FraudSignal, Referral, TrackingLink
 from commissions.fx_models import ExchangeRate
+from commissions.mdf import mdf_claim_submit, mdf_request_approve, mdf_request_submit
+from commissions.mdf_allocation import mdf_allocate
+from commissions.mdf_budgets import mdf_budget_set, mdf_period_parse
 from commissions.models import LedgerEntry, Payout
 from crm.models import Deal, ImportRun
 from icp.models import IcpVersion
@@ -225,6 +230,7 @@ def program_create(tenant, *, label: str) -> SimpleNamespace:
             rate=Decimal("1.12000000"),
             source=f"{label} treasury",
         )
+        mdf_request, mdf_proof = _mdf_records_create(tenant, partner, label)
     return SimpleNamespace(
         tenant=tenant,
         version=version,
@@ -241,4 +247,34 @@ def program_create(tenant, *, label: str) -> SimpleNamespace:
         link=link,
         payout=payout,
         exchange_rate=exchange_rate,
+        mdf_budget=mdf_request.allocation.budget,
+        mdf_request=mdf_request,
+        mdf_proof=mdf_proof,
     )
+
+
+def _mdf_records_create(tenant, partner, label: str):
+    """Allocate an MDF budget of 2017-Q3 and store an approved, claimed request with proof."""
+    budget, _ = mdf_budget_set(
+        tenant=tenant, period=mdf_period_parse("2017-Q3"), amount=Decimal("5000.00")
+    )
+    mdf_allocate(budget_id=budget.pk)
+    budget.refresh_from_db()
+    mdf_request, _ = mdf_request_submit(
+        partner=partner,
+        budget=budget,
+        idempotency_key=f"{label.lower()}-webinar",
+        title=f"{label} webinar",
+        description="",
+        activity_type="event",
+        planned_start=datetime.date(2017, 8, 1),
+        planned_end=datetime.date(2017, 8, 1),
+        requested_amount=Decimal("500.00"),
+    )
+    mdf_request_approve(request_id=mdf_request.pk)
+    claim, _ = mdf_claim_submit(
+        request_id=mdf_request.pk,
+        claimed_amount=Decimal("400.00"),
+        files=[SimpleUploadedFile(f"{label.lower()}-invoice.pdf", b"%PDF-1.4 invoice")],
+    )
+    return mdf_request, claim.proofs.get()

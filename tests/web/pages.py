@@ -24,6 +24,9 @@ def staff_pages(program) -> dict[str, str]:
         "commission plan": reverse("commissions:plan"),
         "settings": reverse("tenancy:settings"),
         "fraud review": reverse("fraud:signal_list"),
+        "mdf budgets": reverse("commissions:mdf_budget_list"),
+        "mdf budget": reverse("commissions:mdf_budget_detail", args=[program.mdf_budget.pk]),
+        "mdf request": reverse("commissions:mdf_request_detail", args=[program.mdf_request.pk]),
     }
 
 
@@ -53,6 +56,9 @@ STAFF_PAGE_NAMES = [
     "commission plan",
     "settings",
     "fraud review",
+    "mdf budgets",
+    "mdf budget",
+    "mdf request",
 ]
 
 # Pages without an object id, by URL name.

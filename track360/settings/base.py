@@ -110,6 +110,13 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
+# Uploaded files, such as MDF claim proof. Nothing under MEDIA_URL is served
+# publicly: views check the tenant and partner before they send a file.
+MEDIA_ROOT = env_str("TRACK360_MEDIA_ROOT", str(BASE_DIR / "media"))
+MEDIA_URL = "media/"
+# Largest proof file an MDF claim accepts, in bytes.
+TRACK360_MDF_MAX_PROOF_BYTES = env_int("TRACK360_MDF_MAX_PROOF_BYTES", 5 * 1024 * 1024)
+
 # Largest CSV file the import page and API accept, in bytes; imports read the whole
 # file into memory.
 TRACK360_MAX_IMPORT_BYTES = env_int("TRACK360_MAX_IMPORT_BYTES", 64 * 1024 * 1024)

@@ -57,6 +57,10 @@ SPECTACULAR_SETTINGS = {
         "ReferralConflictEnum": "attribution.models.Referral.Conflict",
         "ReferralSourceEnum": "attribution.models.Referral.Source",
         "EligibilityStatusEnum": "attribution.eligibility.ELIGIBILITY_STATUSES",
+        # Market development funds.
+        "MdfBudgetStatusEnum": "commissions.mdf_models.MdfBudget.Status",
+        "MdfRequestStatusEnum": "commissions.mdf_models.MdfRequest.Status",
+        "MdfClaimStatusEnum": "commissions.mdf_models.MdfClaim.Status",
     },
     # Swagger UI is served from this app's static files, not from a CDN, so the docs
     # work on a self-hosted machine without outside network access.

@@ -1,5 +1,9 @@
 """Settings for the test suite: real PostgreSQL and Redis, eager Celery by default."""
 
+import atexit
+import shutil
+import tempfile
+
 from track360.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -17,3 +21,6 @@ LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 # Serve static files from the app folders, so tests need no collectstatic run.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# Uploads of a test run go to a fresh folder, never to the project tree.
+MEDIA_ROOT = tempfile.mkdtemp(prefix="track360-test-media-")
+atexit.register(shutil.rmtree, MEDIA_ROOT, ignore_errors=True)
