@@ -2,11 +2,13 @@
 
 import datetime
 import threading
+import time
 from decimal import Decimal
 
 import pytest
 from django.db import connection
 
+from commissions.caps import PartnerCaps
 from commissions.fx import exchange_rates_upsert
 from commissions.models import CommissionPlan, LedgerEntry
 from commissions.plans import (
@@ -16,6 +18,7 @@ from commissions.plans import (
     commission_plan_draft_save,
 )
 from commissions.reversals import revenue_event_process, revenue_event_record
+from commissions.services import accruals_write
 from crm.models import Deal
 from crm.pipeline import deals_process
 from tenancy.errors import Conflict, DomainError
@@ -310,7 +313,7 @@ def test_cap_per_partner_and_month_spans_deals_in_close_date_order(book):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_workers_never_pay_more_than_the_cap(tenant):
+def test_two_workers_never_pay_more_than_the_cap(tenant, monkeypatch):
     with tenant_scope(tenant):
         make_active_version(tenant)
         partner = PartnerFactory(tenant=tenant, external_id="p1")
@@ -320,22 +323,44 @@ def test_two_workers_never_pay_more_than_the_cap(tenant):
                                      industry="software")  # fmt: skip
             registration_create(partner, account.domain, datetime.date(2017, 1, 1))
             deals.append(
+                # Open, so the pipeline leaves them to the workers below.
                 DealFactory(
                     tenant=tenant,
                     account=account,
+                    partner=partner,
+                    stage=Deal.Stage.OPEN,
                     close_date=datetime.date(2017, 3, 1),
-                    pipeline_status=Deal.PipelineStatus.PENDING,
-                )  # fmt: skip
+                )
             )
         activate(tenant, "Capped", cap_per_partner=Decimal("500.00"))
     barrier = threading.Barrier(2)
     errors = []
+    # Hold each worker between reading what the partner earned and writing, so the
+    # other one reads in that gap unless the cap lock makes it wait.
+    read_earned = PartnerCaps.earned
+
+    def slow_earned(self, **kwargs):
+        earned = read_earned(self, **kwargs)
+        time.sleep(0.3)
+        return earned
+
+    monkeypatch.setattr(PartnerCaps, "earned", slow_earned)
 
     def work(ids):
         try:
             with tenant_scope(tenant):
                 barrier.wait(timeout=10)
-                deals_process(tenant_id=tenant.pk, deal_ids=ids)
+                # The accrual writer alone, without the pipeline's other locks.
+                plan = CommissionPlan.objects.get(name="Capped")
+                rows = list(
+                    Deal.objects.filter(pk__in=ids).values(
+                        "id", "partner_id", "amount", "currency", "won_fit_tier",
+                        "won_fit_score", "won_fit_version_id",
+                    )
+                )  # fmt: skip
+                for row in rows:
+                    row["won_fit_tier"], row["won_fit_score"] = "A", 100
+                accruals_write(plan=plan, deals=rows)
         except BaseException as error:  # noqa: BLE001 - reported by the assertion below
             errors.append(error)
         finally:
