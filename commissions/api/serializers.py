@@ -67,8 +67,9 @@ class LedgerEntryOutputSerializer(serializers.Serializer):
     amount = serializers.DecimalField(
         max_digits=14,
         decimal_places=2,
-        help_text="base_amount × rate × multiplier × segment_multiplier (1 when null), rounded "
-        "half up to the currency's minor unit. A reversal's amount is negative and its memo "
+        help_text="base_amount × rate (or flat_amount) × multiplier × band_multiplier × "
+        "segment_multiplier × partner_tier_multiplier (1 when null), rounded half up to the "
+        "currency's minor unit, then capped. A reversal's amount is negative and its memo "
         "says which event and fraction it takes back.",
     )
     currency = serializers.CharField()
@@ -77,6 +78,50 @@ class LedgerEntryOutputSerializer(serializers.Serializer):
         source="reverses_id",
         allow_null=True,
         help_text="On a reversal, the id of the accrual it takes back; null otherwise.",
+    )
+    rate_source = serializers.CharField(
+        help_text="What priced the entry: partner, segment, partner_tier, product or program (a "
+        "rule), default (the plan's own rate), frozen (a renewal at its original accrual's "
+        "terms) or recurring (past the plan's recurring window). Empty on older entries."
+    )
+    rate_source_detail = serializers.CharField(help_text="The rate source in words.")
+    deal_kind = serializers.CharField(
+        help_text="new, renewal or expansion; empty on older entries."
+    )
+    flat_amount = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        allow_null=True,
+        help_text="A flat entry's amount per deal before multipliers; null on percentage entries.",
+    )
+    band_multiplier = serializers.DecimalField(max_digits=5, decimal_places=2, allow_null=True)
+    partner_tier_multiplier = serializers.DecimalField(
+        max_digits=5, decimal_places=2, allow_null=True
+    )
+    uncapped_amount = serializers.DecimalField(
+        max_digits=18,
+        decimal_places=4,
+        allow_null=True,
+        help_text="The amount before a cap or the plan's minimum fit lowered it; null otherwise.",
+    )
+    deal_amount = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        allow_null=True,
+        help_text="The deal's amount in its own currency; null on entries booked before "
+        "conversion existed.",
+    )
+    deal_currency = serializers.CharField()
+    exchange_rate = serializers.DecimalField(
+        max_digits=18,
+        decimal_places=8,
+        allow_null=True,
+        help_text="Units of `currency` per unit of `deal_currency` that converted the deal.",
+    )
+    original = serializers.IntegerField(
+        source="original_id",
+        allow_null=True,
+        help_text="On a renewal or expansion, the accrual it was priced from.",
     )
     created_at = serializers.DateTimeField()
 

@@ -90,6 +90,18 @@ def test_list_returns_entry_fields(client, headers, ledger):
         "currency": "USD",
         "memo": "10% of deal value × 1.50 for fit tier A",
         "reverses": None,
+        # Entries written before plan rules and conversion leave these empty.
+        "rate_source": "",
+        "rate_source_detail": "",
+        "deal_kind": "",
+        "flat_amount": None,
+        "band_multiplier": None,
+        "partner_tier_multiplier": None,
+        "uncapped_amount": None,
+        "deal_amount": None,
+        "deal_currency": "",
+        "exchange_rate": None,
+        "original": None,
     }
     assert rows["bonus:q1"]["deal_external_id"] is None
     assert rows["bonus:q1"]["icp_version_number"] is None
