@@ -1,6 +1,12 @@
 from django.urls import path
 
-from commissions import payout_pages, unit_economics_pages, views
+from commissions import (
+    payout_pages,
+    recalculation_pages,
+    simulation_pages,
+    unit_economics_pages,
+    views,
+)
 
 app_name = "commissions"
 urlpatterns = [
@@ -19,4 +25,25 @@ urlpatterns = [
     path("payouts/<int:pk>/mark-paid/", payout_pages.payout_mark_paid, name="payout_mark_paid"),
     path("entries/<int:pk>/approve/", payout_pages.entry_approve, name="entry_approve"),
     path("entries/<int:pk>/void/", payout_pages.entry_void, name="entry_void"),
+    path("plans/<int:pk>/simulate/", simulation_pages.plan_simulate_page, name="plan_simulate"),
+    path(
+        "recalculations/new/",
+        recalculation_pages.recalculation_new,
+        name="recalculation_new",
+    ),
+    path(
+        "recalculations/<int:pk>/",
+        recalculation_pages.recalculation_detail,
+        name="recalculation_detail",
+    ),
+    path(
+        "recalculations/<int:pk>/apply/",
+        recalculation_pages.recalculation_apply_page,
+        name="recalculation_apply",
+    ),
+    path(
+        "recalculations/<int:pk>/discard/",
+        recalculation_pages.recalculation_discard_page,
+        name="recalculation_discard",
+    ),
 ]

@@ -2,7 +2,13 @@
 
 from django.urls import path
 
-from commissions.api import payout_views, unit_economics_views, views
+from commissions.api import (
+    payout_views,
+    recalculation_views,
+    simulation_views,
+    unit_economics_views,
+    views,
+)
 
 urlpatterns = [
     path("ledger/", views.LedgerEntryListView.as_view(), name="api-ledger-list"),
@@ -36,5 +42,30 @@ urlpatterns = [
         "payouts/<int:pk>/mark-paid/",
         payout_views.PayoutMarkPaidView.as_view(),
         name="api-payout-mark-paid",
+    ),
+    path(
+        "commission-plans/<int:pk>/simulate/",
+        simulation_views.PlanSimulateView.as_view(),
+        name="api-commission-plan-simulate",
+    ),
+    path(
+        "recalculations/",
+        recalculation_views.RecalculationCreateView.as_view(),
+        name="api-recalculation-create",
+    ),
+    path(
+        "recalculations/<int:pk>/",
+        recalculation_views.RecalculationDetailView.as_view(),
+        name="api-recalculation-detail",
+    ),
+    path(
+        "recalculations/<int:pk>/apply/",
+        recalculation_views.RecalculationApplyView.as_view(),
+        name="api-recalculation-apply",
+    ),
+    path(
+        "recalculations/<int:pk>/discard/",
+        recalculation_views.RecalculationDiscardView.as_view(),
+        name="api-recalculation-discard",
     ),
 ]

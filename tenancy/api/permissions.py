@@ -50,3 +50,19 @@ class IsPartnerUser(permissions.BasePermission):
             self.message = PARTNERSHIP_ENDED_MESSAGE
             return False
         return True
+
+
+class IsTenantReader(IsTenantMember):
+    """Allow every staff role, writers or not, for requests that change nothing.
+
+    For a POST that only computes a report, such as simulating a commission plan.
+    """
+
+    def has_permission(self, request, view) -> bool:
+        tenant = getattr(request._request, "tenant", None)
+        if tenant is None or not request.user or not request.user.is_authenticated:
+            return False
+        if request.auth is not None:
+            return True
+        membership = request._request.membership
+        return membership is not None and membership.is_staff_role

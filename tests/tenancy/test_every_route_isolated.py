@@ -68,6 +68,14 @@ OBJECT_ROUTES = {
     "commissions:entry_void": ("post", "entry"),
     "attribution:partner_links": ("get", "partner"),
     "attribution:link_deactivate": ("post", "link"),
+    "api-commission-plan-simulate": ("post", "plan"),
+    "api-recalculation-detail": ("get", "recalculation"),
+    "api-recalculation-apply": ("post", "recalculation"),
+    "api-recalculation-discard": ("post", "recalculation"),
+    "commissions:plan_simulate": ("get", "plan"),
+    "commissions:recalculation_detail": ("get", "recalculation"),
+    "commissions:recalculation_apply": ("post", "recalculation"),
+    "commissions:recalculation_discard": ("post", "recalculation"),
 }
 
 # Partner portal routes with an id, requested by a partner user of the own tenant.

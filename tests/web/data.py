@@ -7,7 +7,7 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 from attribution.models import FraudSignal, Referral, TrackingLink
-from commissions.models import LedgerEntry, Payout
+from commissions.models import LedgerEntry, Payout, Recalculation
 from crm.models import Deal, ImportRun
 from icp.models import IcpVersion
 from jobs.models import Job
@@ -163,6 +163,13 @@ def program_create(tenant, *, label: str) -> SimpleNamespace:
         entry = ledger_entry_create(
             partner=partner, deal=partner_deal, plan=plan, icp_version=version
         )
+        recalculation = Recalculation.objects.create(
+            plan=plan,
+            close_from=datetime.date(2017, 1, 1),
+            close_to=datetime.date(2017, 12, 31),
+            fingerprint="0" * 64,
+            expires_at=datetime.datetime(2100, 1, 1, tzinfo=datetime.UTC),
+        )
         payout = Payout.objects.create(
             partner=partner,
             period_start=datetime.date(2017, 6, 1),
@@ -233,4 +240,5 @@ def program_create(tenant, *, label: str) -> SimpleNamespace:
         referral=referral,
         link=link,
         payout=payout,
+        recalculation=recalculation,
     )
