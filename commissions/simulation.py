@@ -144,13 +144,14 @@ def months_validate(months) -> int:
     return months
 
 
+def _window_deals(start: datetime.date, end: datetime.date) -> Q:
+    """Return the filter of the won, partner-credited deals that closed in the window."""
+    return Q(stage=Deal.Stage.WON, partner__isnull=False, close_date__range=(start, end))
+
+
 def _deals(start: datetime.date, end: datetime.date) -> list[dict]:
     return list(
-        Deal.objects.filter(
-            stage=Deal.Stage.WON,
-            partner__isnull=False,
-            close_date__range=(start, end),
-        )
+        Deal.objects.filter(_window_deals(start, end))
         .order_by("close_date", "id")
         .values(
             "id",
@@ -174,10 +175,20 @@ def _skipped_without_close_date() -> int:
     ).count()
 
 
-def _actual_amounts(deal_ids: list[int]) -> tuple[dict[int, Decimal], dict[int, Decimal]]:
-    """Return, per deal, its non-void accruals and the net of all its non-void entries."""
+def _actual_amounts(
+    start: datetime.date, end: datetime.date
+) -> tuple[dict[int, Decimal], dict[int, Decimal]]:
+    """Return, per deal of the window, its non-void accruals and the net of its entries.
+
+    The net counts accruals, reversals and adjustments; bonuses belong to no deal's price.
+    """
+    # A join on the window, not a list of ids: 100,000 ids as parameters cost seconds.
     rows = (
-        LedgerEntry.objects.filter(deal_id__in=deal_ids)
+        LedgerEntry.objects.filter(
+            deal__stage=Deal.Stage.WON,
+            deal__partner__isnull=False,
+            deal__close_date__range=(start, end),
+        )
         .exclude(status=LedgerEntry.Status.VOID)
         .exclude(kind=LedgerEntry.Kind.BONUS)
         .values("deal_id")
@@ -185,6 +196,7 @@ def _actual_amounts(deal_ids: list[int]) -> tuple[dict[int, Decimal], dict[int, 
             accrued=Sum("amount", filter=Q(kind=LedgerEntry.Kind.ACCRUAL)),
             net=Sum("amount"),
         )
+        .order_by()
     )
     accrued, net = {}, {}
     for row in rows:
@@ -193,20 +205,22 @@ def _actual_amounts(deal_ids: list[int]) -> tuple[dict[int, Decimal], dict[int, 
     return accrued, net
 
 
-def _revenue_events(deals: list[dict]) -> dict[int, list[tuple]]:
+def _revenue_events(
+    deals: list[dict], start: datetime.date, end: datetime.date
+) -> dict[int, list[tuple]]:
     """Return, per deal id, its processed refunds and churns in the order they were processed.
 
     A churn counts for the deals of its account that closed on or before the churn.
     """
-    deal_ids = [deal["id"] for deal in deals]
+    window = Deal.objects.filter(_window_deals(start, end))
     by_account = defaultdict(list)
     for deal in deals:
         by_account[deal["account_id"]].append(deal)
     events = (
         RevenueEvent.objects.filter(processed_at__isnull=False)
         .filter(
-            Q(kind=RevenueEvent.Kind.REFUND, deal_id__in=deal_ids)
-            | Q(kind=RevenueEvent.Kind.CHURN, account_id__in=list(by_account))
+            Q(kind=RevenueEvent.Kind.REFUND, deal__in=window)
+            | Q(kind=RevenueEvent.Kind.CHURN, account__in=window.values("account_id"))
         )
         .order_by("processed_at", "id")
         .values_list("kind", "deal_id", "account_id", "amount", "occurred_on")
@@ -316,8 +330,8 @@ def plan_simulate(
             if deal["kind"] in RECURRING_KINDS
         }
     )
-    accrued, net = _actual_amounts([deal["id"] for deal in deals])
-    events = _revenue_events(deals)
+    accrued, net = _actual_amounts(start, end)
+    events = _revenue_events(deals, start, end)
 
     simulated = _Pricer(plan, names)
     active = _Pricer(compare_to, names) if compare_to is not None else None
