@@ -1,11 +1,12 @@
 """Benchmark simulating a draft commission plan on a year of won partner deals.
 
 Run with `make bench-simulation` (or `.venv/bin/python bench/plan_simulation.py
---deals N`). It creates a throwaway tenant with partners (with segments and tiers),
-accounts, N won partner-credited deals over the last 12 months (new business first,
-then renewals and expansions of the same accounts, a few in another currency or
-without a close date) and one accrual per deal, plus an active plan with rules and
-a draft with other multipliers, score bands and a cap per partner and quarter.
+--deals N`). It creates a throwaway tenant with partners, which have segments and
+tiers, and accounts. It adds N won partner-credited deals over the last 12 months:
+new business first, then renewals and expansions of the same accounts, a few in
+another currency or without a close date. Each deal gets one accrual. An active
+plan has rules, and a draft has other multipliers, score bands and a cap per
+partner and quarter.
 
 It then times `commissions.simulation.plan_simulate` of the draft against the
 active plan, counts its SQL queries, writes bench/results-simulation.md and

@@ -1,7 +1,7 @@
 """Simulate a plan: what it would have paid for the won deals of the last months.
 
 `plan_simulate` replays the tenant's won, partner-credited deals that closed in
-the window and prices each one with `commissions.pricing.deal_price`, with the
+the window and prices each one with `commissions.pricing.deal_price`. It uses the
 facts the pipeline uses: the deal's amount, currency, kind and product, the
 partner's segment and tier now, the fit frozen on the deal when it was won, and
 the partner's original accrual for a renewal or expansion. The same deals are
@@ -61,6 +61,9 @@ SKIP_REASONS = {
 
 class MemoryCaps(PartnerCaps):
     """Per-partner caps counted only from the deals priced in this run, starting at zero."""
+
+    # NOTE: a cap period that began before the window counts only its deals inside the
+    # window, so a capped partner can cost more here than the plan would really pay.
 
     def lock(self, *, partner_ids) -> None:
         return
