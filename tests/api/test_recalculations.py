@@ -8,9 +8,15 @@ from decimal import Decimal
 import pytest
 
 from commissions.models import CommissionPlan, LedgerEntry, Recalculation
+from tenancy.models import AuditEvent, Membership
 from tenancy.scope import tenant_scope
 from tests.commissions.test_recalculation import book
-from tests.factories import CommissionPlanFactory, PartnerFactory
+from tests.factories import (
+    CommissionPlanFactory,
+    MembershipFactory,
+    PartnerFactory,
+    UserFactory,
+)
 
 URL = "/api/v1/recalculations/"
 BODY = {"close_from": "2026-01-01", "close_to": "2026-06-30"}
@@ -175,3 +181,35 @@ def test_page_shows_preview_error(staff_client, booked):
     assert response.status_code == 200
     assert "is before close_from" in response.content.decode()
     assert Recalculation.objects.count() == 0
+
+
+def test_page_discard_and_analyst_forbidden(staff_client, admin_user, booked):
+    plan, _ = booked
+    analyst = UserFactory(username="analyst-acme")
+    MembershipFactory(tenant=plan.tenant, user=analyst, role=Membership.Role.ANALYST)
+    staff_client.post(
+        "/ledger/recalculations/new/",
+        {"plan": plan.pk, "close_from": "2026-01-01", "close_to": "2026-06-30"},
+    )
+    recalculation = Recalculation.objects.get()
+
+    staff_client.force_login(analyst)
+    forbidden = staff_client.post(f"/ledger/recalculations/{recalculation.pk}/apply/")
+    readable = staff_client.get(f"/ledger/recalculations/{recalculation.pk}/")
+    staff_client.force_login(admin_user)
+    discarded = staff_client.post(f"/ledger/recalculations/{recalculation.pk}/discard/")
+
+    assert forbidden.status_code == 403
+    assert readable.status_code == 200
+    assert "Apply 2 adjustments" not in readable.content.decode()
+    assert discarded.status_code == 302
+    recalculation.refresh_from_db()
+    assert recalculation.status == Recalculation.Status.DISCARDED
+    events = list(
+        AuditEvent.objects.filter(
+            object_type="commissions.Recalculation", object_id=str(recalculation.pk)
+        )
+        .order_by("id")
+        .values_list("event", flat=True)
+    )
+    assert events == ["recalculation.previewed", "recalculation.discarded"]

@@ -12,7 +12,7 @@ from django.db.models import Sum
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from commissions.models import CommissionPlan, LedgerEntry, Recalculation
+from commissions.models import CommissionPlan, CommissionRule, LedgerEntry, Recalculation
 from commissions.recalculation import (
     recalculation_apply,
     recalculation_discard,
@@ -20,6 +20,7 @@ from commissions.recalculation import (
 )
 from commissions.reversals import revenue_event_process, revenue_event_record
 from commissions.services import accruals_write
+from partners.models import PartnerScore
 from tenancy.errors import Conflict, DomainError
 from tenancy.scope import tenant_scope
 from tests.factories import AccountFactory, CommissionPlanFactory, DealFactory, PartnerFactory
@@ -380,6 +381,8 @@ multiplier = st.integers(min_value=0, max_value=1000).map(lambda m: Decimal(m) /
     old_rate=rate,
     new_rate=rate,
     new_multiplier_a=multiplier,
+    new_flat=st.one_of(st.none(), money),
+    segment_rate=st.one_of(st.none(), rate),
     cap=st.one_of(st.none(), money),
     deals=st.lists(
         st.tuples(money, st.sampled_from(["A", "B", "C", "D"]), st.integers(0, 170)),
@@ -387,10 +390,18 @@ multiplier = st.integers(min_value=0, max_value=1000).map(lambda m: Decimal(m) /
         max_size=8,
     ),
 )
-def test_adjustments_sum_to_new_minus_old(scoped, old_rate, new_rate, new_multiplier_a, cap, deals):
+def test_adjustments_sum_to_new_minus_old(
+    scoped, old_rate, new_rate, new_multiplier_a, new_flat, segment_rate, cap, deals
+):
     with transaction.atomic():
         plan = CommissionPlanFactory(tenant=scoped, name="Property", base_rate=old_rate)
         partners = [PartnerFactory(tenant=scoped) for _ in range(2)]
+        PartnerScore.objects.create(
+            tenant=scoped,
+            partner=partners[0],
+            segment="strategic",
+            segment_basis=PartnerScore.SegmentBasis.OVERLAP_ONLY,
+        )
         accruals = [
             book(
                 plan,
@@ -402,8 +413,21 @@ def test_adjustments_sum_to_new_minus_old(scoped, old_rate, new_rate, new_multip
             for index, (amount, tier, day) in enumerate(deals)
         ]
         CommissionPlan.objects.filter(pk=plan.pk).update(
-            base_rate=new_rate, multiplier_a=new_multiplier_a, cap_per_partner=cap
+            base_rate=new_rate,
+            multiplier_a=new_multiplier_a,
+            cap_per_partner=cap,
+            payout_type="percentage" if new_flat is None else "flat",
+            flat_amount=new_flat,
         )
+        if segment_rate is not None:
+            CommissionRule.objects.create(
+                tenant=scoped,
+                plan=plan,
+                scope="segment",
+                value="strategic",
+                payout_type="percentage",
+                rate=segment_rate,
+            )
         plan.refresh_from_db()
         old_total = sum(accrual.amount for accrual in accruals)
 
