@@ -20,9 +20,12 @@ segment, fit tier and score) with the partner's tier now, which entries do not
 store. Caps per partner and period count the partner's accruals outside the range
 as booked, and the re-priced amounts inside it in close-date order.
 
-NOTE: refund and churn reversals take back a share of the accrual only, never of
-its adjustments. A refund written after a recalculation raised an accrual leaves
-the raise unreversed, and a reversal written before it is not rescaled; the line's
+Refunds and churns processed after a recalculation reverse a share of the accrual
+together with the adjustments recalculations wrote for it (`commissions.reversals`).
+
+NOTE: reversals written before a recalculation are not rescaled. After a refund of
+half the deal, raising the accrual from 100 to 200 adjusts it by +100, and the
+earlier reversal of -50 stays, so the net is 150 and not 100. The line's
 `reversed` column shows such reversals, which a manager corrects by hand.
 """
 

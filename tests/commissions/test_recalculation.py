@@ -439,4 +439,90 @@ def test_adjustments_sum_to_new_minus_old(
         new_total += sum(a.amount for a in accruals if a.pk not in unchanged)
         assert written == new_total - old_total
         assert sum(net(accrual) for accrual in accruals) == new_total
+        # A full refund afterwards takes back the accrual with its adjustment, exactly.
+        for number, accrual in enumerate(accruals):
+            refund(accrual, str(accrual.base_amount), f"refund-full-{number}")
+            entries = LedgerEntry.objects.filter(deal=accrual.deal).exclude(status=S.VOID)
+            left = entries.aggregate(total=Sum("amount"))["total"]
+            assert left == 0
         transaction.set_rollback(True)
+
+
+# ---------------------------------------------------------------- later reversals
+
+
+def refund(accrual, amount, external_id="refund-after"):
+    event = revenue_event_record(
+        tenant=accrual.tenant,
+        external_id=external_id,
+        kind="refund",
+        occurred_on=CLOSED,
+        deal_external_id=accrual.deal.external_id,
+        amount=Decimal(amount),
+    ).event
+    revenue_event_process(tenant_id=accrual.tenant_id, event_id=event.pk)
+    return list(LedgerEntry.objects.filter(revenue_event=event))
+
+
+def test_refund_after_raise_reverses_adjustment_share(plan, partner):
+    accrual = book(plan, partner)  # 150.00
+    raise_rate(plan)
+    apply(preview(plan))  # + 150.00
+
+    [reversal] = refund(accrual, "250.00")
+
+    # A quarter of 300.00, not of the accrual's 150.00.
+    assert reversal.amount == Decimal("-75.00")
+    assert reversal.reverses_id == accrual.pk
+    assert "recalculation adjustments of 150.00" in reversal.memo
+
+
+def test_full_refund_after_raise_nets_zero(plan, partner):
+    accrual = book(plan, partner)
+    raise_rate(plan, "0.1234")
+    apply(preview(plan))
+
+    refund(accrual, "333.33", "refund-a")
+    refund(accrual, "666.67", "refund-b")
+
+    entries = LedgerEntry.objects.filter(deal=accrual.deal).exclude(status=S.VOID)
+    assert entries.aggregate(total=Sum("amount"))["total"] == 0
+
+
+def test_churn_after_lowering_reverses_new_amount(plan, partner):
+    accrual = book(plan, partner)  # 150.00
+    raise_rate(plan, "0.0500")
+    apply(preview(plan))  # − 75.00
+    event = revenue_event_record(
+        tenant=plan.tenant,
+        external_id="churn-1",
+        kind="churn",
+        occurred_on=CLOSED + datetime.timedelta(days=45),
+        account_external_id=accrual.deal.account.external_id,
+    ).event
+
+    revenue_event_process(tenant_id=plan.tenant_id, event_id=event.pk)
+
+    [reversal] = LedgerEntry.objects.filter(revenue_event=event)
+    # Half of the 90 clawback days not served: half of 75.00.
+    assert reversal.amount == Decimal("-37.50")
+
+
+def test_manual_adjustment_is_not_reversed(plan, partner):
+    accrual = book(plan, partner)
+    LedgerEntry.objects.create(
+        tenant=plan.tenant,
+        partner=partner,
+        deal=accrual.deal,
+        kind=LedgerEntry.Kind.ADJUSTMENT,
+        idempotency_key="manual:bonus",
+        base_amount=Decimal(0),
+        rate=Decimal(0),
+        multiplier=Decimal(1),
+        amount=Decimal("10.00"),
+        currency="USD",
+    )
+
+    [reversal] = refund(accrual, "250.00")
+
+    assert reversal.amount == Decimal("-37.50")
