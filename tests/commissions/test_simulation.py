@@ -5,6 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from commissions.models import LedgerEntry
 from commissions.reversals import revenue_event_process, revenue_event_record
@@ -173,3 +175,22 @@ def test_months_out_of_range_rejected(months):
         months_validate(months)
 
     assert raised.value.field == "months"
+
+
+def test_queries_do_not_grow_with_deals(scoped, active):
+    partner = PartnerFactory(tenant=scoped)
+    account = AccountFactory(tenant=scoped)
+    won(partner, account=account, days_ago=100, book=active)
+    won(partner, account=account, days_ago=90, kind=Deal.Kind.RENEWAL, book=active)
+    plan = draft(scoped, cap_per_partner=Decimal("1000.00"))
+    with CaptureQueriesContext(connection) as few:
+        plan_simulate(plan=plan)
+    for days_ago in range(10, 60, 10):
+        won(PartnerFactory(tenant=scoped), days_ago=days_ago, book=active)
+        won(partner, account=account, days_ago=days_ago, kind=Deal.Kind.RENEWAL, book=active)
+
+    with CaptureQueriesContext(connection) as many:
+        report = plan_simulate(plan=plan)
+
+    assert report["totals"]["deals"] == 12
+    assert len(many) == len(few)
