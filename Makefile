@@ -1,7 +1,7 @@
 # Shortcuts for the commands described in docs/running.md.
 # Pass pytest arguments with PYTEST_ARGS, for example: make test PYTEST_ARGS="-k ledger -x"
 
-.PHONY: run test lint bench bench-icp bench-links
+.PHONY: run test lint bench bench-icp bench-links bench-simulation
 
 run:
 	bin/dev up
@@ -29,3 +29,8 @@ bench-icp:
 # bench/results-links.md. Pass options with BENCH_ARGS="--clicks 20000".
 bench-links:
 	bin/dev bench-links $(BENCH_ARGS)
+
+# Time simulating a draft commission plan on 100,000 won partner deals and write
+# bench/results-simulation.md. Pass options with BENCH_ARGS="--deals 20000".
+bench-simulation:
+	bin/dev bench-simulation $(BENCH_ARGS)

@@ -418,6 +418,58 @@ class RevenueEvent(TenantOwnedModel):
         return f"{self.kind} {self.external_id}"
 
 
+class Recalculation(TenantOwnedModel):
+    """A previewed re-pricing of booked accruals under a plan, applied as adjustments.
+
+    `commissions.recalculation` builds the lines when the preview is created and
+    again when it is applied; the apply writes nothing unless both fingerprints match.
+    """
+
+    class Status(models.TextChoices):
+        PREVIEWED = "previewed", "Previewed"
+        APPLIED = "applied", "Applied"
+        DISCARDED = "discarded", "Discarded"
+        EXPIRED = "expired", "Expired"
+
+    plan = models.ForeignKey(CommissionPlan, on_delete=models.PROTECT, related_name="+")
+    # Deals that closed in [close_from, close_to] are re-priced.
+    close_from = models.DateField()
+    close_to = models.DateField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PREVIEWED)
+    # One dict per accrual whose amount changes: accrual_id, partner_id, partner_name,
+    # deal_id, deal_external_id, currency, old_amount, reversed, new_amount, delta,
+    # rate_source and rate_source_detail, with amounts as decimal strings.
+    lines = models.JSONField(default=list)
+    # Per partner and currency: partner_id, partner_name, currency, accruals, old, new, delta.
+    totals = models.JSONField(default=list)
+    # SHA-256 of the lines, compared when the recalculation is applied.
+    fingerprint = models.CharField(max_length=64)
+    expires_at = models.DateTimeField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_by_label = models.CharField(max_length=150, blank=True)
+    applied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    applied_at = models.DateTimeField(null=True, blank=True)
+    discarded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(close_to__gte=models.F("close_from")),
+                name="recalculation_close_to_after_from",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "-created_at"], name="recalculation_tenant_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Recalculation {self.pk} under {self.plan_id}"
+
+
 # Imported here so that Django registers the model with the commissions app.
 from commissions.fx_models import ExchangeRate  # noqa: E402, F401
 

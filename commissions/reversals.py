@@ -387,11 +387,29 @@ def _refund_in_entry_currency(event: RevenueEvent, accrual: LedgerEntry) -> Deci
     return -money_round(event.amount * rate, accrual.currency)
 
 
-def _remaining(accrual: LedgerEntry) -> Decimal:
+def _accrued(accrual: LedgerEntry) -> Decimal:
+    """Return the accrual's amount with the adjustments recalculations wrote for it.
+
+    Only recalculation adjustments re-price the accrual itself; other adjustments
+    stay as they are when the deal is refunded or churns.
+    """
+    recalculated = (
+        LedgerEntry.objects.filter(
+            deal_id=accrual.deal_id,
+            kind=LedgerEntry.Kind.ADJUSTMENT,
+            idempotency_key__regex=rf"^recalculation:[0-9]+:entry:{accrual.pk}$",
+        )
+        .exclude(status=LedgerEntry.Status.VOID)
+        .aggregate(total=Sum("amount"))["total"]
+    )
+    return accrual.amount + (recalculated or Decimal(0))
+
+
+def _remaining(accrual: LedgerEntry, accrued: Decimal) -> Decimal:
     reversed_total = LedgerEntry.objects.filter(reverses=accrual).aggregate(total=Sum("amount"))[
         "total"
     ] or Decimal(0)
-    return accrual.amount + reversed_total
+    return accrued + reversed_total
 
 
 def _refund_reversals(event: RevenueEvent, accruals) -> list[LedgerEntry]:
@@ -408,9 +426,10 @@ def _refund_reversals(event: RevenueEvent, accruals) -> list[LedgerEntry]:
     refunded_before = earlier.aggregate(total=Sum("amount"))["total"] or Decimal(0)
     entries = []
     for accrual in accruals:
-        remaining = _remaining(accrual)
+        accrued = _accrued(accrual)
+        remaining = _remaining(accrual, accrued)
         amount = refund_reversal(
-            accrued=accrual.amount,
+            accrued=accrued,
             remaining=remaining,
             deal_amount=_deal_amount(accrual),
             refunded_before=refunded_before,
@@ -427,6 +446,8 @@ def _refund_reversals(event: RevenueEvent, accruals) -> list[LedgerEntry]:
             f"{accrual.deal_currency or accrual.currency} ({fraction:.2%}) reverses that share "
             f"of accrual #{accrual.pk}, {accrual.amount} {accrual.currency}, on its frozen terms"
         )
+        if accrued != accrual.amount:
+            memo += f" and its recalculation adjustments of {accrued - accrual.amount}"
         if full:
             memo += "; refunds reach the deal amount, so it takes the rest"
         elif amount == remaining:
@@ -449,7 +470,7 @@ def _churn_reversals(event: RevenueEvent, accruals) -> list[LedgerEntry]:
             continue
         days_served = (event.occurred_on - close_date).days
         amount = churn_reversal(
-            remaining=_remaining(accrual),
+            remaining=_remaining(accrual, _accrued(accrual)),
             clawback_days=clawback_days,
             days_served=days_served,
             currency=accrual.currency,

@@ -1,6 +1,14 @@
 from django.urls import path
 
-from commissions import fx_pages, mdf_pages, payout_pages, unit_economics_pages, views
+from commissions import (
+    fx_pages,
+    mdf_pages,
+    payout_pages,
+    recalculation_pages,
+    simulation_pages,
+    unit_economics_pages,
+    views,
+)
 
 app_name = "commissions"
 urlpatterns = [
@@ -64,4 +72,25 @@ urlpatterns = [
         name="mdf_claim_reimburse",
     ),
     path("mdf/proofs/<int:pk>/", mdf_pages.mdf_proof, name="mdf_proof"),
+    path("plans/<int:pk>/simulate/", simulation_pages.plan_simulate_page, name="plan_simulate"),
+    path(
+        "recalculations/new/",
+        recalculation_pages.recalculation_new,
+        name="recalculation_new",
+    ),
+    path(
+        "recalculations/<int:pk>/",
+        recalculation_pages.recalculation_detail,
+        name="recalculation_detail",
+    ),
+    path(
+        "recalculations/<int:pk>/apply/",
+        recalculation_pages.recalculation_apply_page,
+        name="recalculation_apply",
+    ),
+    path(
+        "recalculations/<int:pk>/discard/",
+        recalculation_pages.recalculation_discard_page,
+        name="recalculation_discard",
+    ),
 ]

@@ -7,6 +7,8 @@ from commissions.api import (
     mdf_views,
     payout_views,
     plan_views,
+    recalculation_views,
+    simulation_views,
     unit_economics_views,
     views,
 )
@@ -152,5 +154,30 @@ urlpatterns = [
         "portal/mdf/proofs/<int:pk>/",
         mdf_views.PortalMdfProofView.as_view(),
         name="api-portal-mdf-proof",
+    ),
+    path(
+        "commission-plans/<int:pk>/simulate/",
+        simulation_views.PlanSimulateView.as_view(),
+        name="api-commission-plan-simulate",
+    ),
+    path(
+        "recalculations/",
+        recalculation_views.RecalculationCreateView.as_view(),
+        name="api-recalculation-create",
+    ),
+    path(
+        "recalculations/<int:pk>/",
+        recalculation_views.RecalculationDetailView.as_view(),
+        name="api-recalculation-detail",
+    ),
+    path(
+        "recalculations/<int:pk>/apply/",
+        recalculation_views.RecalculationApplyView.as_view(),
+        name="api-recalculation-apply",
+    ),
+    path(
+        "recalculations/<int:pk>/discard/",
+        recalculation_views.RecalculationDiscardView.as_view(),
+        name="api-recalculation-discard",
     ),
 ]

@@ -82,6 +82,11 @@ EXPECTED_PATHS = {
     "/api/v1/portal/referrals/": {"get", "post"},
     "/api/v1/portal/referrals/check/": {"get"},
     "/api/v1/portal/links/": {"get", "post"},
+    "/api/v1/commission-plans/{id}/simulate/": {"post"},
+    "/api/v1/recalculations/": {"post"},
+    "/api/v1/recalculations/{id}/": {"get"},
+    "/api/v1/recalculations/{id}/apply/": {"post"},
+    "/api/v1/recalculations/{id}/discard/": {"post"},
 }
 
 

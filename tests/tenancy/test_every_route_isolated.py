@@ -94,6 +94,14 @@ OBJECT_ROUTES = {
     "commissions:mdf_claim_reject": ("post", "mdf_request"),
     "commissions:mdf_claim_reimburse": ("post", "mdf_request"),
     "commissions:mdf_proof": ("get", "mdf_proof"),
+    "api-commission-plan-simulate": ("post", "plan"),
+    "api-recalculation-detail": ("get", "recalculation"),
+    "api-recalculation-apply": ("post", "recalculation"),
+    "api-recalculation-discard": ("post", "recalculation"),
+    "commissions:plan_simulate": ("get", "plan"),
+    "commissions:recalculation_detail": ("get", "recalculation"),
+    "commissions:recalculation_apply": ("post", "recalculation"),
+    "commissions:recalculation_discard": ("post", "recalculation"),
 }
 
 # Partner portal routes with an id, requested by a partner user of the own tenant.

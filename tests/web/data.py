@@ -13,7 +13,7 @@ from commissions.fx_models import ExchangeRate
 from commissions.mdf import mdf_claim_submit, mdf_request_approve, mdf_request_submit
 from commissions.mdf_allocation import mdf_allocate
 from commissions.mdf_budgets import mdf_budget_set, mdf_period_parse
-from commissions.models import LedgerEntry, Payout
+from commissions.models import LedgerEntry, Payout, Recalculation
 from crm.models import Deal, ImportRun
 from icp.models import IcpVersion
 from jobs.models import Job
@@ -169,6 +169,13 @@ def program_create(tenant, *, label: str) -> SimpleNamespace:
         entry = ledger_entry_create(
             partner=partner, deal=partner_deal, plan=plan, icp_version=version
         )
+        recalculation = Recalculation.objects.create(
+            plan=plan,
+            close_from=datetime.date(2017, 1, 1),
+            close_to=datetime.date(2017, 12, 31),
+            fingerprint="0" * 64,
+            expires_at=datetime.datetime(2100, 1, 1, tzinfo=datetime.UTC),
+        )
         payout = Payout.objects.create(
             partner=partner,
             period_start=datetime.date(2017, 6, 1),
@@ -250,6 +257,7 @@ def program_create(tenant, *, label: str) -> SimpleNamespace:
         mdf_budget=mdf_request.allocation.budget,
         mdf_request=mdf_request,
         mdf_proof=mdf_proof,
+        recalculation=recalculation,
     )
 
 
