@@ -44,7 +44,8 @@ def entries_release_due(*, tenant: Tenant, today: datetime.date | None = None) -
     or before today in the tenant's time zone; accruals without a plan use the
     default. Updates run in chunks and only touch rows still pending, so a repeated
     or overlapping run approves nothing twice and never touches held entries.
-    Pending reversals of approved or paid accruals are approved in the same run.
+    Pending reversals and recalculation adjustments of approved or paid accruals
+    are approved in the same run.
     """
     today = today or tenant.today()
     released = 0
@@ -80,9 +81,34 @@ def entries_release_due(*, tenant: Tenant, today: datetime.date | None = None) -
             status=Status.PENDING,
             reverses__status__in=(Status.APPROVED, Status.PAID),
         ).update(status=Status.APPROVED, updated_at=timezone.now())
-        released += follow
+        released += follow + _recalculation_adjustments_release()
     logger.info("ledger.release_finished tenant_id=%s approved=%s", tenant.pk, released)
     return released
+
+
+def _recalculation_adjustments_release() -> int:
+    """Approve pending recalculation adjustments whose accrual is approved or paid.
+
+    An adjustment written while its accrual was pending follows the accrual, as a
+    reversal does. Its key, `recalculation:<id>:entry:<accrual id>`, names the accrual.
+    """
+    pending = dict(
+        LedgerEntry.objects.filter(
+            kind=LedgerEntry.Kind.ADJUSTMENT,
+            status=Status.PENDING,
+            idempotency_key__startswith="recalculation:",
+        ).values_list("id", "idempotency_key")
+    )
+    accrual_ids = {pk: int(key.rsplit(":", 1)[1]) for pk, key in pending.items()}
+    released_accruals = set(
+        LedgerEntry.objects.filter(
+            pk__in=set(accrual_ids.values()), status__in=(Status.APPROVED, Status.PAID)
+        ).values_list("id", flat=True)
+    )
+    due = [pk for pk, accrual_id in accrual_ids.items() if accrual_id in released_accruals]
+    return LedgerEntry.objects.filter(id__in=due, status=Status.PENDING).update(
+        status=Status.APPROVED, updated_at=timezone.now()
+    )
 
 
 def entries_release_due_all() -> int:

@@ -12,6 +12,7 @@ from django.db.models import Sum
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from commissions.approval import entries_release_due
 from commissions.models import CommissionPlan, CommissionRule, LedgerEntry, Recalculation
 from commissions.recalculation import (
     recalculation_apply,
@@ -190,6 +191,20 @@ def test_paid_accrual_gets_approved_adjustment(plan, partner):
     accrual.refresh_from_db()
     assert accrual.status == S.PAID
     assert accrual.amount == Decimal("150.00")
+
+
+def test_pending_adjustment_is_released_with_its_accrual(plan, partner):
+    accrual = book(plan, partner)
+    other = book(plan, partner, closed=datetime.date(2026, 3, 11))
+    raise_rate(plan)
+    apply(preview(plan))
+    LedgerEntry.objects.filter(pk=accrual.pk).update(status=S.APPROVED)
+
+    released = entries_release_due(tenant=plan.tenant, today=CLOSED)
+
+    statuses = {entry.idempotency_key.rsplit(":", 1)[1]: entry.status for entry in adjustments()}
+    assert released == 1
+    assert statuses == {str(accrual.pk): S.APPROVED, str(other.pk): S.PENDING}
 
 
 def test_void_accrual_is_left_out(plan, partner):
