@@ -291,20 +291,46 @@ class _Pricer:
         return price
 
 
+def until_validate(until, *, today: datetime.date) -> datetime.date:
+    """Return `until` as a date no later than `today`, or raise DomainError naming the field."""
+    if until in (None, ""):
+        return today
+    if isinstance(until, str):
+        try:
+            until = datetime.date.fromisoformat(until)
+        except ValueError:
+            until = None
+    if not isinstance(until, datetime.date) or until > today:
+        raise DomainError(
+            "until must be a date no later than today.",
+            field="until",
+            value=until,
+            fix=f"Send the last close date to replay as YYYY-MM-DD, at most {today}, or leave "
+            "it out for today.",
+        )
+    return until
+
+
 def plan_simulate(
-    *, plan: CommissionPlan, months: int = 12, compare_to: CommissionPlan | None = None
+    *,
+    plan: CommissionPlan,
+    months: int = 12,
+    compare_to: CommissionPlan | None = None,
+    until: datetime.date | str | None = None,
 ) -> dict:
     """Return what `plan` would have paid for the won partner deals of the last `months`.
 
-    Runs in the active tenant's scope. `compare_to` defaults to the active plan;
-    with no active plan the comparison columns are None. Money is exact Decimal
-    in the tenant's base currency. Reads only: nothing is written.
+    The window ends on `until` (default: today in the tenant's time zone), so older
+    data, such as an imported history, can be replayed. Runs in the active tenant's
+    scope. `compare_to` defaults to the active plan; with no active plan the
+    comparison columns are None. Money is exact Decimal in the tenant's base
+    currency. Reads only: nothing is written.
     """
     months = months_validate(months)
     tenant = plan.tenant
     if compare_to is None:
         compare_to = commission_plan_active()
-    end = tenant.today()
+    end = until_validate(until, today=tenant.today())
     start = end - relativedelta(months=months) + datetime.timedelta(days=1)
     logger.info(
         "plan_simulation.started tenant_id=%s plan_id=%s compare_to=%s months=%s",

@@ -17,13 +17,14 @@ def plan_simulate_page(request, pk: int):
     context = {
         "plan": plan,
         "months": request.GET.get("months", "12"),
+        "until": request.GET.get("until", ""),
         "min_months": MIN_MONTHS,
         "max_months": MAX_MONTHS,
         "skip_reasons": SKIP_REASONS,
         **page_permissions(request.membership),
     }
     try:
-        report = plan_simulate(plan=plan, months=context["months"])
+        report = plan_simulate(plan=plan, months=context["months"], until=context["until"])
     except DomainError as error:
         context["error"] = error
         return render(request, "commissions/plan_simulate.html", context, status=400)

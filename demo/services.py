@@ -19,7 +19,8 @@ from attribution.links import link_create
 from attribution.models import Referral, TrackingLink
 from attribution.referrals import referral_register
 from attribution.rules import attribution_settings_set
-from commissions.plans import commission_plan_activate
+from commissions.models import CommissionPlan
+from commissions.plans import commission_plan_activate, commission_plan_draft_save
 from crm.importing import csv_import
 from crm.models import Account, ImportRun
 from crm.pipeline import deals_process
@@ -257,6 +258,7 @@ def demo_load() -> dict:
             multiplier_c=Decimal("0.50"),
             multiplier_d=Decimal("0.00"),
         )
+        _draft_plan_ensure(tenant)
         processed = deals_process(tenant_id=tenant.pk)
         partner_services.partner_scores_refresh(tenant=tenant)
         partner_rollups_refresh()
@@ -273,3 +275,24 @@ def demo_load() -> dict:
         "icp_version": version,
         "processed": processed,
     }
+
+
+DRAFT_PLAN_NAME = "Draft: pay more for tier A"
+
+
+def _draft_plan_ensure(tenant: Tenant) -> None:
+    """Store a draft plan for the simulator to compare with the active one, once."""
+    if CommissionPlan.objects.filter(name=DRAFT_PLAN_NAME).exists():
+        return
+    commission_plan_draft_save(
+        tenant=tenant,
+        name=DRAFT_PLAN_NAME,
+        base_rate=Decimal("0.1000"),
+        multiplier_a=Decimal("2.00"),
+        multiplier_b=Decimal("1.00"),
+        multiplier_c=Decimal("0.25"),
+        multiplier_d=Decimal("0.00"),
+        min_fit_score=40,
+        cap_per_deal=Decimal("5000.00"),
+        rules=[{"scope": "segment", "value": "strategic", "rate": Decimal("0.1200")}],
+    )

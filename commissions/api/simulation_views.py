@@ -24,7 +24,13 @@ class SimulationInputSerializer(serializers.Serializer):
         min_value=MIN_MONTHS,
         max_value=MAX_MONTHS,
         default=12,
-        help_text="Replay the deals that closed in this many months up to today.",
+        help_text="Replay the deals that closed in this many months up to `until`.",
+    )
+    until = serializers.DateField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Last close date of the window; default today in the tenant's time zone.",
     )
 
 
@@ -113,5 +119,9 @@ class PlanSimulateView(TenantApiView):
         plan = commission_plan_get(pk=pk)
         serializer = SimulationInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        report = plan_simulate(plan=plan, months=serializer.validated_data["months"])
+        report = plan_simulate(
+            plan=plan,
+            months=serializer.validated_data["months"],
+            until=serializer.validated_data["until"],
+        )
         return Response(SimulationReportSerializer(report).data)

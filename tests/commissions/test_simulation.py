@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 
 import pytest
@@ -10,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from commissions.models import LedgerEntry
 from commissions.reversals import revenue_event_process, revenue_event_record
-from commissions.simulation import months_validate, plan_simulate
+from commissions.simulation import months_validate, plan_simulate, until_validate
 from crm.models import Deal
 from tenancy.errors import DomainError
 from tests.commissions.simulation_data import draft, won
@@ -187,6 +188,26 @@ def test_months_out_of_range_rejected(months):
         months_validate(months)
 
     assert raised.value.field == "months"
+
+
+@pytest.mark.parametrize("until", ["2999-01-01", "yesterday", 12])
+def test_until_in_future_or_invalid_rejected(scoped, until):
+    with pytest.raises(DomainError) as raised:
+        until_validate(until, today=scoped.today())
+
+    assert raised.value.field == "until"
+
+
+def test_until_moves_the_window_back(scoped, active):
+    partner = PartnerFactory(tenant=scoped)
+    won(partner, days_ago=400)
+    won(partner, days_ago=10)
+    until = scoped.today() - datetime.timedelta(days=300)
+
+    report = plan_simulate(plan=draft(scoped), months=12, until=until)
+
+    assert report["window_end"] == until
+    assert report["totals"]["deals"] == 1
 
 
 def test_queries_do_not_grow_with_deals(scoped, active):

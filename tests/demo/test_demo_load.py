@@ -5,7 +5,8 @@ from decimal import Decimal
 import pytest
 
 from attribution.models import TrackingLink
-from commissions.models import LedgerEntry
+from commissions.models import CommissionPlan, LedgerEntry
+from commissions.simulation import plan_simulate
 from crm.importing import csv_import
 from crm.models import Account, Deal
 from demo.services import demo_load
@@ -53,4 +54,11 @@ def test_demo_load_twice():
     assert second["processed"] == 0
     with tenant_scope(tenant):
         total = sum(LedgerEntry.objects.values_list("amount", flat=True), Decimal(0))
+        drafts = list(CommissionPlan.objects.filter(is_draft=True).values_list("name", flat=True))
+        draft = CommissionPlan.objects.get(is_draft=True)
+        report = plan_simulate(plan=draft, months=24, until="2017-12-31")
     assert total > Decimal("100000")
+    assert drafts == ["Draft: pay more for tier A"]
+    # The demo's deals closed in 2016 and 2017, so the simulator replays them.
+    assert report["totals"]["deals"] > 0
+    assert report["totals"]["simulated"] != report["totals"]["active"]
