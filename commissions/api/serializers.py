@@ -22,6 +22,31 @@ class LedgerFilterSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=LedgerEntry.Kind.choices, required=False)
 
 
+class LedgerCorrectionInputSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(
+        choices=[("adjustment", "Adjustment"), ("bonus", "Bonus")],
+        help_text="adjustment corrects an amount (negative takes money back); bonus pays a "
+        "reward outside the plan.",
+    )
+    partner_id = serializers.IntegerField(min_value=1)
+    amount = serializers.DecimalField(
+        max_digits=14, decimal_places=4, help_text="Non-zero, in whole minor units of currency."
+    )
+    currency = serializers.CharField(
+        max_length=3, required=False, allow_blank=True, default="", help_text="Default: base."
+    )
+    memo = serializers.CharField(max_length=255, help_text="Why the entry is added.")
+    idempotency_key = serializers.CharField(
+        max_length=100,
+        help_text="Your key for this entry; resending it with the same values returns the "
+        "entry (200), with other values 409.",
+    )
+    deal_external_id = serializers.CharField(
+        max_length=100, required=False, allow_blank=True, default="",
+        help_text="The partner's deal the entry belongs to, if any.",
+    )  # fmt: skip
+
+
 class LedgerPartnerSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()

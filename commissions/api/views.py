@@ -8,12 +8,14 @@ from rest_framework.response import Response
 
 from commissions.api.serializers import (
     CommissionPlanSerializer,
+    LedgerCorrectionInputSerializer,
     LedgerEntryOutputSerializer,
     LedgerFilterSerializer,
     RevenueEventFilterSerializer,
     RevenueEventInputSerializer,
     RevenueEventOutputSerializer,
 )
+from commissions.corrections import ledger_correction_add
 from commissions.plans import commission_plan_activate
 from commissions.reversals import revenue_event_record
 from commissions.selectors import (
@@ -51,6 +53,36 @@ class LedgerEntryListView(TenantApiView):
             kind=filters.get("kind"),
         )
         return self.paginated_response(entries, LedgerEntryOutputSerializer)
+
+    @extend_schema(
+        operation_id="ledger_add_correction",
+        tags=["ledger"],
+        summary="Add a manual adjustment or bonus, once per idempotency key",
+        description=(
+            "The ledger is append-only: a correction is a new entry. It starts pending and is "
+            "approved or voided with POST /api/v1/ledger/{id}/approve/ or /void/."
+        ),
+        request=LedgerCorrectionInputSerializer,
+        responses={
+            200: OpenApiResponse(LedgerEntryOutputSerializer, description="The key existed."),
+            201: OpenApiResponse(LedgerEntryOutputSerializer, description="The entry was added."),
+            400: error_response("A field is invalid."),
+            404: error_response("The partner or deal is not one of the tenant's."),
+            409: error_response("The key was used with other values."),
+            **AUTH_ERRORS,
+        },
+    )
+    def post(self, request):
+        serializer = LedgerCorrectionInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        result = ledger_correction_add(
+            tenant=self.tenant, actor=self.actor(), **serializer.validated_data
+        )
+        entry = ledger_entry_list().get(pk=result.entry.pk)
+        return Response(
+            LedgerEntryOutputSerializer(entry).data,
+            status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
+        )
 
 
 class CommissionPlanView(TenantApiView):

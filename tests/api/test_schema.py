@@ -21,7 +21,7 @@ EXPECTED_PATHS = {
     "/api/v1/links/{id}/deactivate/": {"post"},
     "/api/v1/touches/": {"post"},
     "/api/v1/settings/attribution/": {"get", "put"},
-    "/api/v1/ledger/": {"get"},
+    "/api/v1/ledger/": {"get", "post"},
     "/api/v1/ledger/{id}/approve/": {"post"},
     "/api/v1/ledger/{id}/void/": {"post"},
     "/api/v1/payouts/": {"get"},
