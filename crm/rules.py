@@ -14,10 +14,11 @@ BOOKED_FIELDS = (
     "partner_id",
 )
 
-# NOTE: there is no ledger adjustment workflow yet, so a booked deal cannot be
-# corrected from the API or an import. The message states this to the caller.
+# A booked deal's commission is corrected in the ledger, which is append-only, not
+# by changing the deal.
 BOOKED_DEAL_FIX = (
-    "Send the value it was booked with; corrections to booked commissions are not supported yet."
+    "Send the value it was booked with. Correct its commission with a manual adjustment "
+    "(POST /api/v1/ledger/) or a recalculation instead."
 )
 BOOKED_DEAL_MESSAGE = (
     f"This won deal's commission is already booked, so this field cannot change. {BOOKED_DEAL_FIX}"
