@@ -3,7 +3,9 @@
 A preview prices a stored deal, or a deal described in the request, under a
 given plan (a draft included) or the plan in force on the deal's close date. It
 uses the same facts and pricing as the pipeline (`commissions.services.deal_facts`
-and `commissions.pricing.deal_price`), and the partner's cap as the ledger stands.
+and `commissions.pricing.deal_price`), converts a deal in another currency at the
+tenant's rate for its close date, and applies the partner's cap as the ledger
+stands.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from commissions.caps import PartnerCaps
+from commissions.fx import ExchangeRateQuote, amount_convert, exchange_rate_for
 from commissions.models import CommissionPlan, LedgerEntry
 from commissions.pricing import DealFacts, Price, deal_price
 from commissions.selectors import commission_plans_activated, plan_in_force
@@ -37,6 +40,8 @@ class Preview:
     # What the ledger booked for the deal, when it did.
     booked: LedgerEntry | None = None
     cap_remaining: Decimal | None = None
+    # The conversion into the base currency; rate 1 for a deal in it.
+    quote: ExchangeRateQuote | None = None
 
 
 def _plan_for(plan: CommissionPlan | None, day: datetime.date) -> CommissionPlan:
@@ -74,6 +79,9 @@ def deal_preview(*, tenant, deal: Deal, plan: CommissionPlan | None = None) -> P
         "won_fit_tier": fit_tier,
         "won_fit_score": fit_score,
     }
+    quote = _quote(tenant, deal.currency, deal.close_date or tenant.today())
+    row["base_amount"] = amount_convert(amount=deal.amount, quote=quote)
+    row["base_currency"] = quote.base_currency
     facts, names = deal_facts([row], today=tenant.today())
     fact = facts[deal.pk]
     plan = _plan_for(plan, fact.close_date)
@@ -83,7 +91,7 @@ def deal_preview(*, tenant, deal: Deal, plan: CommissionPlan | None = None) -> P
         .first()
     )
     preview = _priced(plan, fact, deal.partner, names[deal.partner_id], with_cap=booked is None)
-    preview.deal, preview.booked = deal, booked
+    preview.deal, preview.booked, preview.quote = deal, booked, quote
     return preview
 
 
@@ -126,9 +134,10 @@ def described_deal_preview(
     original = None
     if kind != Deal.Kind.NEW and account is not None:
         original = original_accruals(pairs={(account.pk, partner.pk)}).get((account.pk, partner.pk))
+    quote = _quote(tenant, currency, day)
     fact = DealFacts(
-        amount=amount,
-        currency=currency,
+        amount=amount_convert(amount=amount, quote=quote),
+        currency=quote.base_currency,
         kind=kind,
         product=product,
         partner_id=partner.pk,
@@ -139,7 +148,14 @@ def described_deal_preview(
         close_date=day,
         original=original,
     )
-    return _priced(_plan_for(plan, day), fact, partner, partner.name, with_cap=True)
+    preview = _priced(_plan_for(plan, day), fact, partner, partner.name, with_cap=True)
+    preview.quote = quote
+    return preview
+
+
+def _quote(tenant, currency: str, day: datetime.date) -> ExchangeRateQuote:
+    """Return the rate the pipeline would convert the deal at; raise MissingExchangeRate."""
+    return exchange_rate_for(tenant=tenant, currency=currency, on_date=day)
 
 
 def _priced(plan, fact: DealFacts, partner, partner_name: str, *, with_cap: bool) -> Preview:

@@ -215,8 +215,17 @@ class PreviewInputSerializer(serializers.Serializer):
         return data
 
 
+class PreviewQuoteSerializer(serializers.Serializer):
+    currency = serializers.CharField(help_text="The deal's currency.")
+    base_currency = serializers.CharField()
+    rate = serializers.DecimalField(max_digits=18, decimal_places=8)
+    rate_date = serializers.DateField()
+
+
 class PreviewFactsSerializer(serializers.Serializer):
-    amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    amount = serializers.DecimalField(
+        max_digits=18, decimal_places=4, help_text="The deal amount in the base currency."
+    )
     currency = serializers.CharField()
     kind = serializers.CharField()
     product = serializers.CharField()
@@ -270,6 +279,7 @@ class PreviewOutputSerializer(serializers.Serializer):
     deal_external_id = serializers.CharField(source="deal.external_id", allow_null=True)
     facts = PreviewFactsSerializer()
     price = PreviewPriceSerializer()
+    quote = PreviewQuoteSerializer(help_text="The conversion into the base currency.")
     cap_remaining = serializers.DecimalField(
         max_digits=18,
         decimal_places=4,
@@ -294,7 +304,10 @@ class CommissionPreviewView(TenantApiView):
         responses={
             200: PreviewOutputSerializer,
             400: error_response("A field is invalid."),
-            404: OpenApiResponse(description="The plan, deal, partner or account is unknown."),
+            404: OpenApiResponse(
+                description="The plan, deal, partner or account is unknown, or no exchange rate "
+                "converts the deal's currency on its close date."
+            ),
             409: error_response("No plan is in force on the close date."),
             **AUTH_ERRORS,
         },

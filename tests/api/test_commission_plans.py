@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 
+from commissions.fx import exchange_rates_upsert
 from commissions.models import CommissionPlan
 from commissions.plans import commission_plan_activate
 from crm.models import Deal
@@ -210,6 +211,28 @@ def test_preview_errors(client, headers, scoped, body, status, field):
     assert response.status_code == status
     payload = response.json()
     assert payload.get("field") == field or field in str(payload)
+
+
+def test_preview_converts_other_currency(client, headers, scoped, partner):
+    commission_plan_activate(tenant=scoped, name="Live", base_rate=Decimal("0.1"))
+    exchange_rates_upsert(
+        tenant=scoped, rows=[{"currency": "GBP", "rate_date": "2026-02-01", "rate": "1.25"}]
+    )
+    described = {"partner_id": partner.pk, "amount": "800.00", "fit_tier": "B"}
+
+    response = post(
+        client, PREVIEW_URL, {**described, "currency": "GBP", "close_date": "2026-02-20"}, headers
+    )
+    missing = post(
+        client, PREVIEW_URL, {**described, "currency": "GBP", "close_date": "2026-04-20"}, headers
+    )
+
+    body = response.json()
+    assert body["quote"]["rate"] == "1.25000000"
+    assert (body["facts"]["amount"], body["facts"]["currency"]) == ("1000.0000", "USD")
+    assert body["price"]["amount"] == "100.0000"
+    assert missing.status_code == 404
+    assert missing.json()["code"] == "missing_exchange_rate"
 
 
 def test_preview_without_plan_in_force_is_a_conflict(client, headers, scoped, partner):
