@@ -1,6 +1,13 @@
 from django.urls import path
 
-from commissions import fx_pages, mdf_pages, payout_pages, unit_economics_pages, views
+from commissions import (
+    fx_pages,
+    mdf_pages,
+    payout_pages,
+    plan_pages,
+    unit_economics_pages,
+    views,
+)
 
 app_name = "commissions"
 urlpatterns = [
@@ -12,6 +19,11 @@ urlpatterns = [
         name="unit_economics",
     ),
     path("plan/update/", views.plan_update, name="plan_update"),
+    path("plans/new/", plan_pages.plan_create, name="plan_create"),
+    path("plans/<int:pk>/", plan_pages.plan_detail, name="plan_detail"),
+    path("plans/<int:pk>/copy/", plan_pages.plan_copy, name="plan_copy"),
+    path("plans/<int:pk>/delete/", plan_pages.plan_delete, name="plan_delete"),
+    path("plans/<int:pk>/activate/", plan_pages.plan_activate, name="plan_activate"),
     path("payouts/", payout_pages.payout_list, name="payout_list"),
     path("payouts/prepare/", payout_pages.payout_prepare, name="payout_prepare"),
     path("payouts/<int:pk>/", payout_pages.payout_detail, name="payout_detail"),
