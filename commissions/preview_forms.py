@@ -36,7 +36,9 @@ class PreviewForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text="Empty is today.",
     )
-    kind = forms.ChoiceField(label="Deal kind", choices=Deal.Kind.choices, initial=Deal.Kind.NEW)
+    kind = forms.ChoiceField(
+        label="Deal kind", choices=Deal.Kind.choices, initial=Deal.Kind.NEW, required=False
+    )
     product = forms.CharField(max_length=100, required=False)
     account_domain = forms.CharField(
         max_length=253,
@@ -59,6 +61,7 @@ class PreviewForm(forms.Form):
                 self.add_error("partner", "Choose a partner, or give a stored deal's external id.")
             if data.get("amount") is None and "amount" not in self.errors:
                 self.add_error("amount", "Give the deal amount, or a stored deal's external id.")
+        data["kind"] = data.get("kind") or Deal.Kind.NEW
         if data.get("currency"):
             data["currency"] = data["currency"].upper()
         return data
