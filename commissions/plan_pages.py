@@ -140,7 +140,7 @@ def _plan_get(pk: int) -> CommissionPlan:
 
 @staff_required
 def plan_detail(request, pk: int):
-    """A plan's terms and a preview; for a draft, the edit form (POST saves it)."""
+    """Show a plan's terms and the preview panel, and for a draft the edit form that POST saves."""
     plan = _plan_get(pk)
     if request.method != "POST":
         return _render_detail(request, plan)
@@ -169,7 +169,7 @@ def plan_detail(request, pk: int):
 
 @editor_required
 def plan_create(request):
-    """A new draft: blank (model defaults), or prefilled from plan ?from=<id>."""
+    """Create a draft from the model defaults, or from the plan named by `?from=<id>`."""
     if request.method == "POST":
         draft_forms = PlanDraftForms(request.POST)
         if draft_forms.is_valid():
