@@ -13,7 +13,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from commissions.forms import TIERS, CommissionPlanForm
-from commissions.models import CommissionPlan, LedgerEntry
+from commissions.models import CommissionPlan, LedgerEntry, PayoutType
+from commissions.money import money_round
 from commissions.plan_pages import plan_terms_context, preview_context
 from commissions.plans import commission_plan_activate
 from commissions.selectors import commission_plan_active, commission_plan_list
@@ -93,12 +94,16 @@ def _tier_examples(plan: CommissionPlan, *, currency: str) -> list[TierExample]:
     examples = []
     for tier in TIERS:
         multiplier = getattr(plan, f"multiplier_{tier}")
-        amount = commission_amount(
-            base_amount=EXAMPLE_DEAL_AMOUNT,
-            rate=plan.base_rate,
-            multiplier=multiplier,
-            currency=currency,
-        )
+        if plan.payout_type == PayoutType.FLAT:
+            # A flat plan pays its amount per deal whatever the deal amount.
+            amount = money_round(plan.flat_amount * multiplier, currency)
+        else:
+            amount = commission_amount(
+                base_amount=EXAMPLE_DEAL_AMOUNT,
+                rate=plan.base_rate,
+                multiplier=multiplier,
+                currency=currency,
+            )
         examples.append(
             TierExample(
                 tier=tier.upper(),

@@ -640,3 +640,21 @@ def test_preview_without_plan_in_force(analyst_client, tenant):
     assert (
         "No commission plan is in force" in response.context["preview_form"].errors["close_date"][0]
     )
+
+
+def test_flat_plan_example_pays_flat(analyst_client, program):
+    with tenant_scope(program.tenant):
+        commission_plan_activate(
+            tenant=program.tenant,
+            name="Fit-weighted",
+            payout_type="flat",
+            flat_amount=Decimal("400.00"),
+        )
+
+    response = analyst_client.get(reverse("commissions:plan"))
+    content = response.content.decode()
+
+    # 400.00 flat × tier A's 1.50, whatever the deal amount.
+    assert response.context["tier_a_example"].amount == Decimal("600.00")
+    assert "<strong>400.00 USD</strong> per won deal" in content
+    assert "Effective rate" not in content
