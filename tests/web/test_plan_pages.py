@@ -658,3 +658,32 @@ def test_flat_plan_example_pays_flat(analyst_client, program):
     assert response.context["tier_a_example"].amount == Decimal("600.00")
     assert "<strong>400.00 USD</strong> per won deal" in content
     assert "Effective rate" not in content
+
+
+def test_other_tenants_partner_not_choosable(manager_client, program, other_program):
+    rules = [{"scope": "partner", "partner": str(other_program.partner.pk), "rate_percent": "20"}]
+
+    response = manager_client.post(reverse("commissions:plan_create"), form_body(rules=rules))
+
+    assert response.status_code == 400
+    assert (
+        "Select a valid choice"
+        in response.context["draft_forms"].rules.forms[0].errors["partner"][0]
+    )
+    assert "Globex" not in response.content.decode()
+    with tenant_scope(program.tenant):
+        assert CommissionPlan.objects.count() == 1
+
+
+def test_repeated_create_is_name_error(manager_client, program):
+    first = manager_client.post(reverse("commissions:plan_create"), form_body())
+    second = manager_client.post(reverse("commissions:plan_create"), form_body())
+
+    assert first.status_code == 302
+    assert second.status_code == 400
+    assert (
+        "Another plan is named “Summer draft”."
+        in second.context["draft_forms"].terms.errors["name"][0]
+    )
+    with tenant_scope(program.tenant):
+        assert CommissionPlan.objects.filter(name="Summer draft").count() == 1
