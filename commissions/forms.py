@@ -47,14 +47,16 @@ class CommissionPlanForm(forms.Form):
     """A plan as the page shows it: the base rate in percent, multipliers as factors.
 
     `plan_values()` converts the cleaned data to the keyword arguments of
-    `commissions.services.commission_plan_activate`, with the rate as a fraction.
+    `commissions.plans.commission_plan_activate`, with the rate as a fraction.
     """
 
     name = forms.CharField(
         max_length=200,
         help_text=(
-            "Saving under a new name creates a new plan. Saving under the name of an "
-            "earlier plan updates and reactivates that plan."
+            "Saving under the active plan's name changes it for deals booked from now on. "
+            "Saving under a new name starts a new plan today; the current one keeps paying "
+            "deals that closed before. A plan that a later one replaced cannot be reopened: "
+            "copy it into a draft instead."
         ),
     )
     base_rate_percent = forms.DecimalField(

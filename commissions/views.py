@@ -13,9 +13,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from commissions.forms import TIERS, CommissionPlanForm
-from commissions.models import CommissionPlan, LedgerEntry
+from commissions.models import CommissionPlan, LedgerEntry, PayoutType
+from commissions.money import money_round
+from commissions.plan_pages import plan_terms_context, preview_context
 from commissions.plans import commission_plan_activate
-from commissions.selectors import commission_plan_active
+from commissions.selectors import commission_plan_active, commission_plan_list
 from commissions.services import commission_amount
 from partners.models import Partner, PartnerScore
 from reporting.selectors import ledger_entries
@@ -92,12 +94,16 @@ def _tier_examples(plan: CommissionPlan, *, currency: str) -> list[TierExample]:
     examples = []
     for tier in TIERS:
         multiplier = getattr(plan, f"multiplier_{tier}")
-        amount = commission_amount(
-            base_amount=EXAMPLE_DEAL_AMOUNT,
-            rate=plan.base_rate,
-            multiplier=multiplier,
-            currency=currency,
-        )
+        if plan.payout_type == PayoutType.FLAT:
+            # A flat plan pays its amount per deal whatever the deal amount.
+            amount = money_round(plan.flat_amount * multiplier, currency)
+        else:
+            amount = commission_amount(
+                base_amount=EXAMPLE_DEAL_AMOUNT,
+                rate=plan.base_rate,
+                multiplier=multiplier,
+                currency=currency,
+            )
         examples.append(
             TierExample(
                 tier=tier.upper(),
@@ -113,6 +119,7 @@ def _render_plan(
     request, form: CommissionPlanForm, *, plan: CommissionPlan | None, status: int = 200
 ):
     currency = request.tenant.base_currency
+    plans = list(commission_plan_list())
     examples = _tier_examples(plan, currency=currency) if plan else []
     context = {
         "plan": plan,
@@ -128,6 +135,11 @@ def _render_plan(
         "example_amount": EXAMPLE_DEAL_AMOUNT,
         "currency": currency,
         "form": form,
+        "drafts": [other for other in plans if other.is_draft],
+        "earlier_plans": [other for other in plans if not other.is_draft and not other.is_active],
+        **plan_terms_context(plan),
+        # The preview on this page prices under the plan in force on the close date.
+        **preview_context(request, plan=None),
         **page_permissions(request.membership),
     }
     return render(request, "commissions/plan.html", context, status=status)
