@@ -330,8 +330,9 @@ def holds_void(*, signal: FraudSignal) -> EntryMove:
 
     Pending entries in its scope are voided too. The lock keeps their number at
     zero, because the scan that raised the signal held them in the same transaction.
-    NOTE: voiding is a status change only; reversal entries that book the
-    correction as a new ledger row are not written yet.
+    Entries already approved or paid stay as they are. NOTE: confirming fraud does
+    not claw back paid commission; a manager adds a negative adjustment for it
+    (`commissions.corrections`).
     """
     scope = scopes_of(_signal_rows(FraudSignal.objects.filter(pk=signal.pk)))[signal.pk]
     return _status_move(
