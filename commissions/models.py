@@ -344,6 +344,9 @@ class Payout(TenantOwnedModel):
     )
     approved_at = models.DateTimeField(null=True, blank=True)
     paid_at = models.DateTimeField(null=True, blank=True)
+    # The ids of the entries a carried-over payout left unassigned, for its statement.
+    # A carried-over payout has no lines, because its entries join the next payout.
+    carried_entry_ids = models.JSONField(default=list, blank=True)
 
     class Meta:
         constraints = [

@@ -133,6 +133,7 @@ def payouts_prepare(*, tenant: Tenant, period: Period, actor=None) -> list[Payou
             period_end=period.end,
             currency=currency,
             status=Payout.Status.CARRIED_OVER if carried else Payout.Status.PREPARED,
+            carried_entry_ids=[entry_id for entry_id, _ in rows] if carried else [],
             total=total,
             entry_count=len(rows),
             min_payout_amount=threshold,

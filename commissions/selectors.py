@@ -125,20 +125,19 @@ def payout_entries(payout: Payout) -> QuerySet[LedgerEntry]:
 
 
 def payout_carried_entries(payout: Payout) -> QuerySet[LedgerEntry]:
-    """Return the partner's approved entries in no payout, for a carried-over statement.
+    """Return the entries a carried-over payout left for the next one, for its statement.
 
-    NOTE: a carry-over keeps no lines, so this lists the entries unassigned now: entries
-    approved after the carry-over appear too, and carried ones leave once paid out.
+    Payouts carried over before `carried_entry_ids` existed stored no ids; for them
+    this lists the partner's approved entries that are in no payout now.
     """
-    return (
-        LedgerEntry.objects.filter(
-            partner_id=payout.partner_id,
-            currency=payout.currency,
-            status=LedgerEntry.Status.APPROVED,
-            payout_line__isnull=True,
-        )
-        .select_related("deal")
-        .order_by("created_at", "id")
+    entries = LedgerEntry.objects.select_related("deal").order_by("created_at", "id")
+    if payout.carried_entry_ids:
+        return entries.filter(pk__in=payout.carried_entry_ids)
+    return entries.filter(
+        partner_id=payout.partner_id,
+        currency=payout.currency,
+        status=LedgerEntry.Status.APPROVED,
+        payout_line__isnull=True,
     )
 
 

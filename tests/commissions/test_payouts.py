@@ -21,6 +21,7 @@ from commissions.payouts import (
     payouts_prepare,
     period_parse,
 )
+from commissions.selectors import payout_carried_entries
 from tenancy.errors import Conflict, DomainError
 from tenancy.scope import tenant_scope
 from tests.factories import (
@@ -191,6 +192,18 @@ def test_total_below_minimum_or_negative_carries_over(scoped, partner, amounts):
     assert later.status == (
         Payout.Status.PREPARED if expected >= Decimal("50.00") else Payout.Status.CARRIED_OVER
     )
+
+
+def test_carried_statement_lists_the_entries_it_carried(scoped, partner):
+    small = entry(partner, "20.00")
+    [carried] = payouts_prepare(tenant=scoped, period=THIS_MONTH)
+    entry(partner, "60.00")
+
+    listed = list(payout_carried_entries(carried))
+    payouts_prepare(tenant=scoped, period=NEXT_MONTH)
+
+    assert listed == [small]
+    assert list(payout_carried_entries(carried)) == [small]
 
 
 def test_minimum_comes_from_the_active_plan(scoped, partner):
