@@ -60,18 +60,28 @@ def refund_reversal(
     refunded_before: Decimal,
     refund: Decimal,
     currency: str,
+    churned: bool = False,
 ) -> Decimal:
     """Return the (positive) amount a refund takes back from an accrual.
 
     It is refund / deal amount of the accrued amount, rounded half up to the minor
     unit, and never more than what is left of the accrual. Once refunds reach the
     deal amount, the reversal is exactly what is left, so a full refund nets to zero.
+
+    After a churn took back the unearned part, the refund takes its share of what
+    is left instead: refund / unrefunded deal amount of `remaining`. The churn
+    already took back the unearned part of the refunded amount too, so taking
+    the refund's share of the full accrual would take it back twice.
     """
     if remaining <= 0 or deal_amount <= 0:
         return Decimal(0)
     if refunded_before + refund >= deal_amount:
         return remaining
-    share = (accrued * refund / deal_amount).quantize(minor_unit(currency), rounding=ROUND_HALF_UP)
+    if churned:
+        exact = remaining * refund / (deal_amount - refunded_before)
+    else:
+        exact = accrued * refund / deal_amount
+    share = exact.quantize(minor_unit(currency), rounding=ROUND_HALF_UP)
     return min(share, remaining)
 
 
@@ -428,6 +438,7 @@ def _refund_reversals(event: RevenueEvent, accruals) -> list[LedgerEntry]:
     for accrual in accruals:
         accrued = _accrued(accrual)
         remaining = _remaining(accrual, accrued)
+        churned = _churn_reversed(accrual)
         amount = refund_reversal(
             accrued=accrued,
             remaining=remaining,
@@ -435,6 +446,7 @@ def _refund_reversals(event: RevenueEvent, accruals) -> list[LedgerEntry]:
             refunded_before=refunded_before,
             refund=event.amount,
             currency=accrual.currency,
+            churned=churned,
         )
         if amount <= 0:
             continue
@@ -448,6 +460,8 @@ def _refund_reversals(event: RevenueEvent, accruals) -> list[LedgerEntry]:
         )
         if accrued != accrual.amount:
             memo += f" and its recalculation adjustments of {accrued - accrual.amount}"
+        if churned:
+            memo += "; the account churned, so it takes that share of what the churn left"
         if full:
             memo += "; refunds reach the deal amount, so it takes the rest"
         elif amount == remaining:
@@ -456,13 +470,20 @@ def _refund_reversals(event: RevenueEvent, accruals) -> list[LedgerEntry]:
     return entries
 
 
+def _churn_reversed(accrual: LedgerEntry) -> bool:
+    return LedgerEntry.objects.filter(
+        reverses=accrual, idempotency_key__startswith="reversal:churn:"
+    ).exists()
+
+
 def _churn_reversals(event: RevenueEvent, accruals) -> list[LedgerEntry]:
     entries = []
     for accrual in accruals:
-        already = LedgerEntry.objects.filter(
-            reverses=accrual, idempotency_key__startswith="reversal:churn:"
-        ).exists()
+        already = _churn_reversed(accrual)
         close_date = accrual.deal.close_date if accrual.deal_id else None
+        if close_date is not None and close_date > event.occurred_on:
+            # A deal won after the churn date belongs to a later customer relationship.
+            continue
         clawback_days = accrual.plan.clawback_days if accrual.plan_id else 0
         if already or close_date is None:
             # NOTE: a deal without a close date has no clawback window to count from,

@@ -261,9 +261,10 @@ def net_after_events(
                 refunded_before=refunded,
                 refund=event_amount,
                 currency=deal.get("entry_currency", deal["currency"]),
+                churned=churned,
             )
             refunded += event_amount
-        elif not churned:
+        elif not churned and occurred_on >= deal["close_date"]:
             churned = True
             remaining -= churn_reversal(
                 remaining=remaining,

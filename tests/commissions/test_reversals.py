@@ -618,13 +618,36 @@ def test_held_accrual_gets_a_pending_reversal(plan):
     assert reversals_of(accrual)[0].status == LedgerEntry.Status.PENDING
 
 
-def test_capped_reversal_says_what_was_left(plan):
+def test_refund_after_churn_takes_its_share_of_what_is_left(plan):
     account = AccountFactory(tenant=plan.tenant)
     accrual = accrue(plan, account=account)
     process(churn(account, days_after_close=45))  # takes 75.00 of 150.00
-    process(refund(accrual, "600.00"))  # 60 % would be 90.00
+    process(refund(accrual, "600.00"))  # 60 % of the 75.00 left, not of 150.00
 
     last = reversals_of(accrual)[-1]
-    assert last.amount == Decimal("-75.00")
-    assert "only 75.00 was left" in last.memo
-    assert net(accrual) == 0
+    # The partner keeps the 40 % not refunded of the half served: 150 × 0.4 × 0.5.
+    assert last.amount == Decimal("-45.00")
+    assert "the account churned" in last.memo
+    assert net(accrual) == Decimal("30.00")
+
+
+def test_churn_leaves_deals_closed_after_it(plan):
+    account = AccountFactory(tenant=plan.tenant)
+    before = accrue(plan, account=account)
+    later_deal = DealFactory(
+        tenant=plan.tenant,
+        partner=before.partner,
+        account=account,
+        close_date=CLOSED + datetime.timedelta(days=60),
+    )
+    row = {
+        "id": later_deal.pk, "partner_id": later_deal.partner_id, "amount": later_deal.amount,
+        "currency": "USD", "won_fit_tier": "A", "won_fit_score": 90, "won_fit_version_id": None,
+    }  # fmt: skip
+    accruals_write(plan=plan, deals=[row])
+
+    process(churn(account, days_after_close=30))
+
+    later = LedgerEntry.objects.get(deal=later_deal, kind=LedgerEntry.Kind.ACCRUAL)
+    assert reversals_of(before)
+    assert not reversals_of(later)
