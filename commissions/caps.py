@@ -16,6 +16,7 @@ from django.db import connection
 from django.db.models import Sum
 
 from commissions.models import CommissionPlan, LedgerEntry
+from commissions.money import money_round
 from commissions.pricing import DealFacts, Price, cap_period_bounds
 
 # First key of the advisory lock held per partner while its capped accruals are written.
@@ -64,7 +65,7 @@ class PartnerCaps:
         price.cap_to(
             cap - earned,
             f"Capped at what is left of the partner's {cap} {facts.currency} for "
-            f"{start} to {end}: {max(cap - earned, Decimal(0))}.",
+            f"{start} to {end}: {money_round(max(cap - earned, Decimal(0)), facts.currency)}.",
             facts.currency,
         )
         self.used[(facts.partner_id, start, facts.currency)] = earned + price.amount

@@ -197,7 +197,8 @@ class ExchangeRateRowsInvalid(DomainError):
         first = errors[0]
         shown = "" if total <= len(errors) else f" The first {len(errors)} are listed."
         super().__init__(
-            f"{total} of the rows are invalid, so no rate was written.{shown} "
+            f"{total} {'row is' if total == 1 else 'rows are'} invalid, so no rate was "
+            f"written.{shown} "
             f"Row {first['index']}: {first['message']}",
             field=first["field"],
             value=first["value"],

@@ -93,12 +93,21 @@ def _min_payout(tenant: Tenant) -> Decimal:
 def payouts_prepare(*, tenant: Tenant, period: Period, actor=None) -> list[Payout]:
     """Prepare the period's payouts of the active tenant; return the payouts it added.
 
-    Groups each partner's approved entries booked before the period's end (in the
+    Raises DomainError for a month that has not started. Groups each partner's
+    approved entries booked before the period's end (in the
     tenant's time zone) that are in no payout yet, per currency, and sums them
     exactly. Preparing a period again adds nothing for a partner and currency that
     already have a payout or carry-over in it. Concurrent calls wait on a lock of the
     tenant row, so two of them never build the same payout.
     """
+    if period.start > tenant.today():
+        raise DomainError(
+            f"The period {period.label} has not started yet.",
+            field="period",
+            value=period.label,
+            fix=f"Prepare a month up to the current one, {tenant.today():%Y-%m}; a month's "
+            "payouts hold the entries approved by its end.",
+        )
     Tenant.objects.select_for_update().get(pk=tenant.pk)
     logger.info("payouts.prepare_started tenant_id=%s period=%s", tenant.pk, period.label)
     # NOTE: the minimum is compared with the total in each currency as the same

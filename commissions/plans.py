@@ -12,10 +12,11 @@ import datetime
 import logging
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from commissions.models import CapPeriod, CommissionPlan, CommissionRule, PayoutType
+from commissions.money import minor_unit
 from partners.models import Partner
 from tenancy.errors import Conflict, DomainError
 from tenancy.queue import enqueue_on_commit
@@ -27,6 +28,7 @@ logger = logging.getLogger(__name__)
 MAX_MULTIPLIER = Decimal(10)
 MAX_SEGMENT_MULTIPLIER = Decimal(5)
 MAX_RULES = 500
+MAX_SCORE_BANDS = 10
 SEGMENTS = ("strategic", "grow", "nurture", "deprioritise")
 PARTNER_TIERS = ("gold", "silver", "bronze")
 PLAN_FIELDS = (
@@ -48,6 +50,7 @@ PLAN_FIELDS = (
     "cap_per_partner",
     "cap_period",
     "holding_days",
+    "min_payout_amount",
     "clawback_days",
     "effective_from",
     "effective_to",
@@ -89,8 +92,11 @@ def _check_range(values: dict, field: str, low, high, fix: str = "") -> None:
         raise _range_error(field, value, low, high, fix)
 
 
-def plan_values_validate(values: dict) -> None:
-    """Raise DomainError, naming the field, for a plan value the ledger cannot honour."""
+def plan_values_validate(values: dict, *, currency: str = "") -> None:
+    """Raise DomainError, naming the field, for a plan value the ledger cannot honour.
+
+    Amounts must be whole minor units of `currency`, the tenant's base currency.
+    """
     _check_range(
         values,
         "base_rate",
@@ -130,8 +136,17 @@ def plan_values_validate(values: dict) -> None:
         "Use 0 to pay new business only, or "
         "leave it out (null) to pay renewals for as long as the account renews.",
     )
-    for field in ("flat_amount", "cap_per_deal", "cap_per_partner"):
+    for field in ("flat_amount", "cap_per_deal", "cap_per_partner", "min_payout_amount"):
         _check_range(values, field, Decimal(0), Decimal("999999999999.99"))
+        _check_minor_units(values.get(field), field, currency)
+    _check_range(values, "holding_days", 0, 3650)
+    if len(values.get("score_bands") or []) > MAX_SCORE_BANDS:
+        raise DomainError(
+            f"A plan has at most {MAX_SCORE_BANDS} score bands.",
+            field="score_bands",
+            value=len(values["score_bands"]),
+            fix="Merge neighbouring bands.",
+        )
     if values.get("payout_type", PayoutType.PERCENTAGE) == PayoutType.FLAT and (
         values.get("flat_amount") is None
     ):
@@ -150,6 +165,20 @@ def plan_values_validate(values: dict) -> None:
         )
     _score_bands_validate(values.get("score_bands"))
     _partner_tier_multipliers_validate(values.get("partner_tier_multipliers"))
+
+
+def _check_minor_units(amount, field: str, currency: str) -> None:
+    if amount is None or not currency:
+        return
+    unit = minor_unit(currency)
+    if amount != amount.quantize(unit):
+        raise DomainError(
+            f"{amount} is not a whole number of {currency} minor units.",
+            field=field,
+            value=amount,
+            fix=f"Plan amounts are in the base currency {currency}: use at most "
+            f"{-unit.as_tuple().exponent} decimals.",
+        )
 
 
 def _score_bands_validate(bands) -> None:
@@ -334,6 +363,20 @@ def _rule_build(plan, data: dict, index: int, known_partners: set[int]) -> Commi
         )
     payout_type = data.get("payout_type") or PayoutType.PERCENTAGE
     rate, flat = data.get("rate"), data.get("flat_amount")
+    if payout_type == PayoutType.PERCENTAGE and flat is not None:
+        raise DomainError(
+            "A percentage rule pays a rate, not a flat amount.",
+            field=f"{field}.flat_amount",
+            value=flat,
+            fix='Leave flat_amount out, or send "payout_type": "flat".',
+        )
+    if payout_type == PayoutType.FLAT and rate is not None:
+        raise DomainError(
+            "A flat rule pays a flat amount, not a rate.",
+            field=f"{field}.rate",
+            value=rate,
+            fix='Leave rate out, or send "payout_type": "percentage".',
+        )
     if payout_type == PayoutType.PERCENTAGE:
         if rate is None or not Decimal(0) <= rate <= Decimal(1):
             raise DomainError(
@@ -344,6 +387,7 @@ def _rule_build(plan, data: dict, index: int, known_partners: set[int]) -> Commi
             )
         flat = None
     elif payout_type == PayoutType.FLAT:
+        _check_minor_units(flat, f"{field}.flat_amount", plan.tenant.base_currency)
         if flat is None or flat < 0:
             raise DomainError(
                 f"A flat rule needs an amount of 0 or more; got {flat}.",
@@ -390,7 +434,7 @@ def commission_plan_draft_save(
     *, tenant, actor=None, pk: int | None = None, rules: list[dict] | None = None, **values
 ) -> CommissionPlan:
     """Create a draft, or update draft `pk`; an activated plan cannot be edited as a draft."""
-    plan_values_validate(values)
+    plan_values_validate(values, currency=tenant.base_currency)
     if pk is None:
         plan = CommissionPlan(tenant=tenant, is_draft=True, is_active=False)
         before = None
@@ -418,7 +462,18 @@ def commission_plan_draft_save(
         )
     _apply(plan, values)
     _plan_consistency_check(plan)
-    plan.save()
+    try:
+        with transaction.atomic():
+            plan.save()
+    except IntegrityError:
+        # A concurrent request created a plan with this name first.
+        logger.info("commission_plan.name_race tenant_id=%s name=%s", tenant.pk, name)
+        raise Conflict(
+            f"Another plan is named “{name}”.",
+            field="name",
+            value=name,
+            fix="Give the draft a name no other plan has.",
+        ) from None
     _rules_replace(plan, rules)
     audit_record(
         tenant_id=tenant.pk,
@@ -499,7 +554,7 @@ def commission_plan_activate(
     replaced plan then pays deals that closed before that day. The first plan of a
     tenant starts on `effective_from`, or pays every close date when it is left out.
     """
-    plan_values_validate(values)
+    plan_values_validate(values, currency=tenant.base_currency)
     name = values.pop("name")
     plans = list(CommissionPlan.objects.select_for_update().order_by("id"))
     plan = next((p for p in plans if p.name == name), None)

@@ -36,7 +36,7 @@ SOURCE_DEFAULT = "default"
 SOURCE_FROZEN = "frozen"
 SOURCE_RECURRING_ENDED = "recurring"
 RECURRING_KINDS = ("renewal", "expansion")
-ONE = Decimal(1)
+ONE = Decimal("1.00")
 
 
 @dataclass(frozen=True)
@@ -90,6 +90,13 @@ class Price:
     uncapped_amount: Decimal | None = None
     original_id: int | None = None
     steps: list[str] = field(default_factory=list)
+    # The currency of `amount`, `flat_amount` and `uncapped_amount`.
+    currency: str = ""
+
+    @property
+    def percentage_rate(self) -> Decimal | None:
+        """The rate of a percentage price; None for a flat one."""
+        return None if self.payout_type == PayoutType.FLAT else self.rate
 
     def cap_to(self, limit: Decimal, reason: str, currency: str) -> None:
         """Lower the amount to `limit` (never below 0), recording the uncapped amount.
@@ -233,6 +240,7 @@ def deal_price(
         rate_source_detail=detail[:255],
         amount=_amount(facts, payout_type, rate, flat, multiplier * band * segment * partner_tier),
         steps=steps,
+        currency=facts.currency,
     )
     steps.append(f"= {price.amount} {facts.currency}")
     if plan.min_fit_score is not None and (
@@ -310,6 +318,7 @@ def _frozen_price(facts: DealFacts, original: OriginalAccrual) -> Price:
         rate_source_detail=detail[:255],
         amount=amount,
         original_id=original.id,
+        currency=facts.currency,
         steps=[
             detail,
             f"× {multiplier} × {band} × {segment} × {partner_tier}, the original's multipliers",
@@ -332,6 +341,7 @@ def _zero(plan: CommissionPlan, facts: DealFacts, source: str, reason: str) -> P
         amount=money_round(Decimal(0), facts.currency),
         original_id=facts.original.id if facts.original else None,
         steps=[reason],
+        currency=facts.currency,
     )
 
 

@@ -456,7 +456,8 @@ def _refund_reversals(event: RevenueEvent, accruals) -> list[LedgerEntry]:
         memo = (
             f"Refund {event.external_id[:40]} of {event.amount} of {deal_amount} "
             f"{accrual.deal_currency or accrual.currency} ({fraction:.2%}) reverses that share "
-            f"of accrual #{accrual.pk}, {accrual.amount} {accrual.currency}, on its frozen terms"
+            f"of accrual #{accrual.pk}, {money_round(accrual.amount, accrual.currency)} "
+            f"{accrual.currency}, on its frozen terms"
         )
         if accrued != accrual.amount:
             memo += f" and its recalculation adjustments of {accrued - accrual.amount}"

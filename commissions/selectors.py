@@ -59,7 +59,7 @@ def ledger_entry_list(
 ) -> QuerySet[LedgerEntry]:
     """Return the active tenant's ledger entries, newest first, with what lists show."""
     entries = LedgerEntry.objects.select_related(
-        "partner", "deal", "deal__account", "icp_version"
+        "partner", "plan", "deal", "deal__account", "icp_version"
     ).order_by("-created_at", "-id")
     if partner_id is not None:
         entries = entries.filter(partner_id=partner_id)

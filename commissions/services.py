@@ -73,6 +73,12 @@ def accruals_write(*, plan: CommissionPlan, deals: list[dict]) -> int:
         fact = facts[deal["id"]]
         price = deal_price(plan, rules, fact, partner_name=partner_names[deal["partner_id"]])
         caps.apply(price, fact)
+        if deal["currency"] != fact.currency:
+            price.steps.insert(
+                0,
+                f"{deal['amount']} {deal['currency']} × {deal['exchange_rate'].normalize()} "
+                f"= {fact.amount} {fact.currency}.",
+            )
         status = LedgerEntry.Status.HELD if deal["id"] in held_ids else LedgerEntry.Status.PENDING
         entries.append(
             LedgerEntry(

@@ -32,6 +32,7 @@ from django.db.models import Q, Sum
 
 from commissions.caps import PartnerCaps
 from commissions.models import CommissionPlan, LedgerEntry, RevenueEvent
+from commissions.money import minor_unit
 from commissions.pricing import RECURRING_KINDS, DealFacts, cap_period_bounds, deal_price
 from commissions.reversals import churn_reversal, refund_reversal
 from commissions.selectors import commission_plan_active
@@ -421,6 +422,7 @@ def plan_simulate(
         report.tiers[deal["won_fit_tier"] or "unscored"].add(**values)
 
     result = _report_dict(report, plan=plan, compare_to=compare_to, names=names)
+    _money_normalise(result, tenant.base_currency)
     result.update(months=months, window_start=start, window_end=end, currency=tenant.base_currency)
     logger.info(
         "plan_simulation.finished tenant_id=%s plan_id=%s deals=%s skipped=%s",
@@ -430,6 +432,32 @@ def plan_simulate(
         sum(report.skipped.values()),
     )
     return result
+
+
+MONEY_KEYS = (
+    "revenue",
+    "simulated",
+    "simulated_net",
+    "active",
+    "active_net",
+    "actual_accrued",
+    "actual_net",
+    "delta",
+    "delta_actual",
+)
+
+
+def _money_normalise(result: dict, currency: str) -> None:
+    """Show every amount with the currency's decimals, such as 12.50 USD and 1250 JPY.
+
+    The amounts are sums of whole minor units, so this only drops the extra zeros
+    of the ledger's four decimal places.
+    """
+    unit = minor_unit(currency)
+    for row in [result["totals"], *result["partners"], *result["tiers"]]:
+        for key in MONEY_KEYS:
+            if row.get(key) is not None:
+                row[key] = row[key].quantize(unit)
 
 
 def _report_dict(report: _Report, *, plan, compare_to, names: dict[int, str]) -> dict:

@@ -21,6 +21,7 @@ from commissions.plans import (
 from commissions.preview import deal_preview, described_deal_preview
 from commissions.selectors import commission_plan_get, commission_plan_list
 from crm.models import Deal
+from tenancy.api.fields import MoneyField
 from tenancy.api.permissions import IsTenantReader
 from tenancy.api.views import AUTH_ERRORS, DETAIL_ERRORS, READ_ERRORS, TenantApiView, error_response
 from tenancy.errors import NotFound
@@ -223,9 +224,7 @@ class PreviewQuoteSerializer(serializers.Serializer):
 
 
 class PreviewFactsSerializer(serializers.Serializer):
-    amount = serializers.DecimalField(
-        max_digits=18, decimal_places=4, help_text="The deal amount in the base currency."
-    )
+    amount = MoneyField(help_text="The deal amount in the base currency.")
     currency = serializers.CharField()
     kind = serializers.CharField()
     product = serializers.CharField()
@@ -238,8 +237,14 @@ class PreviewFactsSerializer(serializers.Serializer):
 
 class PreviewPriceSerializer(serializers.Serializer):
     payout_type = serializers.CharField()
-    rate = serializers.DecimalField(max_digits=6, decimal_places=4)
-    flat_amount = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
+    rate = serializers.DecimalField(
+        source="percentage_rate",
+        max_digits=6,
+        decimal_places=4,
+        allow_null=True,
+        help_text="Null on a flat price.",
+    )
+    flat_amount = MoneyField(allow_null=True)
     multiplier = serializers.DecimalField(max_digits=5, decimal_places=2)
     band_multiplier = serializers.DecimalField(max_digits=5, decimal_places=2)
     segment_multiplier = serializers.DecimalField(max_digits=5, decimal_places=2)
@@ -250,8 +255,8 @@ class PreviewPriceSerializer(serializers.Serializer):
         "plan's recurring window)."
     )
     rate_source_detail = serializers.CharField()
-    amount = serializers.DecimalField(max_digits=18, decimal_places=4)
-    uncapped_amount = serializers.DecimalField(max_digits=18, decimal_places=4, allow_null=True)
+    amount = MoneyField()
+    uncapped_amount = MoneyField(allow_null=True)
     steps = serializers.ListField(child=serializers.CharField(), help_text="Why, step by step.")
 
 
@@ -268,7 +273,7 @@ class PreviewPartnerSerializer(serializers.Serializer):
 
 class PreviewBookedSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    amount = serializers.DecimalField(max_digits=18, decimal_places=4)
+    amount = MoneyField()
     rate_source = serializers.CharField()
     plan_id = serializers.IntegerField(allow_null=True)
 
@@ -280,9 +285,8 @@ class PreviewOutputSerializer(serializers.Serializer):
     facts = PreviewFactsSerializer()
     price = PreviewPriceSerializer()
     quote = PreviewQuoteSerializer(help_text="The conversion into the base currency.")
-    cap_remaining = serializers.DecimalField(
-        max_digits=18,
-        decimal_places=4,
+    cap_remaining = MoneyField(
+        currency_path="facts.currency",
         allow_null=True,
         help_text="What is left of the partner's cap in the deal's cap period before this deal.",
     )
@@ -316,7 +320,13 @@ class CommissionPreviewView(TenantApiView):
         serializer = PreviewInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        plan = commission_plan_get(pk=data["plan_id"]) if data["plan_id"] else None
+        plan = None
+        if data["plan_id"]:
+            try:
+                plan = commission_plan_get(pk=data["plan_id"])
+            except NotFound as error:
+                error.field = "plan_id"
+                raise
         if data["deal_external_id"]:
             deal = (
                 Deal.objects.select_related("account", "partner")

@@ -14,6 +14,7 @@ from commissions.models import (
     PayoutType,
     RevenueEvent,
 )
+from tenancy.api.fields import MoneyField
 
 
 class LedgerFilterSerializer(serializers.Serializer):
@@ -52,17 +53,25 @@ class LedgerPartnerSerializer(serializers.Serializer):
     name = serializers.CharField()
 
 
+class LedgerPlanSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
 class LedgerEntryOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     partner = LedgerPartnerSerializer()
+    plan = LedgerPlanSerializer(
+        allow_null=True, help_text="The plan that priced the entry; null on manual entries."
+    )
     deal_external_id = serializers.CharField(source="deal.external_id", allow_null=True)
     kind = serializers.ChoiceField(choices=LedgerEntry.Kind.choices)
     status = serializers.ChoiceField(choices=LedgerEntry.Status.choices)
     idempotency_key = serializers.CharField(
         help_text="Unique per tenant; retrying a write with the same key adds no entry."
     )
-    base_amount = serializers.DecimalField(
-        max_digits=14, decimal_places=2, help_text="The deal value the commission is a share of."
+    base_amount = MoneyField(
+        currency_path="currency", help_text="The deal value the commission is a share of."
     )
     rate = serializers.DecimalField(
         max_digits=6, decimal_places=4, help_text="The plan's base rate, such as 0.1000 for 10%."
@@ -89,9 +98,8 @@ class LedgerEntryOutputSerializer(serializers.Serializer):
         allow_null=True,
         help_text="Number of the ICP version that scored the account.",
     )
-    amount = serializers.DecimalField(
-        max_digits=14,
-        decimal_places=2,
+    amount = MoneyField(
+        currency_path="currency",
         help_text="base_amount × rate (or flat_amount) × multiplier × band_multiplier × "
         "segment_multiplier × partner_tier_multiplier (1 when null), rounded half up to the "
         "currency's minor unit, then capped. A reversal's amount is negative and its memo "
@@ -113,9 +121,8 @@ class LedgerEntryOutputSerializer(serializers.Serializer):
     deal_kind = serializers.CharField(
         help_text="new, renewal or expansion; empty on older entries."
     )
-    flat_amount = serializers.DecimalField(
-        max_digits=14,
-        decimal_places=2,
+    flat_amount = MoneyField(
+        currency_path="currency",
         allow_null=True,
         help_text="A flat entry's amount per deal before multipliers; null on percentage entries.",
     )
@@ -123,15 +130,14 @@ class LedgerEntryOutputSerializer(serializers.Serializer):
     partner_tier_multiplier = serializers.DecimalField(
         max_digits=5, decimal_places=2, allow_null=True
     )
-    uncapped_amount = serializers.DecimalField(
-        max_digits=18,
-        decimal_places=4,
+    uncapped_amount = MoneyField(
+        currency_path="currency",
         allow_null=True,
         help_text="The amount before a cap or the plan's minimum fit lowered it; null otherwise.",
     )
-    deal_amount = serializers.DecimalField(
-        max_digits=14,
-        decimal_places=2,
+    deal_amount = MoneyField(
+        currency_path="deal_currency",
+        fallback_path="currency",
         allow_null=True,
         help_text="The deal's amount in its own currency; null on entries booked before "
         "conversion existed.",
@@ -151,13 +157,14 @@ class LedgerEntryOutputSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
-def _multiplier_field(tier: str):
+def _multiplier_field(tier: str, **kwargs):
     return serializers.DecimalField(
         max_digits=5,
         decimal_places=2,
         min_value=Decimal(0),
         max_value=Decimal(10),
         help_text=f"Multiplier for accounts in ICP tier {tier}; 0 pays nothing.",
+        **kwargs,
     )
 
 
@@ -349,6 +356,23 @@ class CommissionPlanSerializer(serializers.Serializer):
         help_text="Days after a deal closes in which churn takes back the unearned part of its "
         "commission; 0 turns clawback off. 90 when left out.",
     )
+    holding_days = serializers.IntegerField(
+        min_value=0,
+        max_value=3650,
+        required=False,
+        default=30,
+        help_text="Days after a deal's close date before its accrual is approved for payout. "
+        "30 when left out.",
+    )
+    min_payout_amount = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        min_value=Decimal(0),
+        required=False,
+        default=Decimal("50.00"),
+        help_text="A partner's payout below this is carried over to the next month. 50.00 "
+        "when left out.",
+    )
     rules = CommissionRuleSerializer(
         many=True,
         required=False,
@@ -357,11 +381,38 @@ class CommissionPlanSerializer(serializers.Serializer):
     )
     updated_at = serializers.DateTimeField(read_only=True)
 
+    def to_internal_value(self, data):
+        unknown = sorted(set(data) - set(self.fields)) if isinstance(data, dict) else []
+        if unknown:
+            raise serializers.ValidationError(
+                {unknown[0]: [f"Unknown field; the plan's fields are {', '.join(self.fields)}."]}
+            )
+        return super().to_internal_value(data)
+
 
 class CommissionPlanDraftSerializer(CommissionPlanSerializer):
-    """A draft's terms: it pays nothing and has no effective dates until activated."""
+    """A draft's terms: it pays nothing and has no effective dates until activated.
+
+    Terms left out take the defaults of a new plan: 10 %, tier multipliers 1.50,
+    1.00, 0.50 and 0.00.
+    """
 
     effective_from = None
+    base_rate = serializers.DecimalField(
+        max_digits=6,
+        decimal_places=4,
+        min_value=Decimal(0),
+        max_value=Decimal(1),
+        required=False,
+        default=Decimal("0.1000"),
+        help_text="Fraction of the won deal amount, e.g. 0.1000 for 10 %; 0.1000 when left out.",
+    )
+    multiplier_a = _multiplier_field("A", required=False, default=Decimal("1.50"))
+    multiplier_b = _multiplier_field("B", required=False, default=Decimal("1.00"))
+    multiplier_c = _multiplier_field("C", required=False, default=Decimal("0.50"))
+    multiplier_d = _multiplier_field(
+        "D (and unscored accounts)", required=False, default=Decimal("0.00")
+    )
 
 
 class PlanActivateSerializer(serializers.Serializer):
@@ -406,7 +457,7 @@ class PayoutEntrySerializer(serializers.Serializer):
     deal_external_id = serializers.CharField(source="deal.external_id", allow_null=True)
     rate = serializers.DecimalField(max_digits=6, decimal_places=4)
     fit_tier = serializers.CharField()
-    amount = serializers.DecimalField(max_digits=18, decimal_places=4)
+    amount = MoneyField(currency_path="currency")
     memo = serializers.CharField()
     created_at = serializers.DateTimeField()
 
@@ -422,11 +473,9 @@ class PayoutOutputSerializer(serializers.Serializer):
         help_text="carried_over: the total was below min_payout_amount or negative, so "
         "nothing is paid and the entries join the next period's payout.",
     )
-    total = serializers.DecimalField(
-        max_digits=18, decimal_places=4, help_text="Exact sum of the entries' amounts."
-    )
+    total = MoneyField(currency_path="currency", help_text="Exact sum of the entries' amounts.")
     entry_count = serializers.IntegerField()
-    min_payout_amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    min_payout_amount = MoneyField(currency_path="currency")
     prepared_by = serializers.CharField(source="prepared_by.username", allow_null=True)
     approved_by = serializers.CharField(source="approved_by.username", allow_null=True)
     approved_at = serializers.DateTimeField(allow_null=True)
@@ -467,7 +516,7 @@ class RevenueEventInputSerializer(serializers.Serializer):
 class ReversalSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     reverses = serializers.IntegerField(source="reverses_id", help_text="The accrual's id.")
-    amount = serializers.DecimalField(max_digits=18, decimal_places=4)
+    amount = MoneyField(currency_path="currency")
     currency = serializers.CharField()
     status = serializers.ChoiceField(choices=LedgerEntry.Status.choices)
     memo = serializers.CharField()
@@ -480,7 +529,7 @@ class RevenueEventOutputSerializer(serializers.Serializer):
     occurred_on = serializers.DateField()
     deal_external_id = serializers.CharField(source="deal.external_id", allow_null=True)
     account_external_id = serializers.CharField(source="account.external_id", allow_null=True)
-    amount = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
+    amount = MoneyField(currency_path="currency", fallback_path="deal.currency", allow_null=True)
     currency = serializers.CharField()
     processed_at = serializers.DateTimeField(
         allow_null=True, help_text="When the reversals were written; null until then."

@@ -10,6 +10,7 @@ from rest_framework.fields import empty
 from crm import parsing
 from crm.models import Account, Deal, ImportRun
 from crm.selectors import ACCOUNT_DEFAULT_ORDERING, ACCOUNT_ORDERINGS
+from tenancy.api.fields import MoneyField
 
 
 def _run_parser(parse, value: str) -> str:
@@ -182,7 +183,7 @@ class DealOutputSerializer(serializers.Serializer):
     external_id = serializers.CharField()
     name = serializers.CharField()
     stage = serializers.ChoiceField(choices=Deal.Stage.choices)
-    amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    amount = MoneyField(currency_path="currency")
     currency = serializers.CharField()
     product = serializers.CharField()
     kind = serializers.ChoiceField(choices=Deal.Kind.choices)

@@ -170,7 +170,7 @@ def test_preview_described_deal_explains_each_step(client, headers, scoped, part
     assert body["partner"] == {"id": partner.pk, "name": "North"}
     price = body["price"]
     # Flat 800 × 1.50 (tier A) × 1.10 (score 95) × 1.00 (no segment) × 1.20 (gold) = 1,584.
-    assert (price["rate_source"], price["amount"]) == ("product", "1584.0000")
+    assert (price["rate_source"], price["amount"]) == ("product", "1584.00")
     assert price["steps"][0] == "Product rule Enterprise: a flat 800.00 per deal"
     assert price["steps"][-1] == "= 1584.00 USD"
     assert body["booked"] is None
@@ -229,8 +229,8 @@ def test_preview_converts_other_currency(client, headers, scoped, partner):
 
     body = response.json()
     assert body["quote"]["rate"] == "1.25000000"
-    assert (body["facts"]["amount"], body["facts"]["currency"]) == ("1000.0000", "USD")
-    assert body["price"]["amount"] == "100.0000"
+    assert (body["facts"]["amount"], body["facts"]["currency"]) == ("1000.00", "USD")
+    assert body["price"]["amount"] == "100.00"
     assert missing.status_code == 404
     assert missing.json()["code"] == "missing_exchange_rate"
 
@@ -257,3 +257,44 @@ def test_preview_of_other_tenants_partner_is_404(client, headers, other_tenant):
 
     assert response.status_code == 404
     assert "Globex" not in response.content.decode()
+
+
+def test_minimal_draft_takes_new_plan_defaults(client, headers, scoped):
+    response = post(client, LIST_URL, {"name": "Bare"}, headers)
+
+    body = response.json()
+    assert response.status_code == 201, body
+    assert (body["base_rate"], body["multiplier_a"], body["multiplier_d"]) == (
+        "0.1000",
+        "1.50",
+        "0.00",
+    )
+    assert (body["holding_days"], body["min_payout_amount"]) == (30, "50.00")
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"surprise": 1}, "surprise"),
+        ({"holding_days": -1}, "holding_days"),
+        ({"min_payout_amount": "-5"}, "min_payout_amount"),
+        ({"rules": [{"scope": "program", "rate": "0.1", "flat_amount": "5"}]}, "flat_amount"),
+    ],
+)
+def test_draft_rejects_unknown_or_dropped_values(client, headers, scoped, change, field):
+    response = post(client, LIST_URL, {**DRAFT, **change}, headers)
+
+    assert response.status_code == 400
+    assert field in str(response.json())
+    assert not CommissionPlan.objects.exists()
+
+
+def test_plan_amounts_must_fit_the_base_currency(client, headers, scoped):
+    scoped.base_currency = "JPY"
+    scoped.save()
+
+    response = post(client, LIST_URL, {**DRAFT, "cap_per_deal": "99.99"}, headers)
+
+    assert response.status_code == 400
+    assert response.json()["field"] == "cap_per_deal"
+    assert "JPY" in response.json()["fix"]

@@ -74,6 +74,7 @@ def test_list_returns_entry_fields(client, headers, ledger):
     assert accrual == {
         "id": ledger["accrual"].pk,
         "partner": {"id": ledger["north"].pk, "name": "North Partners"},
+        "plan": {"id": ledger["accrual"].plan_id, "name": "Fit-weighted"},
         "deal_external_id": "opp-7",
         "kind": "accrual",
         "status": "pending",

@@ -35,7 +35,7 @@ def test_prepare_approve_pay_and_export(staff_client, second_client, partner):
     )
     assert prepared.status_code == 200, prepared.content
     [payout] = prepared.json()
-    assert payout["total"] == "74.5000"
+    assert payout["total"] == "74.50"
     assert payout["status"] == "prepared"
     again = staff_client.post(
         "/api/v1/payouts/prepare/", {"period": THIS_MONTH.label}, content_type="application/json"

@@ -60,7 +60,7 @@ def test_refund_is_recorded_and_reversed(
     assert event["processed_at"] is not None
     (reversal,) = event["reversals"]
     assert reversal["reverses"] == accrual.pk
-    assert reversal["amount"] == "-25.0000"
+    assert reversal["amount"] == "-25.00"
     assert reversal["status"] == "pending"
     assert "rf-1" in reversal["memo"]
     ledger = client.get("/api/v1/ledger/?kind=reversal", headers=headers).json()["results"]
@@ -128,7 +128,7 @@ def test_churn_reverses_the_unearned_part(
 
     assert response.status_code == 201
     (event,) = client.get(URL + "?kind=churn", headers=headers).json()["results"]
-    assert [r["amount"] for r in event["reversals"]] == ["-66.6700"]
+    assert [r["amount"] for r in event["reversals"]] == ["-66.67"]
 
 
 def test_other_tenants_deal_is_404_and_hidden(

@@ -23,6 +23,7 @@ from commissions.payouts import (
 )
 from commissions.selectors import payout_carried_entries
 from tenancy.errors import Conflict, DomainError
+from tenancy.models import Tenant
 from tenancy.scope import tenant_scope
 from tests.factories import (
     AccountFactory,
@@ -37,6 +38,12 @@ S = LedgerEntry.Status
 # Entries are booked now, so payouts are prepared for this month and the next.
 THIS_MONTH = period_parse(f"{datetime.datetime.now(datetime.UTC):%Y-%m}")
 NEXT_MONTH = period_parse(f"{THIS_MONTH.end + datetime.timedelta(days=1):%Y-%m}")
+
+
+@pytest.fixture
+def next_month_started(monkeypatch):
+    """Move the tenants' today into next month, so its payouts can be prepared."""
+    monkeypatch.setattr(Tenant, "today", lambda self: NEXT_MONTH.start)
 
 
 def entry(partner, amount, *, status=S.APPROVED, currency="USD", deal=None, plan=None, **values):
@@ -177,7 +184,7 @@ def test_prepare_groups_per_currency(scoped, partner):
 
 
 @pytest.mark.parametrize("amounts", [("49.99",), ("100.00", "-150.00")])
-def test_total_below_minimum_or_negative_carries_over(scoped, partner, amounts):
+def test_total_below_minimum_or_negative_carries_over(scoped, partner, amounts, next_month_started):
     entries = [entry(partner, amount) for amount in amounts]
 
     [carried] = payouts_prepare(tenant=scoped, period=THIS_MONTH)
@@ -194,7 +201,7 @@ def test_total_below_minimum_or_negative_carries_over(scoped, partner, amounts):
     )
 
 
-def test_carried_statement_lists_the_entries_it_carried(scoped, partner):
+def test_carried_statement_lists_the_entries_it_carried(scoped, partner, next_month_started):
     small = entry(partner, "20.00")
     [carried] = payouts_prepare(tenant=scoped, period=THIS_MONTH)
     entry(partner, "60.00")
@@ -204,6 +211,16 @@ def test_carried_statement_lists_the_entries_it_carried(scoped, partner):
 
     assert listed == [small]
     assert list(payout_carried_entries(carried)) == [small]
+
+
+def test_period_not_started_is_rejected(scoped, partner):
+    entry(partner, "80.00")
+
+    with pytest.raises(DomainError) as raised:
+        payouts_prepare(tenant=scoped, period=NEXT_MONTH)
+
+    assert raised.value.field == "period"
+    assert not Payout.objects.exists()
 
 
 def test_minimum_comes_from_the_active_plan(scoped, partner):
