@@ -34,5 +34,10 @@ def api_key_for_secret(*, raw_key: str) -> ApiKey | None:
     return ApiKey.all_tenants.select_related("tenant").filter(digest=digest).first()
 
 
+def api_key_list() -> QuerySet[ApiKey]:
+    """Return the active tenant's keys, live ones first, then by name."""
+    return ApiKey.objects.select_related("created_by").order_by("revoked_at", "name", "pk")
+
+
 def tenant_get(*, slug: str) -> Tenant | None:
     return Tenant.objects.filter(slug=slug).first()

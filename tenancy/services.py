@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from tenancy.api.scopes import FULL_ACCESS, scopes_validate
-from tenancy.errors import DomainError
+from tenancy.errors import Conflict, DomainError
 from tenancy.models import ApiKey, AuditEvent, Membership, Tenant
 from tenancy.scope import tenant_scope
 from tenancy.selectors import api_key_digest
@@ -189,7 +189,7 @@ def api_key_create(
     raw_key = raw_key or API_KEY_PREFIX + secrets.token_urlsafe(32)
     with tenant_scope(tenant):
         if ApiKey.objects.filter(name=name).exists():
-            raise DomainError(
+            raise Conflict(
                 f"An API key named {name!r} already exists.",
                 field="name",
                 value=name,

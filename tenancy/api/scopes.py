@@ -40,8 +40,8 @@ GROUPS = {
     "billing": "Billing",
 }
 
-# Group of the views that manage API keys. No scope names it, because keys may not
-# manage keys (see `tenancy.api.key_views`).
+# Group of the views that manage API keys, set as their `scope_group`. No scope names
+# it, because keys may not manage keys (see `tenancy.api.key_views`).
 API_KEYS_GROUP = "api_keys"
 
 # Module prefix → group. The longest matching prefix wins, so a module of its own
@@ -56,7 +56,6 @@ MODULE_GROUPS = {
     "jobs": "jobs",
     "webhooks": "webhooks",
     "billing": "billing",
-    "tenancy.api.key_views": API_KEYS_GROUP,
 }
 
 # The scope of every key that existed before scopes: full access.
@@ -73,6 +72,18 @@ class ScopeMissing(DomainError):
 
     status_code = 403
     code = "scope_missing"
+
+
+def scope_choices() -> list[tuple[str, str]]:
+    """Return every scope a key may have, as (scope, label) pairs for forms."""
+    choices = [
+        (f"{ALL_GROUPS}:{READ}", "Read everything"),
+        (f"{ALL_GROUPS}:{WRITE}", "Read and write everything"),
+    ]
+    for group, label in GROUPS.items():
+        choices.append((f"{group}:{READ}", f"{label}: read"))
+        choices.append((f"{group}:{WRITE}", f"{label}: read and write"))
+    return choices
 
 
 def scope_group_for(view_class: type) -> str | None:
