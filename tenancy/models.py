@@ -168,6 +168,8 @@ class ApiKey(TenantOwnedModel):
     def is_expired(self, now: datetime.datetime | None = None) -> bool:
         return self.expires_at is not None and self.expires_at <= (now or timezone.now())
 
+    STATUSES = ("active", "expired", "revoked")
+
     @property
     def status(self) -> str:
         """Return "revoked", "expired" or "active"."""

@@ -250,10 +250,13 @@ def api_key_revoke(*, key: ApiKey, actor=None) -> ApiKey:
 def api_key_mark_used(*, key: ApiKey, now: datetime.datetime | None = None) -> bool:
     """Set the key's `last_used_at` to now unless it was set within the last minute.
 
-    One conditional UPDATE, so concurrent requests write at most once per minute and
-    most requests write nothing. Returns True when this call wrote.
+    A key loaded with a recent `last_used_at` runs no query. Otherwise one conditional
+    UPDATE runs, so concurrent requests of a key write the row at most once a minute.
+    Returns True when this call wrote.
     """
     now = now or timezone.now()
+    if key.last_used_at is not None and key.last_used_at >= now - API_KEY_LAST_USED_RESOLUTION:
+        return False
     stale = Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - API_KEY_LAST_USED_RESOLUTION)
     written = ApiKey.all_tenants.filter(stale, pk=key.pk).update(last_used_at=now)
     if written:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from tenancy.api.scopes import GROUPS
+from tenancy.models import ApiKey
 from tenancy.services import API_KEY_MAX_DAYS
 
 
@@ -13,7 +14,7 @@ class ApiKeyOutputSerializer(serializers.Serializer):
     name = serializers.CharField()
     prefix = serializers.CharField(help_text="The first characters of the key, to tell keys apart.")
     scopes = serializers.ListField(child=serializers.CharField(), help_text="Such as crm:read.")
-    status = serializers.ChoiceField(choices=["active", "expired", "revoked"])
+    status = serializers.ChoiceField(choices=ApiKey.STATUSES)
     expires_at = serializers.DateTimeField(allow_null=True)
     rate = serializers.CharField(help_text="Such as 600/min; empty for the server default.")
     last_used_at = serializers.DateTimeField(

@@ -84,6 +84,7 @@ SPECTACULAR_SETTINGS = {
         "MdfBudgetStatusEnum": "commissions.mdf_models.MdfBudget.Status",
         "MdfRequestStatusEnum": "commissions.mdf_models.MdfRequest.Status",
         "MdfClaimStatusEnum": "commissions.mdf_models.MdfClaim.Status",
+        "ApiKeyStatusEnum": "tenancy.models.ApiKey.STATUSES",
     },
     # Swagger UI is served from this app's static files, not from a CDN, so the docs
     # work on a self-hosted machine without outside network access.
