@@ -117,7 +117,7 @@ def user_ensure(*, username: str, email: str, password: str):
 
 API_KEY_RATE_PATTERN = re.compile(r"^([1-9][0-9]{0,6})/(s|sec|second|m|min|minute|h|hour|d|day)$")
 API_KEY_MAX_DAYS = 3650
-# `last_used_at` is written at most this often per key, so requests stay read-only.
+# `last_used_at` is written at most this often per key, so most requests write nothing.
 API_KEY_LAST_USED_RESOLUTION = datetime.timedelta(seconds=60)
 
 

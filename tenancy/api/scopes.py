@@ -161,13 +161,14 @@ def scope_require(*, key, view, method: str, path: str, access: str) -> None:
             fix="Log in as a tenant member to use this endpoint.",
         )
     required = f"{group}:{access}"
+    alternative = f" (or {group}:{WRITE}, which includes read)" if access == READ else ""
     raise ScopeMissing(
         f"This API key lacks the scope {required}, which {method} {path} requires. "
         f"The key has: {', '.join(key.scopes) or 'no scopes'}.",
         field="scopes",
         value=required,
         fix=(
-            f"Create a key with the {required} scope (or {group}:write, which implies read) "
-            "under Settings → API keys or with POST /api/v1/api-keys/, and revoke this one."
+            f"Create a key with the {required} scope{alternative} under Settings → API keys "
+            "or with POST /api/v1/api-keys/, and revoke this one."
         ),
     )

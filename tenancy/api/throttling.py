@@ -1,7 +1,7 @@
 """Request rate limits of the tenant API: one per API key, and one per session user.
 
 Both count requests in Django's cache, which is the shared Redis, so every web
-process sees the same counts. A throttled request gets 429 with a `Retry-After`
+process reads the same counts. A throttled request gets 429 with a `Retry-After`
 header in whole seconds.
 """
 
