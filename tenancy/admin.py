@@ -48,7 +48,15 @@ class MembershipAdmin(admin.ModelAdmin):
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(AllTenantsAdmin):
-    list_display = ("name", "tenant", "prefix", "last_used_at", "revoked_at")
+    list_display = (
+        "name",
+        "tenant",
+        "prefix",
+        "scopes",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+    )
     readonly_fields = ("digest", "prefix")
 
 

@@ -147,8 +147,15 @@ class ApiKey(TenantOwnedModel):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
+    # Written at most once a minute per key, so it lags real use by up to a minute.
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # Scopes such as ["crm:read", "partners:write"]; see tenancy.api.scopes.
+    scopes = models.JSONField(default=list)
+    # The key is rejected from this time on; None means it never expires.
+    expires_at = models.DateTimeField(null=True, blank=True)
+    # Request rate such as "600/min"; blank uses the TRACK360_API_RATE setting.
+    rate = models.CharField(max_length=20, blank=True)
 
     class Meta:
         constraints = [
@@ -157,6 +164,20 @@ class ApiKey(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+    def is_expired(self, now: datetime.datetime | None = None) -> bool:
+        return self.expires_at is not None and self.expires_at <= (now or timezone.now())
+
+    STATUSES = ("active", "expired", "revoked")
+
+    @property
+    def status(self) -> str:
+        """Return "revoked", "expired" or "active"."""
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.is_expired():
+            return "expired"
+        return "active"
 
 
 class AuditEvent(TenantOwnedModel):

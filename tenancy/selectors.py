@@ -26,12 +26,17 @@ def api_key_digest(raw_key: str) -> str:
 
 
 def api_key_for_secret(*, raw_key: str) -> ApiKey | None:
-    """Return the live key matching `raw_key`, across tenants, or None."""
-    return (
-        ApiKey.all_tenants.select_related("tenant")
-        .filter(digest=api_key_digest(raw_key), revoked_at__isnull=True)
-        .first()
-    )
+    """Return the key matching `raw_key`, across tenants, or None.
+
+    Revoked and expired keys are returned too, so authentication can say which.
+    """
+    digest = api_key_digest(raw_key)
+    return ApiKey.all_tenants.select_related("tenant").filter(digest=digest).first()
+
+
+def api_key_list() -> QuerySet[ApiKey]:
+    """Return the active tenant's keys, live ones first, then by name."""
+    return ApiKey.objects.select_related("created_by").order_by("revoked_at", "name", "pk")
 
 
 def tenant_get(*, slug: str) -> Tenant | None:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import datetime
 import logging
+import re
 import secrets
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from tenancy.errors import DomainError
+from tenancy.api.scopes import FULL_ACCESS, scopes_validate
+from tenancy.errors import Conflict, DomainError
 from tenancy.models import ApiKey, AuditEvent, Membership, Tenant
 from tenancy.scope import tenant_scope
 from tenancy.selectors import api_key_digest
@@ -111,13 +115,81 @@ def user_ensure(*, username: str, email: str, password: str):
     return user
 
 
+API_KEY_RATE_PATTERN = re.compile(r"^([1-9][0-9]{0,6})/(s|sec|second|m|min|minute|h|hour|d|day)$")
+API_KEY_MAX_DAYS = 3650
+# `last_used_at` is written at most this often per key, so most requests write nothing.
+API_KEY_LAST_USED_RESOLUTION = datetime.timedelta(seconds=60)
+
+
+def api_key_rate_validate(rate: str) -> str:
+    """Return `rate` stripped, or raise DomainError unless it reads like "600/min"."""
+    if not isinstance(rate, str):
+        raise DomainError(
+            f"Rate {rate!r} is not text.",
+            field="rate",
+            value=rate,
+            fix="Send a rate such as '600/min', or leave it empty for the default.",
+        )
+    rate = rate.strip()
+    if rate and not API_KEY_RATE_PATTERN.match(rate):
+        raise DomainError(
+            f"Invalid rate {rate!r}.",
+            field="rate",
+            value=rate,
+            fix="Send requests per period, such as '600/min', '20/s', '10000/hour' or "
+            "'100000/day', or leave it empty for the default.",
+        )
+    return rate
+
+
+def api_key_expiry_validate(expires_at: datetime.datetime | None) -> datetime.datetime | None:
+    """Return `expires_at`, or raise DomainError unless it lies in the next ten years."""
+    if expires_at is None:
+        return None
+    now = timezone.now()
+    if expires_at <= now or expires_at > now + datetime.timedelta(days=API_KEY_MAX_DAYS):
+        raise DomainError(
+            f"Expiry {expires_at.isoformat()} is not in the next {API_KEY_MAX_DAYS} days.",
+            field="expires_at",
+            value=expires_at.isoformat(),
+            fix=f"Choose a time from now to {API_KEY_MAX_DAYS} days ahead, or none for a "
+            "key that does not expire.",
+        )
+    return expires_at
+
+
 @transaction.atomic
-def api_key_create(*, tenant: Tenant, name: str, actor=None, raw_key: str | None = None):
-    """Create an API key and return `(key, raw_key)`; the raw key is shown only once."""
+def api_key_create(
+    *,
+    tenant: Tenant,
+    name: str,
+    actor=None,
+    raw_key: str | None = None,
+    scopes=(FULL_ACCESS,),
+    expires_at: datetime.datetime | None = None,
+    rate: str = "",
+):
+    """Create an API key and return `(key, raw_key)`; the raw key is shown only once.
+
+    `scopes` defaults to full access ("*:write") for callers inside the product, such
+    as the demo loader. The dashboard and the API make the creator choose. Raises
+    DomainError for a taken name, invalid scopes, a past expiry or an invalid rate.
+    """
+    name = name.strip() if isinstance(name, str) else name
+    if not name:
+        raise DomainError(
+            "An API key needs a name.",
+            field="name",
+            value=name,
+            fix="Name the key after what uses it, such as 'CRM sync'.",
+        )
+    scopes = scopes_validate(scopes)
+    expires_at = api_key_expiry_validate(expires_at)
+    rate = api_key_rate_validate(rate)
     raw_key = raw_key or API_KEY_PREFIX + secrets.token_urlsafe(32)
     with tenant_scope(tenant):
         if ApiKey.objects.filter(name=name).exists():
-            raise DomainError(
+            raise Conflict(
                 f"An API key named {name!r} already exists.",
                 field="name",
                 value=name,
@@ -129,22 +201,67 @@ def api_key_create(*, tenant: Tenant, name: str, actor=None, raw_key: str | None
             prefix=raw_key[: len(API_KEY_PREFIX) + 6],
             digest=api_key_digest(raw_key),
             created_by=actor_user(actor),
+            scopes=scopes,
+            expires_at=expires_at,
+            rate=rate,
         )
     audit_record(
-        tenant_id=tenant.pk, actor=actor, event="api_key.created", obj=key, after={"name": name}
+        tenant_id=tenant.pk,
+        actor=actor,
+        event="api_key.created",
+        obj=key,
+        after={
+            "name": name,
+            "prefix": key.prefix,
+            "scopes": scopes,
+            "expires_at": expires_at.isoformat() if expires_at else None,
+            "rate": rate,
+        },
     )
-    logger.info("api_key.created tenant_id=%s api_key_id=%s", tenant.pk, key.pk)
+    logger.info(
+        "api_key.created tenant_id=%s api_key_id=%s scopes=%s expires_at=%s",
+        tenant.pk,
+        key.pk,
+        ",".join(scopes),
+        expires_at.isoformat() if expires_at else "never",
+    )
     return key, raw_key
 
 
 @transaction.atomic
 def api_key_revoke(*, key: ApiKey, actor=None) -> ApiKey:
-    if key.revoked_at is None:
-        key.revoked_at = timezone.now()
-        key.save(update_fields=["revoked_at", "updated_at"])
-        audit_record(tenant_id=key.tenant_id, actor=actor, event="api_key.revoked", obj=key)
-        logger.info("api_key.revoked tenant_id=%s api_key_id=%s", key.tenant_id, key.pk)
-    return key
+    """Revoke `key` from now on; revoking a revoked key changes nothing."""
+    locked = ApiKey.all_tenants.select_for_update().get(pk=key.pk)
+    if locked.revoked_at is None:
+        locked.revoked_at = timezone.now()
+        locked.save(update_fields=["revoked_at", "updated_at"])
+        audit_record(
+            tenant_id=locked.tenant_id,
+            actor=actor,
+            event="api_key.revoked",
+            obj=locked,
+            after={"name": locked.name, "prefix": locked.prefix},
+        )
+        logger.info("api_key.revoked tenant_id=%s api_key_id=%s", locked.tenant_id, locked.pk)
+    key.revoked_at = locked.revoked_at
+    return locked
+
+
+def api_key_mark_used(*, key: ApiKey, now: datetime.datetime | None = None) -> bool:
+    """Set the key's `last_used_at` to now unless it was set within the last minute.
+
+    A key loaded with a recent `last_used_at` runs no query. Otherwise one conditional
+    UPDATE runs, so concurrent requests of a key write the row at most once a minute.
+    Returns True when this call wrote.
+    """
+    now = now or timezone.now()
+    if key.last_used_at is not None and key.last_used_at >= now - API_KEY_LAST_USED_RESOLUTION:
+        return False
+    stale = Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - API_KEY_LAST_USED_RESOLUTION)
+    written = ApiKey.all_tenants.filter(stale, pk=key.pk).update(last_used_at=now)
+    if written:
+        key.last_used_at = now
+    return bool(written)
 
 
 MAX_COMMISSION_SHARE_PLACES = Decimal("0.0001")

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import datetime
 import logging
 from decimal import Decimal, InvalidOperation
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from attribution.forms import AttributionSettingsForm
 from attribution.rules import attribution_settings_set
-from tenancy import services
+from tenancy import selectors, services
+from tenancy.api.scopes import scope_choices
 from tenancy.errors import DomainError
 from tenancy.middleware import SESSION_TENANT_KEY
 from tenancy.models import ApiKey, Membership, Tenant
@@ -39,6 +43,26 @@ class TenantSwitchForm(forms.Form):
 class ApiKeyCreateForm(forms.Form):
     name = forms.CharField(
         max_length=100, help_text="What uses the key, such as 'CRM sync'. Names are unique."
+    )
+    scopes = forms.MultipleChoiceField(
+        choices=scope_choices,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one scope: what the key may read or write."},
+        help_text="Write includes read. Give each integration only the groups it uses.",
+    )
+    expires_in_days = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=services.API_KEY_MAX_DAYS,
+        label="Expires in (days)",
+        help_text="Leave empty for a key that does not expire.",
+    )
+    rate = forms.CharField(
+        required=False,
+        max_length=20,
+        label="Rate limit",
+        help_text=f"Requests per period, such as 600/min; empty for the default "
+        f"({settings.TRACK360_API_RATE}).",
     )
 
 
@@ -295,8 +319,13 @@ def tenant_switch(request):
 
 
 def _render_api_keys(request, form: ApiKeyCreateForm, *, new_key=None, raw_key=None, status=200):
-    keys = ApiKey.objects.select_related("created_by").order_by("revoked_at", "name")
-    context = {"keys": keys, "form": form, "new_key": new_key, "raw_key": raw_key}
+    context = {
+        "keys": selectors.api_key_list(),
+        "form": form,
+        "new_key": new_key,
+        "raw_key": raw_key,
+        "default_rate": settings.TRACK360_API_RATE,
+    }
     return render(request, "tenancy/api_keys.html", context, status=status)
 
 
@@ -314,18 +343,27 @@ def api_key_create(request):
     if not form.is_valid():
         return _render_api_keys(request, form, status=400)
 
+    days = form.cleaned_data["expires_in_days"]
+    expires_at = timezone.now() + datetime.timedelta(days=days) if days else None
     try:
         key, raw_key = services.api_key_create(
-            tenant=request.tenant, name=form.cleaned_data["name"], actor=request.user
+            tenant=request.tenant,
+            name=form.cleaned_data["name"],
+            actor=request.user,
+            scopes=form.cleaned_data["scopes"],
+            expires_at=expires_at,
+            rate=form.cleaned_data["rate"],
         )
     except DomainError as error:
         logger.info(
-            "api_key.create_rejected tenant_id=%s name=%s error=%s",
+            "api_key.create_rejected tenant_id=%s name=%s field=%s error=%s",
             request.tenant.pk,
             form.cleaned_data["name"],
+            error.field,
             error.message,
         )
-        form.add_error("name", f"{error.message} {error.fix}".strip())
+        field = {"expires_at": "expires_in_days"}.get(error.field, error.field)
+        form.add_error(field if field in form.fields else None, f"{error.message} {error.fix}")
         return _render_api_keys(request, form, status=400)
 
     # Rendered instead of redirected: the raw key exists only in this response,

@@ -17,6 +17,7 @@ api_v1 = [
     path("", include("icp.api.urls")),
     path("", include("jobs.api.urls")),
     path("", include("attribution.fraud.api.urls")),
+    path("", include("tenancy.api.urls")),
 ]
 
 handler400 = "tenancy.http.bad_request"

@@ -8,15 +8,13 @@ from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
-from tenancy import scope
+from tenancy import scope, services
 from tenancy.models import ApiKey
 from tenancy.selectors import api_key_for_secret
 
 logger = logging.getLogger(__name__)
 
 KEYWORD = "Api-Key"
-# Only write `last_used_at` when it is older than this, to keep reads cheap.
-LAST_USED_RESOLUTION_SECONDS = 60
 
 
 class ApiKeyPrincipal:
@@ -57,16 +55,25 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         if key is None:
             # Never log the presented key, not even part of it: it may be a real key
             # with a typo.
-            logger.info("api_key.rejected length=%s", len(raw_key))
+            logger.info("api_key.rejected reason=unknown length=%s", len(raw_key))
             raise exceptions.AuthenticationFailed(
                 "The API key is invalid or revoked: create a new key in Settings → API keys."
             )
-
         now = timezone.now()
-        if key.last_used_at is None or (now - key.last_used_at).total_seconds() > (
-            LAST_USED_RESOLUTION_SECONDS
-        ):
-            ApiKey.all_tenants.filter(pk=key.pk).update(last_used_at=now)
+        if key.revoked_at is not None:
+            logger.info("api_key.rejected reason=revoked api_key_id=%s", key.pk)
+            raise exceptions.AuthenticationFailed(
+                f"The API key {key.prefix}… was revoked on {key.revoked_at:%Y-%m-%d}: "
+                "create a new key in Settings → API keys."
+            )
+        if key.is_expired(now):
+            logger.info("api_key.rejected reason=expired api_key_id=%s", key.pk)
+            raise exceptions.AuthenticationFailed(
+                f"The API key {key.prefix}… expired at {key.expires_at:%Y-%m-%d %H:%M} UTC: "
+                "create a new key in Settings → API keys."
+            )
+
+        services.api_key_mark_used(key=key, now=now)
 
         # The tenant middleware has already run; the key overrides its choice.
         django_request = request._request

@@ -1,11 +1,19 @@
-"""API permission: tenant staff with a session, or a tenant's API key."""
+"""API permissions: tenant staff with a session, or a tenant's API key with the needed scope."""
 
 from rest_framework import permissions
 
+from tenancy.api.scopes import READ, WRITE, scope_require
 from tenancy.models import Membership
 from tenancy.permissions import PARTNERSHIP_ENDED_MESSAGE, partnership_ended, partnership_ended_log
 
 WRITE_ROLES = (Membership.Role.ADMIN, Membership.Role.PARTNER_MANAGER)
+
+
+def api_key_scope_require(request, view, access: str) -> None:
+    """Raise ScopeMissing unless the request's API key has `access` to the view's group."""
+    scope_require(
+        key=request.auth, view=view, method=request.method, path=request.path, access=access
+    )
 
 
 class IsTenantMember(permissions.BasePermission):
@@ -16,6 +24,8 @@ class IsTenantMember(permissions.BasePermission):
         if tenant is None or not request.user or not request.user.is_authenticated:
             return False
         if request.auth is not None:
+            access = READ if request.method in permissions.SAFE_METHODS else WRITE
+            api_key_scope_require(request, view, access)
             return True
         membership = request._request.membership
         if membership is None or not membership.is_staff_role:
@@ -39,9 +49,33 @@ class IsTenantReader(IsTenantMember):
         if tenant is None or not request.user or not request.user.is_authenticated:
             return False
         if request.auth is not None:
+            api_key_scope_require(request, view, READ)
             return True
         membership = request._request.membership
         return membership is not None and membership.is_staff_role
+
+
+class IsTenantAdminSession(permissions.BasePermission):
+    """Allow only a tenant admin's session: for managing API keys.
+
+    API keys are rejected, even with `*:write`, so a leaked key cannot mint new keys
+    or revoke the keys of other integrations.
+    """
+
+    message = "Log in as an admin of the tenant to manage API keys."
+
+    def has_permission(self, request, view) -> bool:
+        tenant = getattr(request._request, "tenant", None)
+        if tenant is None or not request.user or not request.user.is_authenticated:
+            return False
+        if request.auth is not None:
+            self.message = (
+                "API keys cannot list, create or revoke API keys: log in as a tenant admin "
+                "and use Settings → API keys or this endpoint with your session."
+            )
+            return False
+        membership = request._request.membership
+        return membership is not None and membership.role == Membership.Role.ADMIN
 
 
 class IsPartnerUser(permissions.BasePermission):

@@ -14,6 +14,7 @@ from tenancy import scope
 from tenancy.api.authentication import ApiKeyAuthentication
 from tenancy.api.errors import exception_handler
 from tenancy.api.permissions import IsPartnerUser, IsTenantMember
+from tenancy.api.throttling import ApiKeyRateThrottle, SessionUserRateThrottle
 
 logger = logging.getLogger(__name__)
 
@@ -43,11 +44,13 @@ def error_response(description: str) -> OpenApiResponse:
 
 # Errors every endpoint can return, for `extend_schema(responses=...)`.
 AUTH_ERRORS = {
-    401: error_response("No credentials, or an invalid or revoked API key."),
+    401: error_response("No credentials, or an invalid, revoked or expired API key."),
     403: error_response(
-        "The caller is not a staff member of the tenant, or may not write. On the portal "
-        "endpoints: the caller is not a partner user, or the partnership has ended."
+        "The caller is not a staff member of the tenant, or may not write, or the API key "
+        "lacks the scope (code scope_missing). On the portal endpoints: the caller is not "
+        "a partner user, or the partnership has ended."
     ),
+    429: error_response("Too many requests: retry after the `Retry-After` header's seconds."),
 }
 READ_ERRORS = {**AUTH_ERRORS, 400: error_response("A query parameter is invalid.")}
 DETAIL_ERRORS = {**AUTH_ERRORS, 404: error_response("The tenant has no object with this id.")}
@@ -73,6 +76,7 @@ class TenantApiView(APIView):
 
     authentication_classes = (ApiKeyAuthentication, SessionAuthentication)
     permission_classes = (IsTenantMember,)
+    throttle_classes = (ApiKeyRateThrottle, SessionUserRateThrottle)
     pagination_class = TenantPagination
 
     tenant = None

@@ -107,12 +107,16 @@ def test_empty_key_rejected(client, scoped):
 
 
 def test_revoked_key_rejected(client, api_key, read_urls):
-    api_key_revoke(key=ApiKey.objects.get(name="tests"))
+    key = api_key_revoke(key=ApiKey.objects.get(name="tests"))
+    message = (
+        f"The API key {key.prefix}… was revoked on {key.revoked_at:%Y-%m-%d}: "
+        "create a new key in Settings → API keys."
+    )
 
     for url in read_urls:
         response = client.get(url, headers=auth(api_key))
         assert response.status_code == 401, url
-        assert response.json()["message"] == INVALID_KEY_MESSAGE
+        assert response.json()["message"] == message
 
     write = client.post(
         "/api/v1/deals/", DEAL_BODY, content_type="application/json", headers=auth(api_key)

@@ -79,6 +79,8 @@ EXPECTED_PATHS = {
     "/api/v1/fraud-signals/{id}/": {"get"},
     "/api/v1/fraud-signals/{id}/dismiss/": {"post"},
     "/api/v1/fraud-signals/{id}/confirm/": {"post"},
+    "/api/v1/api-keys/": {"get", "post"},
+    "/api/v1/api-keys/{id}/revoke/": {"post"},
     "/api/v1/portal/referrals/": {"get", "post"},
     "/api/v1/portal/referrals/check/": {"get"},
     "/api/v1/portal/links/": {"get", "post"},

@@ -61,8 +61,11 @@ def test_switch_rejects_get(staff_client):
     assert response.status_code == 405
 
 
+CRM_SYNC_FORM = {"name": "CRM sync", "scopes": ["crm:write", "partners:read"]}
+
+
 def test_api_key_raw_shown_once_digest_stored(staff_client, tenant):
-    created = staff_client.post(reverse("tenancy:api_key_create"), {"name": "CRM sync"})
+    created = staff_client.post(reverse("tenancy:api_key_create"), CRM_SYNC_FORM)
     raw_keys = RAW_KEY_PATTERN.findall(created.content.decode())
     listed = staff_client.get(reverse("tenancy:api_key_list")).content.decode()
 
@@ -80,9 +83,9 @@ def test_api_key_raw_shown_once_digest_stored(staff_client, tenant):
 
 
 def test_api_key_duplicate_name_shows_error(staff_client, tenant):
-    staff_client.post(reverse("tenancy:api_key_create"), {"name": "CRM sync"})
+    staff_client.post(reverse("tenancy:api_key_create"), CRM_SYNC_FORM)
 
-    response = staff_client.post(reverse("tenancy:api_key_create"), {"name": "CRM sync"})
+    response = staff_client.post(reverse("tenancy:api_key_create"), CRM_SYNC_FORM)
 
     assert response.status_code == 400
     assert "already exists" in response.content.decode()
@@ -90,7 +93,7 @@ def test_api_key_duplicate_name_shows_error(staff_client, tenant):
 
 
 def test_api_key_revoke(staff_client, tenant):
-    staff_client.post(reverse("tenancy:api_key_create"), {"name": "CRM sync"})
+    staff_client.post(reverse("tenancy:api_key_create"), CRM_SYNC_FORM)
     with tenant_scope(tenant):
         key = ApiKey.objects.get()
 
@@ -99,3 +102,42 @@ def test_api_key_revoke(staff_client, tenant):
     key.refresh_from_db()
     assert key.revoked_at is not None
     assert "Revoked the API key" in response.content.decode()
+
+
+def test_api_key_page_stores_scopes_expiry_rate(staff_client, tenant):
+    form = {**CRM_SYNC_FORM, "expires_in_days": "30", "rate": "120/min"}
+
+    response = staff_client.post(reverse("tenancy:api_key_create"), form)
+
+    assert response.status_code == 200
+    with tenant_scope(tenant):
+        key = ApiKey.objects.get()
+    assert key.scopes == ["crm:write", "partners:read"]
+    assert key.rate == "120/min"
+    days_left = (key.expires_at - key.created_at).total_seconds() / 86400
+    assert 29.99 < days_left < 30.01
+    listed = staff_client.get(reverse("tenancy:api_key_list")).content.decode()
+    assert "<code>crm:write</code>" in listed
+    assert "120/min" in listed
+    assert key.expires_at.strftime("%Y-%m-%d") in listed
+
+
+def test_api_key_page_requires_a_scope(staff_client, tenant):
+    response = staff_client.post(reverse("tenancy:api_key_create"), {"name": "CRM sync"})
+
+    assert response.status_code == 400
+    assert "Choose at least one scope" in response.content.decode()
+    with tenant_scope(tenant):
+        assert not ApiKey.objects.exists()
+
+
+def test_api_key_page_rejects_invalid_rate(staff_client, tenant):
+    form = {**CRM_SYNC_FORM, "rate": "fast"}
+
+    response = staff_client.post(reverse("tenancy:api_key_create"), form)
+
+    assert response.status_code == 400
+    assert "Invalid rate &#x27;fast&#x27;." in response.content.decode()
+    assert not RAW_KEY_PATTERN.search(response.content.decode())
+    with tenant_scope(tenant):
+        assert not ApiKey.objects.exists()

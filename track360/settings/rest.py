@@ -1,5 +1,28 @@
 """Django REST framework and OpenAPI settings."""
 
+import re
+
+from django.core.exceptions import ImproperlyConfigured
+
+from track360.settings.env import env_str
+
+
+def _env_rate(name: str, default: str) -> str:
+    """Return a request rate such as "600/min" from the environment, or raise."""
+    rate = env_str(name, default).strip()
+    if not re.fullmatch(r"[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)", rate):
+        raise ImproperlyConfigured(
+            f"Environment variable {name}={rate!r} is not a rate: set it to requests per "
+            "period, such as '600/min', '20/s' or '10000/hour'."
+        )
+    return rate
+
+
+# Requests per API key, unless the key has its own rate.
+TRACK360_API_RATE = _env_rate("TRACK360_API_RATE", "600/min")
+# Requests per logged-in user of the dashboard and the portal.
+TRACK360_SESSION_API_RATE = _env_rate("TRACK360_SESSION_API_RATE", "3000/min")
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "tenancy.api.authentication.ApiKeyAuthentication",
@@ -61,6 +84,7 @@ SPECTACULAR_SETTINGS = {
         "MdfBudgetStatusEnum": "commissions.mdf_models.MdfBudget.Status",
         "MdfRequestStatusEnum": "commissions.mdf_models.MdfRequest.Status",
         "MdfClaimStatusEnum": "commissions.mdf_models.MdfClaim.Status",
+        "ApiKeyStatusEnum": "tenancy.models.ApiKey.STATUSES",
     },
     # Swagger UI is served from this app's static files, not from a CDN, so the docs
     # work on a self-hosted machine without outside network access.

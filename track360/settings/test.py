@@ -24,3 +24,6 @@ WHITENOISE_AUTOREFRESH = True
 # Uploads of a test run go to a fresh folder, never to the project tree.
 MEDIA_ROOT = tempfile.mkdtemp(prefix="track360-test-media-")
 atexit.register(shutil.rmtree, MEDIA_ROOT, ignore_errors=True)
+# High enough that no test is throttled by accident; throttle tests override them.
+TRACK360_API_RATE = "100000/min"
+TRACK360_SESSION_API_RATE = "100000/min"
