@@ -213,14 +213,16 @@ def delivery_attempt(
     return delivery
 
 
-def deliveries_send(*, delivery_ids=None, max_batches: int | None = None) -> int:
+def deliveries_send(
+    *, delivery_ids=None, max_batches: int | None = None, batch_size: int = CLAIM_BATCH_SIZE
+) -> int:
     """Claim and send due deliveries (all, or only `delivery_ids`); return how many were sent."""
     sent = 0
     batches = 0
     session = http_session()
     try:
         while max_batches is None or batches < max_batches:
-            ids = deliveries_claim(delivery_ids=delivery_ids)
+            ids = deliveries_claim(delivery_ids=delivery_ids, limit=batch_size)
             if not ids:
                 break
             batches += 1
