@@ -106,6 +106,12 @@ OBJECT_ROUTES = {
     "commissions:recalculation_detail": ("get", "recalculation"),
     "commissions:recalculation_apply": ("post", "recalculation"),
     "commissions:recalculation_discard": ("post", "recalculation"),
+    "api-webhook-endpoint-detail": ("get", "webhook_endpoint"),
+    "api-webhook-endpoint-rotate-secret": ("post", "webhook_endpoint"),
+    "api-webhook-endpoint-test": ("post", "webhook_endpoint"),
+    "api-webhook-delivery-detail": ("get", "webhook_delivery"),
+    "api-webhook-delivery-replay": ("post", "webhook_delivery"),
+    "webhooks:delivery_replay": ("post", "webhook_delivery"),
 }
 
 # Partner portal routes with an id, requested by a partner user of the own tenant.
