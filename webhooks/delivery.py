@@ -28,8 +28,8 @@ from webhooks.ssrf import SafeHTTPAdapter, UnsafeDestination, url_check
 
 logger = logging.getLogger(__name__)
 
-# Seconds to wait after failed attempt 1, 2, …; the attempt after the last delay is
-# the final one, so a delivery is tried at most len(RETRY_DELAYS) + 1 times.
+# Seconds to wait after failed attempt 1, 2 and so on. The attempt after the last
+# delay is the final one, so a delivery is tried at most len(RETRY_DELAYS) + 1 times.
 RETRY_DELAYS = (60, 300, 1800, 7200, 6 * 3600, 12 * 3600, 24 * 3600)
 MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
 # Each delay is stretched or shrunk by up to this share, so deliveries that failed
@@ -37,8 +37,11 @@ MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
 JITTER = 0.1
 # Seconds for connecting and, separately, for each read of the response.
 REQUEST_TIMEOUT = 10
-# How long a claimed delivery stays invisible to other workers; longer than a
-# request can take (connect and read timeouts plus the body read).
+# How long a claimed delivery stays invisible to other workers, well above the
+# 10 s connect and read timeouts of a normal request.
+# NOTE: the read timeout applies to each socket read, so a receiver that sends its
+# reply a few bytes at a time can outlast the lease, and another worker may then
+# send the delivery again.
 CLAIM_LEASE = timedelta(minutes=2)
 CLAIM_BATCH_SIZE = 50
 EXCERPT_BYTES = 2048

@@ -24,9 +24,9 @@ logger = logging.getLogger(__name__)
 
 Payload = dict | list[dict]
 
-# The payload fields that identify one change of one object; a second event with
-# the same values is not written, so a service that runs twice emits once.
-# Event types not listed here (ping) always write a new event.
+# The payload fields that identify one change of one object. A second event with
+# the same values is not written, so a service that runs twice emits once. Event
+# types not listed here (ping) always write a new event.
 KEY_FIELDS = {
     EventType.DEAL_SCORED: ("id",),
     EventType.COMMISSION_CREATED: ("id",),

@@ -74,7 +74,8 @@ class WebhookDelivery(TenantOwnedModel):
         # The last attempt failed and another is scheduled at next_attempt_at.
         FAILED = "failed", "Failed, retrying"
         SUCCEEDED = "succeeded", "Succeeded"
-        # Every attempt failed; only a manual replay sends it again.
+        # Every attempt failed, or the endpoint was inactive when it was due. Only a
+        # replay sends it again.
         DEAD = "dead", "Dead"
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)

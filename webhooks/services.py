@@ -106,7 +106,7 @@ def endpoint_create(
     is_active: bool = True,
     actor=None,
 ) -> tuple[WebhookEndpoint, str]:
-    """Create an endpoint with a new secret; return it and the secret, shown only now."""
+    """Create an endpoint with a new secret; return both, as no later read returns the secret."""
     url = url_validate(url)
     event_types = event_types_validate(event_types)
     secret = secret_generate()
@@ -183,7 +183,7 @@ def endpoint_delete(*, tenant: Tenant, endpoint_id: int, actor=None) -> None:
 def endpoint_secret_rotate(
     *, tenant: Tenant, endpoint_id: int, actor=None
 ) -> tuple[WebhookEndpoint, str]:
-    """Replace an endpoint's secret; return it and the new secret, shown only now.
+    """Replace an endpoint's secret; return both, as no later read returns the secret.
 
     Deliveries sent from now on, retries included, are signed with the new secret.
     """

@@ -24,7 +24,7 @@ ALLOWED_SCHEMES = ("http", "https")
 
 
 class UnsafeDestination(ValueError):
-    """A URL or address a webhook may not be sent to; the message says why."""
+    """A URL or address a webhook may not be sent to; the message contains the reason."""
 
 
 def resolve_host(host: str, port: int) -> list[str]:
