@@ -293,12 +293,16 @@ def _mdf_records_create(tenant, partner, label: str):
 
 
 def _webhook_delivery_create(tenant, label: str) -> WebhookDelivery:
-    """Store an endpoint with one pending delivery of a ping event."""
+    """Store an inactive endpoint with one pending delivery of a ping event.
+
+    The endpoint is inactive, so pages that book deals send nothing to its host.
+    """
     endpoint = WebhookEndpoint.objects.create(
         url=f"https://{label.lower()}.example.com/hooks",
         description=f"{label} receiver",
         event_types=["deal.scored"],
         secret=f"whsec_{label.lower()}",
+        is_active=False,
     )
     event = WebhookEvent.objects.create(type="ping", payload={"message": f"{label} ping"})
     return WebhookDelivery.objects.create(event=event, endpoint=endpoint)
