@@ -7,6 +7,7 @@ from django.test.utils import CaptureQueriesContext
 
 from commissions.models import LedgerEntry, Payout
 from commissions.payouts import payout_approve
+from commissions.reversals import revenue_event_process
 from crm.models import Deal
 from crm.pipeline import deals_process
 from partners.services import partner_scores_refresh
@@ -208,3 +209,23 @@ def test_partner_score_refresh_emits(
     event = WebhookEvent.objects.get(type="partner.scored")
     assert event.payload["partner_id"] == booked_program.pk
     assert "overlap_score" in event.payload
+
+
+def test_refund_reversal_emits_once(scoped, enqueued, django_capture_on_commit_callbacks):
+    from tests.commissions.test_reversals import accrue, refund
+
+    endpoint_create(scoped, "https://a.example.com/", event_types=["commission.reversed"])
+    plan = CommissionPlanFactory(tenant=scoped, base_rate=Decimal("0.1000"))
+    accrual = accrue(plan)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        event = refund(accrual, "400.00")
+        revenue_event_process(tenant_id=scoped.pk, event_id=event.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        revenue_event_process(tenant_id=scoped.pk, event_id=event.pk)
+
+    reversal = LedgerEntry.objects.get(kind=LedgerEntry.Kind.REVERSAL)
+    (emitted,) = WebhookEvent.objects.filter(type="commission.reversed")
+    assert emitted.payload["id"] == reversal.pk
+    assert emitted.payload["reverses_id"] == accrual.pk
+    assert emitted.payload["amount"] == str(reversal.amount)
