@@ -18,6 +18,7 @@ import re
 import zoneinfo
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 
 from django.db import transaction
 from django.utils import timezone
@@ -28,6 +29,8 @@ from partners.briefs import csv_cell
 from tenancy.errors import Conflict, DomainError
 from tenancy.models import Tenant
 from tenancy.services import actor_label, actor_user, audit_record
+from webhooks.events import event_emit
+from webhooks.payloads import payout_payloads
 
 logger = logging.getLogger(__name__)
 
@@ -224,6 +227,7 @@ def payout_approve(*, payout_id: int, actor) -> Payout:
         before={"status": Payout.Status.PREPARED},
         after={"status": payout.status},
     )
+    event_emit(payout.tenant_id, "payout.approved", partial(payout_payloads, [payout.pk]))
     logger.info("payouts.approved tenant_id=%s payout_id=%s", payout.tenant_id, payout.pk)
     return payout
 

@@ -22,6 +22,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from functools import partial
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q, Sum
@@ -34,6 +35,8 @@ from tenancy.errors import Conflict, DomainError, NotFound
 from tenancy.queue import enqueue_on_commit
 from tenancy.scope import tenant_scope
 from tenancy.services import audit_record
+from webhooks.events import event_emit
+from webhooks.payloads import ledger_entry_payloads
 
 logger = logging.getLogger(__name__)
 
@@ -509,6 +512,11 @@ def _churn_reversals(event: RevenueEvent, accruals) -> list[LedgerEntry]:
     return entries
 
 
+def _reversals_emit(tenant_id: int, entries: list[LedgerEntry]) -> None:
+    keys = [entry.idempotency_key for entry in entries]
+    event_emit(tenant_id, "commission.reversed", partial(ledger_entry_payloads, keys))
+
+
 def revenue_event_process(*, tenant_id: int, event_id: int) -> int:
     """Write the reversals of one event; return how many were new. Safe to run twice.
 
@@ -547,6 +555,7 @@ def revenue_event_process(*, tenant_id: int, event_id: int) -> int:
             idempotency_key__in=[entry.idempotency_key for entry in entries]
         ).count()
         LedgerEntry.objects.bulk_create(entries, ignore_conflicts=True)
+        _reversals_emit(tenant_id, entries)
         event.processed_at = timezone.now()
         event.save(update_fields=["processed_at", "updated_at"])
         written = len(entries) - before
@@ -618,6 +627,7 @@ def reversals_catch_up(*, deal_ids) -> int:
             idempotency_key__in=[entry.idempotency_key for entry in entries]
         ).count()
         LedgerEntry.objects.bulk_create(entries, ignore_conflicts=True)
+        _reversals_emit(event.tenant_id, entries)
         new = len(entries) - before
         written += new
         if new:

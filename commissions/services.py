@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from decimal import Decimal
+from functools import partial
 from typing import TYPE_CHECKING
 
 from django.db import transaction
@@ -13,6 +14,8 @@ from commissions.models import CommissionPlan, LedgerEntry
 from commissions.money import money_round
 from crm.models import Deal
 from partners.models import Partner
+from webhooks.events import event_emit
+from webhooks.payloads import ledger_entry_payloads
 
 if TYPE_CHECKING:
     from commissions.pricing import DealFacts, OriginalAccrual
@@ -120,6 +123,8 @@ def accruals_write(*, plan: CommissionPlan, deals: list[dict]) -> int:
         idempotency_key__in=[entry.idempotency_key for entry in entries]
     ).count()
     if written:
+        new_keys = [entry.idempotency_key for entry in entries]
+        event_emit(plan.tenant_id, "commission.created", partial(ledger_entry_payloads, new_keys))
         # Refunds or churns processed before these accruals existed take their share now.
         from commissions.reversals import reversals_catch_up
 

@@ -10,6 +10,7 @@ so a single API deal and a 100,000-row import run the same code.
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
@@ -28,6 +29,8 @@ from partners.recompute import partner_scores_enqueue
 from reporting.services import partner_rollups_refresh
 from tenancy.models import Tenant
 from tenancy.scope import tenant_scope
+from webhooks import payloads
+from webhooks.events import event_emit
 
 logger = logging.getLogger(__name__)
 
@@ -189,6 +192,7 @@ def _process_chunk(
         processed_at=timezone.now(),
         pipeline_error="",
     )
+    event_emit(tenant.pk, "deal.scored", partial(payloads.deal_payloads, sorted(booked)))
     partner_ids = sorted({deal["partner_id"] for deal in attributed})
     if partner_ids:
         partner_rollups_refresh(partner_ids=partner_ids)

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -20,6 +21,8 @@ from tenancy.errors import Conflict, DomainError
 from tenancy.models import Membership, Tenant
 from tenancy.scope import current_tenant_id, tenant_scope
 from tenancy.services import audit_record
+from webhooks.events import event_emit
+from webhooks.payloads import partner_score_payloads
 
 logger = logging.getLogger(__name__)
 
@@ -388,6 +391,7 @@ def partner_scores_refresh(
                 scores.scores_lock(tenant.pk)
                 reach_match_accounts(partner_ids=ids)
                 written += scores.partner_scores_write(context=context, partner_ids=ids)
+                event_emit(tenant.pk, "partner.scored", partial(partner_score_payloads, ids))
             chunks += 1
             last_id = ids[-1]
             if len(ids) < chunk_size:

@@ -18,6 +18,7 @@ api_v1 = [
     path("", include("jobs.api.urls")),
     path("", include("attribution.fraud.api.urls")),
     path("", include("tenancy.api.urls")),
+    path("", include("webhooks.api.urls")),
 ]
 
 handler400 = "tenancy.http.bad_request"
@@ -52,5 +53,6 @@ urlpatterns = [
     path("apply/<slug:slug>/", application_views.apply, name="partner_apply"),
     path("fraud/", include("attribution.fraud.urls")),
     path("attribution/", include("attribution.urls")),
+    path("webhooks/", include("webhooks.urls")),
     path("r/<str:code>", link_redirect, name="link_redirect"),
 ]

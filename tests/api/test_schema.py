@@ -89,6 +89,13 @@ EXPECTED_PATHS = {
     "/api/v1/recalculations/{id}/": {"get"},
     "/api/v1/recalculations/{id}/apply/": {"post"},
     "/api/v1/recalculations/{id}/discard/": {"post"},
+    "/api/v1/webhooks/endpoints/": {"get", "post"},
+    "/api/v1/webhooks/endpoints/{id}/": {"get", "patch", "delete"},
+    "/api/v1/webhooks/endpoints/{id}/rotate-secret/": {"post"},
+    "/api/v1/webhooks/endpoints/{id}/test/": {"post"},
+    "/api/v1/webhooks/deliveries/": {"get"},
+    "/api/v1/webhooks/deliveries/{id}/": {"get"},
+    "/api/v1/webhooks/deliveries/{id}/replay/": {"post"},
 }
 
 

@@ -107,6 +107,12 @@ OBJECT_ROUTES = {
     "commissions:recalculation_detail": ("get", "recalculation"),
     "commissions:recalculation_apply": ("post", "recalculation"),
     "commissions:recalculation_discard": ("post", "recalculation"),
+    "api-webhook-endpoint-detail": ("get", "webhook_endpoint"),
+    "api-webhook-endpoint-rotate-secret": ("post", "webhook_endpoint"),
+    "api-webhook-endpoint-test": ("post", "webhook_endpoint"),
+    "api-webhook-delivery-detail": ("get", "webhook_delivery"),
+    "api-webhook-delivery-replay": ("post", "webhook_delivery"),
+    "webhooks:delivery_replay": ("post", "webhook_delivery"),
 }
 
 # API routes that reject API keys whatever their scopes, so only the session test runs.

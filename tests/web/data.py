@@ -32,6 +32,7 @@ from tests.factories import (
     ReferralFactory,
     UserFactory,
 )
+from webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 # Software companies of 200 employees or more are tier A, and either one alone is tier B.
 CRITERIA = [
@@ -238,6 +239,7 @@ def program_create(tenant, *, label: str) -> SimpleNamespace:
             source=f"{label} treasury",
         )
         mdf_request, mdf_proof = _mdf_records_create(tenant, partner, label)
+        webhook_delivery = _webhook_delivery_create(tenant, label)
     return SimpleNamespace(
         tenant=tenant,
         version=version,
@@ -258,6 +260,8 @@ def program_create(tenant, *, label: str) -> SimpleNamespace:
         mdf_request=mdf_request,
         mdf_proof=mdf_proof,
         recalculation=recalculation,
+        webhook_endpoint=webhook_delivery.endpoint,
+        webhook_delivery=webhook_delivery,
     )
 
 
@@ -286,3 +290,19 @@ def _mdf_records_create(tenant, partner, label: str):
         files=[SimpleUploadedFile(f"{label.lower()}-invoice.pdf", b"%PDF-1.4 invoice")],
     )
     return mdf_request, claim.proofs.get()
+
+
+def _webhook_delivery_create(tenant, label: str) -> WebhookDelivery:
+    """Store an inactive endpoint with one pending delivery of a ping event.
+
+    The endpoint is inactive, so pages that book deals send nothing to its host.
+    """
+    endpoint = WebhookEndpoint.objects.create(
+        url=f"https://{label.lower()}.example.com/hooks",
+        description=f"{label} receiver",
+        event_types=["deal.scored"],
+        secret=f"whsec_{label.lower()}",
+        is_active=False,
+    )
+    event = WebhookEvent.objects.create(type="ping", payload={"message": f"{label} ping"})
+    return WebhookDelivery.objects.create(event=event, endpoint=endpoint)

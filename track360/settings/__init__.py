@@ -7,3 +7,4 @@ from track360.settings.celery import *  # noqa: F403
 from track360.settings.email import *  # noqa: F403
 from track360.settings.logging import *  # noqa: F403
 from track360.settings.rest import *  # noqa: F403
+from track360.settings.webhooks import *  # noqa: F403

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "commissions",
     "reporting",
     "jobs",
+    "webhooks",
     "demo",
 ]
 

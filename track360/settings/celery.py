@@ -85,6 +85,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "attribution.tasks.drain_clicks_task",
         "schedule": timedelta(seconds=env_int("TRACK360_CLICK_DRAIN_INTERVAL_SECONDS", 5)),
     },
+    # Webhook deliveries due for a first attempt or a retry. Claims skip locked rows,
+    # so overlapping runs never send one delivery twice.
+    "send-webhook-deliveries": {
+        "task": "webhooks.tasks.send_webhook_deliveries_task",
+        "schedule": timedelta(seconds=env_int("TRACK360_WEBHOOK_INTERVAL_SECONDS", 15)),
+    },
 }
 # Task modules that autodiscovery, which imports only each app's `tasks` module, misses.
 CELERY_IMPORTS = ("icp.review_tasks", "attribution.fraud_tasks")
@@ -98,4 +104,5 @@ CELERY_TASK_ROUTES = {
     "attribution.fraud_tasks.*": {"queue": "default"},
     "attribution.tasks.*": {"queue": "default"},
     "commissions.tasks.*": {"queue": "default"},
+    "webhooks.tasks.*": {"queue": "default"},
 }

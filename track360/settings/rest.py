@@ -67,6 +67,8 @@ SPECTACULAR_SETTINGS = {
         "CapPeriodEnum": "commissions.models.CapPeriod",
         "CriterionKindEnum": "icp.scoring.KIND_LABELS",
         "JobStatusEnum": "jobs.models.Job.Status",
+        "WebhookDeliveryStatusEnum": "webhooks.models.WebhookDelivery.Status",
+        "WebhookEventTypeEnum": "webhooks.models.EventType",
         # Choice sets of the ICP version diff.
         "IcpTierEnum": "icp.diff.ALL_TIERS",
         "IcpCutoffTierEnum": "icp.scoring.TIERS",
