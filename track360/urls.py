@@ -6,6 +6,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from attribution.redirect import link_redirect
+from billing.webhooks import billing_webhook
 from partners import application_views
 from track360 import health
 
@@ -17,6 +18,7 @@ api_v1 = [
     path("", include("icp.api.urls")),
     path("", include("jobs.api.urls")),
     path("", include("attribution.fraud.api.urls")),
+    path("", include("billing.api.urls")),
 ]
 
 handler400 = "tenancy.http.bad_request"
@@ -52,4 +54,6 @@ urlpatterns = [
     path("fraud/", include("attribution.fraud.urls")),
     path("attribution/", include("attribution.urls")),
     path("r/<str:code>", link_redirect, name="link_redirect"),
+    path("billing/<slug:provider>/<str:token>/", billing_webhook, name="billing_webhook"),
+    path("billing/", include("billing.urls")),
 ]

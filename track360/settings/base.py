@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "reporting",
     "jobs",
     "demo",
+    "billing",
 ]
 
 MIDDLEWARE = [
