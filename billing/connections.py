@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from billing.models import BillingConnection
 from tenancy.errors import Conflict, DomainError
+from tenancy.scope import tenant_scope
 from tenancy.services import audit_record
 
 logger = logging.getLogger(__name__)
@@ -65,6 +66,13 @@ def billing_connection_create(
             fix="Name the connection after the billing account, such as 'Stripe live'.",
         )
     secret = _secret_check(provider, signing_secret)
+    with tenant_scope(tenant):
+        return _connection_insert(tenant, provider=provider, name=name, secret=secret, actor=actor)
+
+
+def _connection_insert(
+    tenant, *, provider: str, name: str, secret: str, actor
+) -> BillingConnection:
     if BillingConnection.objects.filter(name=name).exists():
         raise Conflict(
             f"A billing connection named {name!r} already exists.",
