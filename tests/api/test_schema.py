@@ -87,6 +87,11 @@ EXPECTED_PATHS = {
     "/api/v1/recalculations/{id}/": {"get"},
     "/api/v1/recalculations/{id}/apply/": {"post"},
     "/api/v1/recalculations/{id}/discard/": {"post"},
+    "/api/v1/billing/connections/": {"get", "post"},
+    "/api/v1/billing/connections/{id}/": {"get"},
+    "/api/v1/billing/connections/{id}/rotate/": {"post"},
+    "/api/v1/billing/connections/{id}/deactivate/": {"post"},
+    "/api/v1/billing/events/": {"get"},
 }
 
 

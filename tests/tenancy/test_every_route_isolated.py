@@ -106,6 +106,11 @@ OBJECT_ROUTES = {
     "commissions:recalculation_detail": ("get", "recalculation"),
     "commissions:recalculation_apply": ("post", "recalculation"),
     "commissions:recalculation_discard": ("post", "recalculation"),
+    "api-billing-connection-detail": ("get", "billing_connection"),
+    "api-billing-connection-rotate": ("post", "billing_connection"),
+    "api-billing-connection-deactivate": ("post", "billing_connection"),
+    "billing:connection_rotate": ("post", "billing_connection"),
+    "billing:connection_deactivate": ("post", "billing_connection"),
 }
 
 # Partner portal routes with an id, requested by a partner user of the own tenant.

@@ -9,6 +9,7 @@ from types import SimpleNamespace
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from attribution.models import FraudSignal, Referral, TrackingLink
+from billing.connections import billing_connection_create
 from commissions.fx_models import ExchangeRate
 from commissions.mdf import mdf_claim_submit, mdf_request_approve, mdf_request_submit
 from commissions.mdf_allocation import mdf_allocate
@@ -238,6 +239,12 @@ def program_create(tenant, *, label: str) -> SimpleNamespace:
             source=f"{label} treasury",
         )
         mdf_request, mdf_proof = _mdf_records_create(tenant, partner, label)
+        billing_connection = billing_connection_create(
+            tenant=tenant,
+            provider="stripe",
+            name=f"{label} Stripe",
+            signing_secret=f"whsec_{label.lower()}0000000000000000",
+        )
     return SimpleNamespace(
         tenant=tenant,
         version=version,
@@ -258,6 +265,7 @@ def program_create(tenant, *, label: str) -> SimpleNamespace:
         mdf_request=mdf_request,
         mdf_proof=mdf_proof,
         recalculation=recalculation,
+        billing_connection=billing_connection,
     )
 
 
