@@ -267,3 +267,40 @@ def _account_by_domain(raw: str, *, skip_personal: bool = False) -> Account | No
     if skip_personal and is_personal_domain(domain):
         return None
     return Account.objects.filter(domain=domain).first()
+
+
+# Received events older than this are left to the sweep: their task was likely lost.
+SWEEP_GRACE = datetime.timedelta(minutes=1)
+SWEEP_BATCH = 500
+
+
+def billing_events_sweep(*, now: datetime.datetime | None = None) -> int:
+    """Process every tenant's events still received after SWEEP_GRACE; return how many.
+
+    An event whose task runs meanwhile is skipped by `billing_event_process`, so the
+    sweep and the task never both write.
+    """
+    cutoff = (now or timezone.now()) - SWEEP_GRACE
+    # NOTE: a read across tenants that only finds which events wait; each one is then
+    # processed inside its own tenant's scope.
+    waiting = list(
+        BillingEvent.all_tenants.filter(status=Status.RECEIVED, received_at__lt=cutoff)
+        .order_by("received_at", "id")
+        .values_list("tenant_id", "id")[:SWEEP_BATCH]
+    )
+    processed = 0
+    for tenant_id, billing_event_id in waiting:
+        try:
+            billing_event_process(tenant_id=tenant_id, billing_event_id=billing_event_id)
+        except Exception:
+            # One event's trouble must not stop the sweep for the others; it stays
+            # received and the next sweep tries again.
+            logger.exception(
+                "billing_event.sweep_failed tenant_id=%s billing_event_id=%s",
+                tenant_id,
+                billing_event_id,
+            )
+            continue
+        processed += 1
+    logger.info("billing_event.sweep_done waiting=%s processed=%s", len(waiting), processed)
+    return processed

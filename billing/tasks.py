@@ -7,7 +7,7 @@ import logging
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from billing.processing import billing_event_fail, billing_event_process
+from billing.processing import billing_event_fail, billing_event_process, billing_events_sweep
 
 logger = logging.getLogger(__name__)
 
@@ -37,3 +37,15 @@ def process_billing_event_task(self, tenant_id: int, billing_event_id: int) -> s
             countdown,
         )
         raise self.retry(exc=error, countdown=countdown) from error
+
+
+@shared_task(
+    name="billing.tasks.sweep_billing_events_task",
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=True,
+    retry_backoff_max=60,
+    max_retries=3,
+)
+def sweep_billing_events_task() -> int:
+    """Process received events whose task was lost, such as while the broker was down."""
+    return billing_events_sweep()

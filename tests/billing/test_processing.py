@@ -7,9 +7,10 @@ from decimal import Decimal
 
 import pytest
 from django.db import OperationalError
+from django.utils import timezone
 
 from billing.models import BillingEvent
-from billing.processing import billing_event_process
+from billing.processing import SWEEP_GRACE, billing_event_process, billing_events_sweep
 from billing.tasks import process_billing_event_task
 from commissions.models import RevenueEvent
 from crm.models import Deal
@@ -307,3 +308,21 @@ def test_lost_database_is_retried_then_failed(tenant, acme, connection, client, 
     event = stored(tenant, "evt_1Track360NewBiz0001")
     assert event.status == Status.FAILED
     assert "server closed the connection" in event.error
+
+
+def test_sweep_processes_events_whose_task_was_lost(tenant, acme, connection, client):
+    # Outside django_capture_on_commit_callbacks the task is never sent, as when the
+    # broker is down at commit.
+    deliver(client, connection, payload("invoice_paid_subscription_create"))
+    later = timezone.now() + SWEEP_GRACE + datetime.timedelta(seconds=1)
+
+    too_soon = billing_events_sweep()
+    swept = billing_events_sweep(now=later)
+    again = billing_events_sweep(now=later)
+
+    assert too_soon == 0
+    assert swept == 1
+    assert again == 0
+    assert stored(tenant, "evt_1Track360NewBiz0001").status == Status.PROCESSED
+    with tenant_scope(tenant):
+        assert Deal.objects.count() == 1
