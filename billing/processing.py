@@ -4,7 +4,8 @@ Processing runs in a Celery task after the event row commits. It locks the event
 skips it unless it is still `received`, and writes every action of the event and
 its new status in one transaction, so a retried or doubled task writes nothing
 twice. An event whose customer or invoice cannot be traced to a Track360 account
-or deal is marked `unmatched` with the reason, and nothing of it is written.
+or deal is marked `unmatched` with the reason, and nothing of it is written;
+`billing_event_retry` queues it again once the account exists.
 
 How an event finds its account, first match wins:
 1. `metadata.account_external_id` of the invoice, subscription or expanded customer;
@@ -31,9 +32,11 @@ from crm.domains import InvalidDomain, normalize_domain
 from crm.freemail import is_personal_domain
 from crm.models import Account
 from crm.services import deal_upsert
-from tenancy.errors import DomainError, NotFound
+from tenancy.errors import Conflict, DomainError, NotFound
 from tenancy.models import Tenant
+from tenancy.queue import enqueue_on_commit
 from tenancy.scope import tenant_scope
+from tenancy.services import audit_record
 
 logger = logging.getLogger(__name__)
 
@@ -304,3 +307,46 @@ def billing_events_sweep(*, now: datetime.datetime | None = None) -> int:
         processed += 1
     logger.info("billing_event.sweep_done waiting=%s processed=%s", len(waiting), processed)
     return processed
+
+
+RETRYABLE = (Status.UNMATCHED, Status.FAILED)
+
+
+@transaction.atomic
+def billing_event_retry(*, billing_event_id: int, actor=None) -> BillingEvent:
+    """Queue an unmatched or failed event for processing again, such as after adding its account.
+
+    The provider's own redelivery carries the same event id and counts as a
+    duplicate, so this is how a stored event gets a second chance. Raises Conflict
+    for an event in any other status.
+    """
+    event = BillingEvent.objects.select_for_update().get(pk=billing_event_id)
+    if event.status not in RETRYABLE:
+        raise Conflict(
+            f"Event {event.event_id} is {event.status}, so it is not processed again.",
+            field="status",
+            value=event.status,
+            fix="Only unmatched or failed events can be retried.",
+        )
+    before = {"status": event.status, "error": event.error}
+    event.status = Status.RECEIVED
+    event.error = ""
+    event.save(update_fields=["status", "error", "updated_at"])
+    audit_record(
+        tenant_id=event.tenant_id,
+        actor=actor,
+        event="billing_event.retried",
+        obj=event,
+        before=before,
+        after={"status": event.status},
+    )
+    from billing.tasks import process_billing_event_task
+
+    enqueue_on_commit(process_billing_event_task, event.tenant_id, event.pk)
+    logger.info(
+        "billing_event.retry_queued tenant_id=%s billing_event_id=%s previous_status=%s",
+        event.tenant_id,
+        event.pk,
+        before["status"],
+    )
+    return event

@@ -36,6 +36,8 @@ def connection_for_token(*, provider: str, token: str) -> BillingConnection:
         .first()
     )
     if connection is None or provider_module(provider) is None:
+        # The token is the tenant's URL secret, so only its length is logged.
+        logger.info("billing_event.unknown_url provider=%s token_length=%s", provider, len(token))
         raise NotFound(
             "No active billing connection has this webhook URL.",
             field="token",

@@ -32,3 +32,16 @@ def event_list(*, status: str | None = None) -> QuerySet[BillingEvent]:
     if status:
         events = events.filter(status=status)
     return events.order_by("-received_at", "-id")
+
+
+def event_get(*, pk: int) -> BillingEvent:
+    """Return the tenant's event `pk`, or raise NotFound, also for another tenant's id."""
+    event = event_list().filter(pk=pk).first()
+    if event is None:
+        raise NotFound(
+            "No billing event has this id.",
+            field="id",
+            value=pk,
+            fix="List events with GET /api/v1/billing/events/ to find the id.",
+        )
+    return event

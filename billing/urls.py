@@ -12,4 +12,5 @@ urlpatterns = [
         views.connection_deactivate,
         name="connection_deactivate",
     ),
+    path("events/<int:pk>/retry/", views.event_retry, name="event_retry"),
 ]

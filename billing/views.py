@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from billing import connections, selectors
+from billing import connections, processing, selectors
 from billing.forms import ConnectionCreateForm, SecretRotateForm
 from billing.models import BillingConnection, BillingEvent
 from tenancy.errors import DomainError
@@ -66,6 +66,12 @@ def connection_create(request):
             tenant=request.tenant, actor=request.user, **form.cleaned_data
         )
     except DomainError as error:
+        logger.info(
+            "billing_connection.create_rejected tenant_id=%s field=%s error=%s",
+            request.tenant.pk,
+            error.field,
+            error.message,
+        )
         field = error.field if error.field in form.fields else None
         form.add_error(field, f"{error.message} {error.fix}".strip())
         return _render(request, form, status=400)
@@ -90,6 +96,12 @@ def connection_rotate(request, pk: int):
             connection_id=connection.pk, actor=request.user, **form.cleaned_data
         )
     except DomainError as error:
+        logger.info(
+            "billing_connection.rotate_rejected tenant_id=%s connection_id=%s field=%s",
+            request.tenant.pk,
+            connection.pk,
+            error.field,
+        )
         messages.error(request, f"{error.message} {error.fix}")
     else:
         messages.success(request, f"Rotated the signing secret of '{connection.name}'.")
@@ -102,4 +114,23 @@ def connection_deactivate(request, pk: int):
     connection = get_for_tenant_or_404(BillingConnection, pk=pk)
     connections.billing_connection_deactivate(connection_id=connection.pk, actor=request.user)
     messages.success(request, f"Deactivated '{connection.name}': its URL now returns 404.")
+    return redirect("billing:overview")
+
+
+@editor_required
+@require_POST
+def event_retry(request, pk: int):
+    event = get_for_tenant_or_404(BillingEvent, pk=pk)
+    try:
+        processing.billing_event_retry(billing_event_id=event.pk, actor=request.user)
+    except DomainError as error:
+        logger.info(
+            "billing_event.retry_rejected tenant_id=%s billing_event_id=%s status=%s",
+            request.tenant.pk,
+            event.pk,
+            event.status,
+        )
+        messages.error(request, f"{error.message} {error.fix}")
+    else:
+        messages.success(request, f"Queued event {event.event_id} for processing again.")
     return redirect("billing:overview")

@@ -26,4 +26,9 @@ urlpatterns = [
         name="api-billing-connection-deactivate",
     ),
     path("billing/events/", views.EventListView.as_view(), name="api-billing-event-list"),
+    path(
+        "billing/events/<int:pk>/retry/",
+        views.EventRetryView.as_view(),
+        name="api-billing-event-retry",
+    ),
 ]

@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
-from billing import connections, selectors
+from billing import connections, processing, selectors
 from billing.api.serializers import (
     ConnectionCreateSerializer,
     ConnectionOutputSerializer,
@@ -145,3 +145,27 @@ class EventListView(_BillingApiView):
         return self.paginated_response(
             selectors.event_list(status=filters.get("status")), EventOutputSerializer
         )
+
+
+class EventRetryView(_BillingApiView):
+    """Process an unmatched or failed event again."""
+
+    @extend_schema(
+        operation_id="billing_events_retry",
+        tags=["billing"],
+        summary="Retry an unmatched or failed billing event",
+        description=(
+            "Sets the event back to received and queues its processing, for example after "
+            "the missing account was created. The reply shows the event as queued."
+        ),
+        request=None,
+        responses={
+            200: EventOutputSerializer,
+            409: error_response("The event is not unmatched or failed."),
+            **DETAIL_ERRORS,
+        },
+    )
+    def post(self, request, pk: int):
+        selectors.event_get(pk=pk)
+        processing.billing_event_retry(billing_event_id=pk, actor=self.actor())
+        return Response(EventOutputSerializer(selectors.event_get(pk=pk)).data)

@@ -92,6 +92,7 @@ EXPECTED_PATHS = {
     "/api/v1/billing/connections/{id}/rotate/": {"post"},
     "/api/v1/billing/connections/{id}/deactivate/": {"post"},
     "/api/v1/billing/events/": {"get"},
+    "/api/v1/billing/events/{id}/retry/": {"post"},
 }
 
 

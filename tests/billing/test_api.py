@@ -221,3 +221,18 @@ def test_page_analyst_cannot_deactivate(client, tenant, connection):
     with tenant_scope(tenant):
         connection.refresh_from_db()
     assert connection.is_active is True
+
+
+def test_retry_endpoint_requeues_unmatched_event(client, connection, key_headers):
+    deliver(client, connection, payload("customer_created"))
+    with tenant_scope(connection.tenant):
+        event = BillingEvent.objects.get()
+        BillingEvent.objects.update(status=BillingEvent.Status.UNMATCHED, error="no account")
+
+    response = client.post(f"/api/v1/billing/events/{event.pk}/retry/", headers=key_headers)
+    again = client.post(f"/api/v1/billing/events/{event.pk}/retry/", headers=key_headers)
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "received"
+    assert response.json()["error"] == ""
+    assert again.status_code == 409

@@ -10,10 +10,16 @@ from django.db import OperationalError
 from django.utils import timezone
 
 from billing.models import BillingEvent
-from billing.processing import SWEEP_GRACE, billing_event_process, billing_events_sweep
+from billing.processing import (
+    SWEEP_GRACE,
+    billing_event_process,
+    billing_event_retry,
+    billing_events_sweep,
+)
 from billing.tasks import process_billing_event_task
 from commissions.models import RevenueEvent
 from crm.models import Deal
+from tenancy.errors import Conflict
 from tenancy.scope import tenant_scope
 from tests.billing.conftest import OTHER_SECRET, deliver, payload
 from tests.factories import AccountFactory
@@ -326,3 +332,31 @@ def test_sweep_processes_events_whose_task_was_lost(tenant, acme, connection, cl
     assert stored(tenant, "evt_1Track360NewBiz0001").status == Status.PROCESSED
     with tenant_scope(tenant):
         assert Deal.objects.count() == 1
+
+
+def test_retry_after_account_is_added_books_the_deal(
+    tenant, connection, client, send, django_capture_on_commit_callbacks
+):
+    send("invoice_paid_subscription_create")
+    event = stored(tenant, "evt_1Track360NewBiz0001")
+    assert event.status == Status.UNMATCHED
+    with tenant_scope(tenant):
+        AccountFactory(tenant=tenant, external_id="acc-acme", domain="acme.com")
+
+    with tenant_scope(tenant), django_capture_on_commit_callbacks(execute=True):
+        billing_event_retry(billing_event_id=event.pk)
+
+    event = stored(tenant, "evt_1Track360NewBiz0001")
+    assert event.status == Status.PROCESSED
+    assert event.error == ""
+    assert event.attempts == 2
+    with tenant_scope(tenant):
+        assert Deal.objects.get().external_id == "stripe:in_1Track360New0001"
+
+
+def test_retry_of_processed_event_is_conflict(tenant, acme, send):
+    send("invoice_paid_subscription_create")
+    event = stored(tenant, "evt_1Track360NewBiz0001")
+
+    with tenant_scope(tenant), pytest.raises(Conflict):
+        billing_event_retry(billing_event_id=event.pk)

@@ -111,6 +111,8 @@ OBJECT_ROUTES = {
     "api-billing-connection-deactivate": ("post", "billing_connection"),
     "billing:connection_rotate": ("post", "billing_connection"),
     "billing:connection_deactivate": ("post", "billing_connection"),
+    "api-billing-event-retry": ("post", "billing_event"),
+    "billing:event_retry": ("post", "billing_event"),
 }
 
 # Partner portal routes with an id, requested by a partner user of the own tenant.
