@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.urls import reverse
 
 from billing.models import BillingConnection, BillingEvent
 from tenancy.errors import NotFound
@@ -45,3 +46,11 @@ def event_get(*, pk: int) -> BillingEvent:
             fix="List events with GET /api/v1/billing/events/ to find the id.",
         )
     return event
+
+
+def connection_webhook_url(request, connection: BillingConnection) -> str:
+    """Return the absolute URL the provider posts the connection's events to."""
+    path = reverse(
+        "billing_webhook", kwargs={"provider": connection.provider, "token": connection.token}
+    )
+    return request.build_absolute_uri(path)

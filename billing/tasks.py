@@ -37,6 +37,20 @@ def process_billing_event_task(self, tenant_id: int, billing_event_id: int) -> s
             countdown,
         )
         raise self.retry(exc=error, countdown=countdown) from error
+    except Exception as error:
+        # Anything else is a fault that a retry would repeat. Marking the event failed
+        # shows it on the billing page and keeps the sweep from retrying it forever.
+        logger.exception(
+            "billing_event.crashed tenant_id=%s billing_event_id=%s",
+            tenant_id,
+            billing_event_id,
+        )
+        billing_event_fail(
+            tenant_id=tenant_id,
+            billing_event_id=billing_event_id,
+            reason=f"Processing failed with an internal error: {type(error).__name__}.",
+        )
+        return "failed"
 
 
 @shared_task(

@@ -6,7 +6,6 @@ import logging
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from billing import connections, processing, selectors
@@ -22,22 +21,13 @@ logger = logging.getLogger(__name__)
 PAGE_EVENTS = 200
 
 
-def webhook_url(request, connection: BillingConnection) -> str:
-    return request.build_absolute_uri(
-        reverse(
-            "billing_webhook",
-            kwargs={"provider": connection.provider, "token": connection.token},
-        )
-    )
-
-
 def _render(request, form: ConnectionCreateForm, *, status: int = 200):
     status_filter = request.GET.get("status", "")
     if status_filter not in BillingEvent.Status.values:
         status_filter = ""
     rows = list(selectors.connection_list())
     for connection in rows:
-        connection.webhook_url = webhook_url(request, connection)
+        connection.webhook_url = selectors.connection_webhook_url(request, connection)
     context = {
         "connections": rows,
         "events": selectors.event_list(status=status_filter or None)[:PAGE_EVENTS],

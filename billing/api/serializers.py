@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from billing.connections import MAX_PREVIOUS_SECRET_HOURS
 from billing.models import BillingConnection, BillingEvent
+from billing.selectors import connection_webhook_url
 
 
 class ConnectionOutputSerializer(serializers.ModelSerializer):
@@ -28,9 +29,7 @@ class ConnectionOutputSerializer(serializers.ModelSerializer):
         )
 
     def get_webhook_url(self, connection: BillingConnection) -> str:
-        from billing.views import webhook_url
-
-        return webhook_url(self.context["request"], connection)
+        return connection_webhook_url(self.context["request"], connection)
 
 
 class ConnectionCreateSerializer(serializers.Serializer):

@@ -360,3 +360,20 @@ def test_retry_of_processed_event_is_conflict(tenant, acme, send):
 
     with tenant_scope(tenant), pytest.raises(Conflict):
         billing_event_retry(billing_event_id=event.pk)
+
+
+def test_unexpected_error_marks_event_failed(tenant, acme, connection, client, monkeypatch):
+    deliver(client, connection, payload("invoice_paid_subscription_create"))
+    event = stored(tenant, "evt_1Track360NewBiz0001")
+
+    def crash(**kwargs):
+        raise KeyError("lines")
+
+    monkeypatch.setattr("billing.tasks.billing_event_process", crash)
+
+    result = process_billing_event_task.apply(args=(tenant.pk, event.pk))
+
+    assert result.get() == "failed"
+    event = stored(tenant, "evt_1Track360NewBiz0001")
+    assert event.status == Status.FAILED
+    assert event.error == "Processing failed with an internal error: KeyError."
