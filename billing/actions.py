@@ -1,4 +1,4 @@
-"""What a provider's event asks Track360 to write, independent of the provider.
+"""Writes that a provider's event requests from Track360, independent of the provider.
 
 A provider's `translate` turns one event into a list of these actions, and
 `billing.processing` carries them out with the CRM and commission services.
@@ -13,7 +13,7 @@ from decimal import Decimal
 
 @dataclass(frozen=True)
 class CustomerHints:
-    """What an event tells about the paying customer, for finding its account."""
+    """Customer details of an event, used to find the customer's account."""
 
     customer_ref: str = ""
     email: str = ""

@@ -119,6 +119,7 @@ def billing_connection_rotate(
             fix="Send the hours the provider still signs with the old secret, "
             f"at most {MAX_PREVIOUS_SECRET_HOURS}.",
         )
+
     now = timezone.now()
     if keep_previous_hours:
         connection.previous_signing_secret = connection.signing_secret
@@ -129,6 +130,7 @@ def billing_connection_rotate(
     connection.signing_secret = secret
     connection.secret_rotated_at = now
     connection.save()
+
     audit_record(
         tenant_id=connection.tenant_id,
         actor=actor,

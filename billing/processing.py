@@ -4,8 +4,8 @@ Processing runs in a Celery task after the event row commits. It locks the event
 skips it unless it is still `received`, and writes every action of the event and
 its new status in one transaction, so a retried or doubled task writes nothing
 twice. An event whose customer or invoice cannot be traced to a Track360 account
-or deal is marked `unmatched` with the reason, and nothing of it is written;
-`billing_event_retry` queues it again once the account exists.
+or deal is marked `unmatched` with the reason, and nothing of it is written.
+`billing_event_retry` queues such an event again once the account exists.
 
 How an event finds its account, first match wins:
 1. `metadata.account_external_id` of the invoice, subscription or expanded customer;

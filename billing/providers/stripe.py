@@ -280,7 +280,7 @@ def _object(payload: dict) -> dict:
 
 
 def _ref(value) -> str:
-    """Return the id of a field that holds an id or an expanded object."""
+    """Return the id of a field that contains an id or an expanded object."""
     if isinstance(value, dict):
         value = value.get("id")
     return value if isinstance(value, str) else ""

@@ -236,3 +236,22 @@ def test_retry_endpoint_requeues_unmatched_event(client, connection, key_headers
     assert response.json()["status"] == "received"
     assert response.json()["error"] == ""
     assert again.status_code == 409
+
+
+def test_page_retry_requeues_event(client, tenant, connection, django_capture_on_commit_callbacks):
+    deliver(client, connection, payload("customer_created"))
+    with tenant_scope(tenant):
+        event = BillingEvent.objects.get()
+        BillingEvent.objects.update(status=BillingEvent.Status.FAILED, error="boom")
+    manager = member_client(client, tenant, Membership.Role.PARTNER_MANAGER)
+
+    listed = manager.get("/billing/")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = manager.post(f"/billing/events/{event.pk}/retry/")
+
+    assert f"/billing/events/{event.pk}/retry/" in listed.content.decode()
+    assert response.status_code == 302
+    with tenant_scope(tenant):
+        event.refresh_from_db()
+    # The eager task ran on commit and processed the event again.
+    assert event.status == BillingEvent.Status.IGNORED
