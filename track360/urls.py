@@ -6,6 +6,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from attribution.redirect import link_redirect
+from billing.webhooks import billing_webhook
 from partners import application_views
 from track360 import health
 
@@ -19,6 +20,7 @@ api_v1 = [
     path("", include("attribution.fraud.api.urls")),
     path("", include("tenancy.api.urls")),
     path("", include("webhooks.api.urls")),
+    path("", include("billing.api.urls")),
 ]
 
 handler400 = "tenancy.http.bad_request"
@@ -55,4 +57,6 @@ urlpatterns = [
     path("attribution/", include("attribution.urls")),
     path("webhooks/", include("webhooks.urls")),
     path("r/<str:code>", link_redirect, name="link_redirect"),
+    path("billing/<slug:provider>/<str:token>/", billing_webhook, name="billing_webhook"),
+    path("billing/", include("billing.urls")),
 ]

@@ -96,6 +96,12 @@ EXPECTED_PATHS = {
     "/api/v1/webhooks/deliveries/": {"get"},
     "/api/v1/webhooks/deliveries/{id}/": {"get"},
     "/api/v1/webhooks/deliveries/{id}/replay/": {"post"},
+    "/api/v1/billing/connections/": {"get", "post"},
+    "/api/v1/billing/connections/{id}/": {"get"},
+    "/api/v1/billing/connections/{id}/rotate/": {"post"},
+    "/api/v1/billing/connections/{id}/deactivate/": {"post"},
+    "/api/v1/billing/events/": {"get"},
+    "/api/v1/billing/events/{id}/retry/": {"post"},
 }
 
 

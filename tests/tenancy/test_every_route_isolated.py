@@ -113,6 +113,13 @@ OBJECT_ROUTES = {
     "api-webhook-delivery-detail": ("get", "webhook_delivery"),
     "api-webhook-delivery-replay": ("post", "webhook_delivery"),
     "webhooks:delivery_replay": ("post", "webhook_delivery"),
+    "api-billing-connection-detail": ("get", "billing_connection"),
+    "api-billing-connection-rotate": ("post", "billing_connection"),
+    "api-billing-connection-deactivate": ("post", "billing_connection"),
+    "billing:connection_rotate": ("post", "billing_connection"),
+    "billing:connection_deactivate": ("post", "billing_connection"),
+    "api-billing-event-retry": ("post", "billing_event"),
+    "billing:event_retry": ("post", "billing_event"),
 }
 
 # API routes that reject API keys whatever their scopes, so only the session test runs.

@@ -9,6 +9,8 @@ from types import SimpleNamespace
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from attribution.models import FraudSignal, Referral, TrackingLink
+from billing.connections import billing_connection_create
+from billing.models import BillingEvent
 from commissions.fx_models import ExchangeRate
 from commissions.mdf import mdf_claim_submit, mdf_request_approve, mdf_request_submit
 from commissions.mdf_allocation import mdf_allocate
@@ -240,6 +242,22 @@ def program_create(tenant, *, label: str) -> SimpleNamespace:
         )
         mdf_request, mdf_proof = _mdf_records_create(tenant, partner, label)
         webhook_delivery = _webhook_delivery_create(tenant, label)
+        billing_connection = billing_connection_create(
+            tenant=tenant,
+            provider="stripe",
+            name=f"{label} Stripe",
+            signing_secret=f"whsec_{label.lower()}0000000000000000",
+        )
+        billing_event = BillingEvent.objects.create(
+            connection=billing_connection,
+            provider="stripe",
+            event_id=f"evt_{label.lower()}",
+            event_type="invoice.paid",
+            occurred_at=datetime.datetime(2017, 6, 1, tzinfo=datetime.UTC),
+            status=BillingEvent.Status.UNMATCHED,
+            error=f"No account matches {label} customer.",
+            payload={},
+        )
     return SimpleNamespace(
         tenant=tenant,
         version=version,
@@ -262,6 +280,8 @@ def program_create(tenant, *, label: str) -> SimpleNamespace:
         recalculation=recalculation,
         webhook_endpoint=webhook_delivery.endpoint,
         webhook_delivery=webhook_delivery,
+        billing_connection=billing_connection,
+        billing_event=billing_event,
     )
 
 

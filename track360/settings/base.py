@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "jobs",
     "webhooks",
     "demo",
+    "billing",
 ]
 
 MIDDLEWARE = [

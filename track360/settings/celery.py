@@ -80,6 +80,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "commissions.tasks.sweep_revenue_events_task",
         "schedule": timedelta(minutes=10),
     },
+    # Billing webhook events whose task was lost are processed here; a processed
+    # event is skipped, so a missed or repeated run is harmless.
+    "sweep-billing-events": {
+        "task": "billing.tasks.sweep_billing_events_task",
+        "schedule": timedelta(minutes=5),
+    },
     # Tracking-link clicks wait in Redis until this writes them to the database.
     "drain-clicks": {
         "task": "attribution.tasks.drain_clicks_task",
@@ -105,4 +111,5 @@ CELERY_TASK_ROUTES = {
     "attribution.tasks.*": {"queue": "default"},
     "commissions.tasks.*": {"queue": "default"},
     "webhooks.tasks.*": {"queue": "default"},
+    "billing.tasks.*": {"queue": "default"},
 }
