@@ -150,11 +150,7 @@ def _bulk_upsert(
     with tenant_scope(tenant), transaction.atomic():
         _reject_duplicates(rows, errors, ("external_id", *kind.unique_keys))
         parsed = ParsedFile(
-            rows=[
-                (index, dict(row))
-                for index, row in enumerate(rows)
-                if index not in errors
-            ],
+            rows=[(index, dict(row)) for index, row in enumerate(rows) if index not in errors],
             columns=set(kind.columns),
         )
         kind.check(tenant, parsed)
@@ -209,8 +205,7 @@ def _bulk_upsert(
         results.append(RowResult(index, statuses[index], external_id, ids.get(external_id)))
     result = BulkResult(mode=mode, written=True, results=results)
     logger.info(
-        "bulk_upsert.finished tenant_id=%s model=%s created=%s updated=%s unchanged=%s "
-        "rejected=%s",
+        "bulk_upsert.finished tenant_id=%s model=%s created=%s updated=%s unchanged=%s rejected=%s",
         tenant.pk,
         kind.model.__name__,
         *(result.counts[status] for status in STATUSES),

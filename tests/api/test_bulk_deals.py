@@ -217,7 +217,10 @@ def test_other_tenants_account_is_unknown(client, headers, acme, other_tenant):
 
 def test_unknown_partner_is_row_error(client, headers, acme):
     PartnerFactory(tenant=acme.tenant, external_id="p-known")
-    rows = [deal_row("d-1", partner_external_id="p-known"), deal_row("d-2", partner_external_id="p-x")]
+    rows = [
+        deal_row("d-1", partner_external_id="p-known"),
+        deal_row("d-2", partner_external_id="p-unknown"),
+    ]
 
     body = post(client, headers, rows, mode="partial").json()
 
@@ -229,13 +232,11 @@ def test_unknown_partner_is_row_error(client, headers, acme):
 # Pipeline
 
 
-def test_won_deals_enter_pipeline_once(
-    client, headers, acme, django_capture_on_commit_callbacks
-):
+def test_won_deals_enter_pipeline_once(client, headers, acme, django_capture_on_commit_callbacks):
     PartnerFactory(tenant=acme.tenant, external_id="p-north")
     rows = [
-        deal_row(f"won-{index}", stage="won", close_date="2024-03-01", partner_external_id="p-north")
-        for index in range(3)
+        deal_row(f"won-{i}", stage="won", close_date="2024-03-01", partner_external_id="p-north")
+        for i in range(3)
     ]
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
@@ -246,9 +247,7 @@ def test_won_deals_enter_pipeline_once(
     assert set(Deal.objects.values_list("pipeline_status", flat=True)) == {"pending"}
 
 
-def test_won_deals_book_commission(
-    client, headers, acme, django_capture_on_commit_callbacks
-):
+def test_won_deals_book_commission(client, headers, acme, django_capture_on_commit_callbacks):
     from tests.factories import CommissionPlanFactory
 
     PartnerFactory(tenant=acme.tenant, external_id="p-north")
