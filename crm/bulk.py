@@ -26,8 +26,9 @@ from tenancy.scope import tenant_scope
 
 logger = logging.getLogger(__name__)
 
-# Rows per request. 10,000 deals took about 2 s on a 2-core machine
-# (bench/results-bulk.md); larger batches belong in a CSV import.
+# Rows per request. A request holds all its rows and results in memory, and its
+# transaction locks the stored deals it checks; bench/results-bulk.md has the time
+# of 10,000 rows. Larger batches belong in a CSV import.
 MAX_BULK_ROWS = 10_000
 # A rejected atomic request reports the errors of at most this many rows, so the
 # response stays small when every row has the same mistake.

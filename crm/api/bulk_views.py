@@ -132,6 +132,9 @@ def rows_validate(
     """
     rows: list[dict] = []
     errors: dict[int, list[dict]] = {}
+    # One instance validates every row: building a serializer's fields per row took
+    # three quarters of the validation time.
+    validator = serializer_class()
     for index, raw in enumerate(raw_rows):
         if not isinstance(raw, dict):
             rows.append({"external_id": ""})
@@ -144,10 +147,11 @@ def rows_validate(
                 }
             ]
             continue
-        serializer = serializer_class(data=raw)
-        if serializer.is_valid():
-            rows.append(dict(serializer.validated_data))
+        try:
+            rows.append(dict(validator.run_validation(raw)))
             continue
+        except serializers.ValidationError as error:
+            detail = serializers.as_serializer_error(error)
         external_id = raw.get("external_id")
         rows.append({"external_id": external_id.strip() if isinstance(external_id, str) else ""})
         errors[index] = [
@@ -157,8 +161,8 @@ def rows_validate(
                 "message": message,
                 "fix": FIELD_FIXES.get(name, DEFAULT_FIX),
             }
-            for name, detail in serializer.errors.items()
-            for message in _messages(detail)
+            for name, messages in detail.items()
+            for message in _messages(messages)
         ]
     return rows, errors
 
