@@ -2,7 +2,7 @@
 
 Run with `make bench-bulk` (or `.venv/bin/python bench/bulk_upsert.py --rows N`).
 It creates a throwaway tenant with an API key and partners, then sends requests
-through Django's test client, so each timing covers the whole request: API key
+through Django's test client. Each timing covers the whole request: API key
 check, JSON parsing, field validation, the checks against stored rows, the
 set-based writes and the response. It times accounts created, deals created
 (one in five won, credited to a partner), the same deals sent again (unchanged),

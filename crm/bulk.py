@@ -26,8 +26,8 @@ from tenancy.scope import tenant_scope
 
 logger = logging.getLogger(__name__)
 
-# Rows per request. A request holds all its rows and results in memory, and its
-# transaction locks the stored deals it checks; bench/results-bulk.md has the time
+# Rows per request. A request keeps all its rows and results in memory, and its
+# transaction locks the stored deals it checks. bench/results-bulk.md has the time
 # of 10,000 rows. Larger batches belong in a CSV import.
 MAX_BULK_ROWS = 10_000
 # A rejected atomic request reports the errors of at most this many rows, so the
@@ -44,7 +44,7 @@ UNCHANGED = "unchanged"
 ERROR = "error"
 STATUSES = (CREATED, UPDATED, UNCHANGED, ERROR)
 
-# Where the bulk API's accounts come from, in Account.source.
+# Account.source of the accounts that the bulk API creates.
 ACCOUNT_SOURCE = "api:bulk"
 
 
@@ -75,7 +75,7 @@ class BulkResult:
 
 @dataclass(frozen=True)
 class _Kind:
-    """What differs between the bulk upserts of accounts and of deals."""
+    """The parts that differ between the bulk upserts of accounts and of deals."""
 
     model: type
     columns: frozenset[str]

@@ -91,7 +91,7 @@ def idempotency_claim(
     """Claim `key` for a new request, or find the finished request that used it.
 
     Returns `(record, owned)`: owned is True when this request must run and store
-    its response, False when `record` holds the response to replay. Raises
+    its response, False when `record` contains the response to replay. Raises
     IdempotencyKeyReused when the key was used with another endpoint or body, and
     Conflict while the request that owns the key is still running. Must run
     outside a transaction, so other requests see the claim at once.

@@ -11,7 +11,7 @@ from crm.api.serializers import AccountInputSerializer, DealInputSerializer
 from tenancy.api.views import AUTH_ERRORS, TenantApiView, error_response
 from tenancy.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 
-# What to send instead, per field, for rows the field validation rejects.
+# The fix, per field, for rows that field validation rejects.
 FIELD_FIXES = {
     "external_id": "Send the record's id in your CRM as text of at most 100 characters.",
     "name": "Send text of at most 255 characters.",
