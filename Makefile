@@ -1,7 +1,7 @@
 # Shortcuts for the commands described in docs/running.md.
 # Pass pytest arguments with PYTEST_ARGS, for example: make test PYTEST_ARGS="-k ledger -x"
 
-.PHONY: run test lint bench bench-icp bench-links bench-simulation
+.PHONY: run test lint bench bench-icp bench-links bench-simulation bench-bulk
 
 run:
 	bin/dev up
@@ -34,3 +34,8 @@ bench-links:
 # bench/results-simulation.md. Pass options with BENCH_ARGS="--deals 20000".
 bench-simulation:
 	bin/dev bench-simulation $(BENCH_ARGS)
+
+# Time the bulk upsert endpoints with 10,000 rows per request and write
+# bench/results-bulk.md. Pass options with BENCH_ARGS="--rows 2000".
+bench-bulk:
+	bin/dev bench-bulk $(BENCH_ARGS)

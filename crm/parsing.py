@@ -186,6 +186,14 @@ def parse_list(raw: str) -> list[str]:
     return sorted({item.strip() for item in raw.replace(",", ";").split(";") if item.strip()})
 
 
+MAX_TRIGGER_NAME_LENGTH = 60
+
+
+def trigger_name_normalize(name: str) -> str:
+    """Return a buying trigger's name lower-cased, with spaces as underscores."""
+    return name.strip().casefold().replace(" ", "_")
+
+
 def parse_triggers(raw: str) -> dict[str, str]:
     """Parse "funding:2026-09-14; new_cto:2026-06-01" into {name: ISO date}.
 
@@ -197,8 +205,8 @@ def parse_triggers(raw: str) -> dict[str, str]:
         if not item.strip():
             continue
         name, separator, day = item.partition(":")
-        name = name.strip().casefold().replace(" ", "_")
-        if not separator or not name or len(name) > 60:
+        name = trigger_name_normalize(name)
+        if not separator or not name or len(name) > MAX_TRIGGER_NAME_LENGTH:
             raise ValueError("trigger:date pairs such as 'funding:2026-09-14; new_cto:2026-06-01'")
         date = parse_date(day)
         if date is None:

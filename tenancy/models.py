@@ -199,3 +199,31 @@ class AuditEvent(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.event} {self.object_type}:{self.object_id}"
+
+
+class IdempotencyRecord(TenantOwnedModel):
+    """A request sent with an Idempotency-Key header and the response it got.
+
+    `tenancy.idempotency` inserts the row before the request runs, so a second
+    request with the same key sees it, and stores the response when it finishes.
+    Rows older than `tenancy.idempotency.KEY_TTL` are expired and deleted.
+    """
+
+    key = models.CharField(max_length=255)
+    # Method and path, such as "POST /api/v1/deals/bulk/": a key belongs to one endpoint.
+    endpoint = models.CharField(max_length=300)
+    # SHA-256 hex digest of the method, path and the JSON body with sorted keys.
+    request_hash = models.CharField(max_length=64)
+    # Both null while the first request is still running.
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "key"], name="idempotency_unique_tenant_key"),
+        ]
+        # The expiry task deletes old rows of every tenant at once.
+        indexes = [models.Index(fields=["created_at"], name="idempotency_created")]
+
+    def __str__(self) -> str:
+        return f"{self.key} {self.endpoint}"

@@ -17,3 +17,11 @@ from tenancy.invitations import invitation_send
 def send_invitation_task(membership_id: int) -> bool:
     """Send one portal invitation; SMTP failures are retried with back-off."""
     return invitation_send(membership_id=membership_id)
+
+
+@shared_task(name="tenancy.tasks.expire_idempotency_records_task", time_limit=600)
+def expire_idempotency_records_task() -> int:
+    """Delete Idempotency-Key records older than 24 hours, for every tenant."""
+    from tenancy.idempotency import idempotency_records_expire
+
+    return idempotency_records_expire()

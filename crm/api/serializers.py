@@ -109,6 +109,97 @@ class DealInputSerializer(serializers.Serializer):
         return attrs
 
 
+class AccountInputSerializer(serializers.Serializer):
+    """One account, as the bulk endpoint takes it; an omitted field is stored empty."""
+
+    external_id = serializers.CharField(
+        max_length=100, help_text="The account's id in your CRM; the API upserts on it."
+    )
+    name = serializers.CharField(max_length=255)
+    domain = serializers.CharField(
+        max_length=253,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Web domain or URL, stored as the registrable domain: www.Acme.co.uk is "
+        "acme.co.uk. Unique per tenant.",
+    )
+    industry = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    employees = serializers.IntegerField(
+        min_value=0, max_value=10_000_000, required=False, allow_null=True, default=None
+    )
+    annual_revenue = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        min_value=Decimal(0),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="In the tenant's base currency.",
+    )
+    country = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Country name or ISO 3166 code, such as Germany or DE; stored as alpha-2.",
+    )
+    region = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    year_established = serializers.IntegerField(
+        min_value=1600, max_value=2100, required=False, allow_null=True, default=None
+    )
+    parent_name = serializers.CharField(
+        max_length=255, required=False, allow_blank=True, default=""
+    )
+    tech_stack = serializers.ListField(
+        child=serializers.CharField(max_length=100),
+        required=False,
+        default=list,
+        help_text="Products the account uses; stored sorted, without repeats.",
+    )
+    budget = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        min_value=Decimal(0),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Stated budget in the tenant's base currency.",
+    )
+    triggers = serializers.DictField(
+        child=serializers.DateField(),
+        required=False,
+        default=dict,
+        help_text='Buying triggers: name to the date it last happened, such as {"funding": '
+        '"2026-09-14"}. Names are stored lower-case with underscores for spaces.',
+    )
+    churned_on = serializers.DateField(required=False, allow_null=True, default=None)
+
+    def validate_domain(self, value: str) -> str:
+        return _run_parser(parsing.parse_domain, value)
+
+    def validate_country(self, value: str) -> str:
+        return _run_parser(parsing.parse_country, value)
+
+    def validate_tech_stack(self, value: list[str]) -> list[str]:
+        return sorted({item.strip() for item in value if item.strip()})
+
+    def validate_triggers(self, value: dict) -> dict[str, str]:
+        triggers: dict[str, str] = {}
+        for name, day in value.items():
+            key = parsing.trigger_name_normalize(name)
+            if not key or len(key) > parsing.MAX_TRIGGER_NAME_LENGTH:
+                raise serializers.ValidationError(
+                    f"Expected trigger names of 1 to {parsing.MAX_TRIGGER_NAME_LENGTH} "
+                    f"characters, got {name!r}."
+                )
+            _run_parser(parsing.check_date_range, day)
+            triggers[key] = max(triggers.get(key, ""), day.isoformat())
+        return triggers
+
+    def validate_churned_on(self, value):
+        return _run_parser(parsing.check_date_range, value)
+
+
 class DealFilterSerializer(serializers.Serializer):
     stage = serializers.ChoiceField(choices=Deal.Stage.choices, required=False)
     source = serializers.ChoiceField(choices=Deal.Source.choices, required=False)

@@ -31,6 +31,7 @@ from tenancy.api.views import (
     error_response,
 )
 from tenancy.errors import DomainError
+from tenancy.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 
 API_IMPORT_KINDS = tuple(ImportRun.Kind.values)
 
@@ -66,15 +67,21 @@ class DealListCreateView(TenantApiView):
             "pipeline; once its commission is booked, changing stage, amount, currency, "
             "close date, account or partner returns 409."
         ),
+        parameters=[IDEMPOTENCY_PARAMETER],
         request=DealInputSerializer,
         responses={
             200: OpenApiResponse(DealOutputSerializer, description="The deal existed."),
             201: OpenApiResponse(DealOutputSerializer, description="The deal was created."),
             400: error_response("A field is invalid, or the account or partner is unknown."),
-            409: error_response("The deal's commission is booked and a paid field changed."),
+            409: error_response(
+                "The deal's commission is booked and a paid field changed, or a request "
+                "with this Idempotency-Key is still running."
+            ),
+            422: error_response("The Idempotency-Key was used with a different request."),
             **AUTH_ERRORS,
         },
     )
+    @idempotent
     def post(self, request):
         serializer = DealInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -74,7 +74,14 @@ def check_accounts(tenant, parsed: ParsedFile) -> None:
 
 
 def write_accounts(tenant, parsed: ParsedFile, run: ImportRun) -> tuple[int, int]:
-    source = f"import:{run.pk}"
+    return accounts_write(tenant, parsed, source=f"import:{run.pk}")
+
+
+def accounts_write(tenant, parsed: ParsedFile, *, source: str) -> tuple[int, int]:
+    """Upsert the checked rows by external id; return (created, updated).
+
+    `source` is recorded on the accounts this creates.
+    """
     rows = [row for _, row in parsed.rows]
     existing = set(
         Account.objects.filter(external_id__in=[row["external_id"] for row in rows]).values_list(

@@ -144,7 +144,7 @@ def _deal_row_error(tenant, row, existing, by_external_id, by_domain, partners):
                 "A won deal needs its account: fill account_external_id or account_domain.",
             )
         if row.get("close_date") is None:
-            return ("close_date", "", "A won deal needs its close_date as YYYY-MM-DD.")
+            return ("close_date", "", "A won deal needs its close_date: give it as YYYY-MM-DD.")
         if row["close_date"] > tenant.today():
             return (
                 "close_date",

@@ -2,8 +2,10 @@ import pytest
 
 EXPECTED_PATHS = {
     "/api/v1/deals/": {"get", "post"},
+    "/api/v1/deals/bulk/": {"post"},
     "/api/v1/deals/{id}/": {"get"},
     "/api/v1/accounts/": {"get"},
+    "/api/v1/accounts/bulk/": {"post"},
     "/api/v1/accounts/{id}/": {"get"},
     "/api/v1/imports/{kind}/": {"post"},
     "/api/v1/partners/": {"get", "post"},

@@ -86,6 +86,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "billing.tasks.sweep_billing_events_task",
         "schedule": timedelta(minutes=5),
     },
+    # A reused key older than 24 hours is replaced anyway, so this only keeps the table small.
+    "expire-idempotency-records": {
+        "task": "tenancy.tasks.expire_idempotency_records_task",
+        "schedule": timedelta(hours=1),
+    },
     # Tracking-link clicks wait in Redis until this writes them to the database.
     "drain-clicks": {
         "task": "attribution.tasks.drain_clicks_task",

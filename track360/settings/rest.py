@@ -62,6 +62,7 @@ SPECTACULAR_SETTINGS = {
         "PayoutStatusEnum": "commissions.models.Payout.Status",
         "RevenueEventKindEnum": "commissions.models.RevenueEvent.Kind",
         "DealKindEnum": "crm.models.Deal.Kind",
+        "BulkModeEnum": "crm.bulk.MODES",
         "RuleScopeEnum": "commissions.models.CommissionRule.Scope",
         "PayoutTypeEnum": "commissions.models.PayoutType",
         "CapPeriodEnum": "commissions.models.CapPeriod",
