@@ -120,6 +120,14 @@ def parse_date(raw: str) -> datetime.date | None:
     current = _INPUT_FORMAT.get()
     if current is not None and not ISO_DATE.match(value):
         return check_date_range(parse_file_date(value, current.date_order))
+    return parse_iso_date(value)
+
+
+def parse_iso_date(raw: str) -> datetime.date | None:
+    """Parse a YYYY-MM-DD date, whatever format the file declares."""
+    value = raw.strip()
+    if not value:
+        return None
     try:
         date = datetime.date.fromisoformat(value)
     except ValueError:
@@ -213,7 +221,7 @@ def parse_triggers(raw: str) -> dict[str, str]:
         name = name.strip().casefold().replace(" ", "_")
         if not separator or not name or len(name) > 60:
             raise ValueError("trigger:date pairs such as 'funding:2026-09-14; new_cto:2026-06-01'")
-        date = parse_date(day)
+        date = parse_iso_date(day)
         if date is None:
             raise ValueError(f"a date after {name!r}:, as YYYY-MM-DD")
         triggers[name] = max(triggers.get(name, ""), date.isoformat())

@@ -24,3 +24,5 @@ WHITENOISE_AUTOREFRESH = True
 # Uploads of a test run go to a fresh folder, never to the project tree.
 MEDIA_ROOT = tempfile.mkdtemp(prefix="track360-test-media-")
 atexit.register(shutil.rmtree, MEDIA_ROOT, ignore_errors=True)
+TRACK360_IMPORT_DIR = tempfile.mkdtemp(prefix="track360-test-imports-")
+atexit.register(shutil.rmtree, TRACK360_IMPORT_DIR, ignore_errors=True)
