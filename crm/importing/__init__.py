@@ -8,6 +8,7 @@ and date), so importing a file twice changes nothing the second time.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import logging
 from collections.abc import Callable
@@ -157,6 +158,7 @@ def csv_import(
         filename=filename[:255],
         strict=strict,
         dry_run=dry_run,
+        sha256=hashlib.sha256(content).hexdigest(),
         status=ImportRun.Status.RUNNING,
         created_by=actor_user(actor),
     )
