@@ -9,5 +9,7 @@ urlpatterns = [
     path("deals/<int:pk>/", views.DealDetailView.as_view(), name="api-deal-detail"),
     path("accounts/", views.AccountListView.as_view(), name="api-account-list"),
     path("accounts/<int:pk>/", views.AccountDetailView.as_view(), name="api-account-detail"),
+    path("imports/<int:pk>/", views.ImportDetailView.as_view(), name="api-import-detail"),
     path("imports/<str:kind>/", views.ImportCreateView.as_view(), name="api-import-create"),
+    path("import-mappings/", views.ImportMappingListView.as_view(), name="api-import-mapping-list"),
 ]

@@ -1,3 +1,5 @@
+import hashlib
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -43,6 +45,12 @@ def test_accounts_import_creates_rows(client, headers, scoped):
         "rows_created": 2,
         "rows_updated": 0,
         "rows_rejected": 0,
+        "rows_unchanged": 0,
+        "dry_run": False,
+        "source": "",
+        "sha256": hashlib.sha256(ACCOUNTS_CSV).hexdigest(),
+        "same_file_as": None,
+        "job": None,
         "errors": [],
     }
     acme = Account.objects.get(external_id="acc-1")
@@ -51,14 +59,16 @@ def test_accounts_import_creates_rows(client, headers, scoped):
     assert acme.employees == 1200
 
 
-def test_accounts_import_twice_updates(client, headers, scoped):
-    client.post(ACCOUNTS_URL, {"file": csv_file(ACCOUNTS_CSV)}, headers=headers)
+def test_accounts_import_twice_changes_nothing(client, headers, scoped):
+    first = client.post(ACCOUNTS_URL, {"file": csv_file(ACCOUNTS_CSV)}, headers=headers)
 
     response = client.post(ACCOUNTS_URL, {"file": csv_file(ACCOUNTS_CSV)}, headers=headers)
 
     assert response.status_code == 201
     assert response.json()["rows_created"] == 0
-    assert response.json()["rows_updated"] == 2
+    assert response.json()["rows_updated"] == 0
+    assert response.json()["rows_unchanged"] == 2
+    assert response.json()["same_file_as"] == first.json()["id"]
     assert Account.objects.count() == 2
 
 
@@ -116,7 +126,9 @@ def test_import_missing_header_column_fails(client, headers, scoped):
             "line": 1,
             "column": "external_id",
             "value": "",
-            "message": "Required column 'external_id' is missing from the header.",
+            "message": "Required column 'external_id' is missing from the header: rename the "
+            "file's column to 'external_id', or map it in the source's column mapping, such as "
+            '{"Your header": "external_id"}.',
         }
     ]
 

@@ -44,6 +44,9 @@ SPECTACULAR_SETTINGS = {
         "CapPeriodEnum": "commissions.models.CapPeriod",
         "CriterionKindEnum": "icp.scoring.KIND_LABELS",
         "JobStatusEnum": "jobs.models.Job.Status",
+        "JobKindEnum": "jobs.models.Job.Kind",
+        "ImportKindEnum": "crm.models.ImportRun.Kind",
+        "ImportStatusEnum": "crm.models.ImportRun.Status",
         # Choice sets of the ICP version diff.
         "IcpTierEnum": "icp.diff.ALL_TIERS",
         "IcpCutoffTierEnum": "icp.scoring.TIERS",
