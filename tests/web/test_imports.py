@@ -138,7 +138,7 @@ def test_missing_header_column_value_is_not_empty(staff_client, tenant):
     response = post_upload(staff_client, b"name\nHooli\n")
     page = response.content.decode()
 
-    assert "Required column &#x27;external_id&#x27; is missing from the header." in page
+    assert "Required column &#x27;external_id&#x27; is missing from the header:" in page
     assert '<td><span class="muted">–</span></td>' in page
     assert "(empty)" not in page
 
