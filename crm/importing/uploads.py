@@ -192,7 +192,7 @@ def _rows_from_job(job: Job, run: ImportRun) -> int | None:
 def import_summary(run: ImportRun) -> str:
     verb = "would create" if run.dry_run else "created"
     return (
-        f"{run.get_status_display()}: {run.rows_total} lines, {run.rows_created} {verb}, "
+        f"Import {run.pk} {run.get_status_display().lower()}: {run.rows_total} lines, {run.rows_created} {verb}, "
         f"{run.rows_updated} {'would update' if run.dry_run else 'updated'}, "
         f"{run.rows_unchanged} unchanged, {run.rows_rejected} rejected."
     )
@@ -208,4 +208,41 @@ def same_file_run(run: ImportRun) -> ImportRun | None:
         )
         .order_by("-pk")
         .first()
+    )
+
+
+def import_path(
+    *,
+    tenant,
+    kind: str,
+    path: Path,
+    file_format: FileFormat,
+    strict: bool = True,
+    dry_run: bool = False,
+    source: str = "",
+    actor=None,
+    progress=None,
+) -> ImportRun:
+    """Import a file on this machine in place, without storing a copy; return the run."""
+    importer = importer_get(kind)
+    sha256, _size, newlines = file_digest(path)
+    run = ImportRun.all_tenants.create(
+        tenant=tenant,
+        kind=kind,
+        filename=path.name[:255],
+        strict=strict,
+        dry_run=dry_run,
+        source=source,
+        file_format=file_format_to_json(file_format),
+        sha256=sha256,
+        status=ImportRun.Status.RUNNING,
+        created_by=actor_user(actor),
+    )
+    return import_execute(
+        run,
+        importer,
+        lambda: path.open("rb"),
+        file_format,
+        estimated_rows=_estimated_rows(newlines),
+        progress=progress,
     )
