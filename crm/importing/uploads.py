@@ -160,19 +160,20 @@ def import_job_run(*, tenant, import_id: int, job_id: int) -> ImportRun | None:
     Returns the finished run, or None when the job was already finished or the
     run is gone. Errors propagate, and the task marks the job failed.
     """
-    if not job_start(job_id=job_id, tenant_id=tenant.pk, stage="Reading the file"):
+    job = Job.all_tenants.filter(pk=job_id, tenant_id=tenant.pk).first()
+    total = job.total if job is not None else None
+    if not job_start(job_id=job_id, tenant_id=tenant.pk, stage="Reading the file", total=total):
         return None
     with tenant_scope(tenant):
         run = ImportRun.objects.select_related("tenant").filter(pk=import_id).first()
     if run is None or not run.stored_file:
         job_succeed(job_id=job_id, tenant_id=tenant.pk, message="The import is gone.")
         return None
-    job = Job.all_tenants.get(pk=job_id)
 
     def progress(done: int, total: int | None, stage: str) -> None:
         job_progress(job_id=job_id, tenant_id=tenant.pk, done=done, total=total, stage=stage)
 
-    run = import_stored_run(run=run, estimated_rows=_rows_from_job(job, run), progress=progress)
+    run = import_stored_run(run=run, estimated_rows=_rows_from_job(total, run), progress=progress)
     job_succeed(
         job_id=job_id,
         tenant_id=tenant.pk,
@@ -183,18 +184,21 @@ def import_job_run(*, tenant, import_id: int, job_id: int) -> ImportRun | None:
     return run
 
 
-def _rows_from_job(job: Job, run: ImportRun) -> int | None:
-    if not job.total:
+def _rows_from_job(total: int | None, run: ImportRun) -> int | None:
+    # The job's total counts each line once per pass.
+    if not total:
         return None
-    return job.total // (1 if run.dry_run else 2)
+    return total // (1 if run.dry_run else 2)
 
 
 def import_summary(run: ImportRun) -> str:
-    verb = "would create" if run.dry_run else "created"
+    created = "would create" if run.dry_run else "created"
+    updated = "would update" if run.dry_run else "updated"
+    status = run.get_status_display().lower()
     return (
-        f"Import {run.pk} {run.get_status_display().lower()}: {run.rows_total} lines, {run.rows_created} {verb}, "
-        f"{run.rows_updated} {'would update' if run.dry_run else 'updated'}, "
-        f"{run.rows_unchanged} unchanged, {run.rows_rejected} rejected."
+        f"Import {run.pk} {status}: {run.rows_total} lines, {run.rows_created} {created}, "
+        f"{run.rows_updated} {updated}, {run.rows_unchanged} unchanged, "
+        f"{run.rows_rejected} rejected."
     )
 
 
