@@ -233,7 +233,7 @@ def parse_triggers(raw: str) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class InputFormat:
-    """How a file writes numbers and dates.
+    """The number and date formats a file declares.
 
     `locale` is a key of NUMBER_LOCALES, or None when the file declares none: then
     a number whose separators could be read two ways is rejected. `date_order` is

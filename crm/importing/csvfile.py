@@ -48,7 +48,7 @@ class ParsedFile:
 
 @dataclass(frozen=True)
 class FileFormat:
-    """How to read a file: declared by the request or by the source's saved mapping.
+    """The declared format of a file, from the request or the source's saved mapping.
 
     None means: the encoding from the byte-order mark, else UTF-8; the delimiter
     sniffed from the first lines; numbers and dates only in forms that read one way.

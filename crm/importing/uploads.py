@@ -167,7 +167,11 @@ def import_job_run(*, tenant, import_id: int, job_id: int) -> ImportRun | None:
     with tenant_scope(tenant):
         run = ImportRun.objects.select_related("tenant").filter(pk=import_id).first()
     if run is None or not run.stored_file:
-        job_succeed(job_id=job_id, tenant_id=tenant.pk, message="The import is gone.")
+        job_succeed(
+            job_id=job_id,
+            tenant_id=tenant.pk,
+            message=f"Import {import_id} was not found or has no stored file: nothing to run.",
+        )
         return None
 
     def progress(done: int, total: int | None, stage: str) -> None:
