@@ -118,7 +118,12 @@ def import_request(
         background,
     )
     if not background:
-        return import_stored_run(run=run, estimated_rows=_estimated_rows(newlines))
+        try:
+            return import_stored_run(run=run, estimated_rows=_estimated_rows(newlines))
+        except Exception:
+            # The request fails, so nothing will read the stored file again.
+            (import_dir() / relative).unlink(missing_ok=True)
+            raise
 
     from crm.tasks import csv_import_task
 
