@@ -224,7 +224,8 @@ class CsvReader:
             return
         if codec.name.startswith("utf-16") or codec.name.startswith("utf-32"):
             text = io.TextIOWrapper(_Prefixed(first, binary), encoding=codec.name, newline="")
-            sample = text.read(SNIFF_BYTES)
+            # Complete the last line, so the reader never sees half a line.
+            sample = text.read(SNIFF_BYTES) + text.readline()
             lines: Iterator[str] = itertools.chain(io.StringIO(sample, newline=""), text)
         else:
             head = first + binary.read(SNIFF_BYTES)

@@ -228,7 +228,7 @@ def test_worker_job_reports_progress(
     assert run.stored_file == ""
     assert [done for done, _, _ in reported] == [2, 4, 5, 7, 9, 10]
     assert {stage for _, _, stage in reported} == {"Checking lines", "Writing lines"}
-    assert list(Path(uploads.import_dir()).rglob("*.csv")) == []
+    assert list((Path(uploads.import_dir()) / str(scoped.pk)).glob("*.csv")) == []
 
 
 def test_inline_upload_below_threshold(scoped, settings):

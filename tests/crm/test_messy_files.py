@@ -316,3 +316,26 @@ def test_missing_required_column_names_mapping(scoped):
         "Required column 'external_id' is missing" in message and "column mapping" in message
         for message in messages
     )
+
+
+def test_utf16_file_longer_than_sniff_sample(scoped):
+    lines = ["external_id\tname"] + [
+        f"A{number}\tCompany {number} ünd Söhne" for number in range(4000)
+    ]
+    content = "\r\n".join(lines).encode("utf-16") + "\r\n".encode("utf-16-le")
+
+    run = _import(scoped, content)
+
+    assert run.errors == []
+    assert run.rows_created == 4000
+    assert Account.objects.get(external_id="A3999").name == "Company 3999 ünd Söhne"
+
+
+def test_cp1252_file_longer_than_sniff_sample(scoped):
+    lines = ["external_id;name"] + [f"A{number};Café {number}" for number in range(6000)]
+    content = ("\n".join(lines) + "\n").encode("cp1252")
+
+    run = _import(scoped, content, encoding="cp1252")
+
+    assert run.errors == []
+    assert run.rows_created == 6000
