@@ -1,7 +1,7 @@
 # Shortcuts for the commands described in docs/running.md.
 # Pass pytest arguments with PYTEST_ARGS, for example: make test PYTEST_ARGS="-k ledger -x"
 
-.PHONY: run test lint bench bench-icp bench-links bench-simulation bench-bulk
+.PHONY: run test lint bench bench-icp bench-links bench-simulation bench-bulk bench-import
 
 run:
 	bin/dev up
@@ -39,3 +39,8 @@ bench-simulation:
 # bench/results-bulk.md. Pass options with BENCH_ARGS="--rows 2000".
 bench-bulk:
 	bin/dev bench-bulk $(BENCH_ARGS)
+# Time importing a 1,000,000-line synthetic deals CSV (check and write passes,
+# dry run, re-import) with peak memory, and write bench/results-import.md.
+# Pass options with BENCH_ARGS="--deals 200000".
+bench-import:
+	bin/dev bench-import $(BENCH_ARGS)

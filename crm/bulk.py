@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
 
-from crm.importing import ANALYZE_AFTER_ROWS, _analyze
 from crm.importing.accounts import ACCOUNT_COLUMNS, ACCOUNT_FIELDS, accounts_write, check_accounts
 from crm.importing.csvfile import ParsedFile
 from crm.importing.deals import DEAL_COLUMNS, DEAL_FIELDS, check_deals, write_deals
+from crm.importing.runner import ANALYZE_AFTER_ROWS, tables_analyze
 from crm.models import Account, Deal
 from crm.rules import BOOKED_DEAL_FIX, BOOKED_DEAL_MESSAGE
 from tenancy.errors import Conflict
@@ -189,7 +189,7 @@ def _bulk_upsert(
                     fix="Send the request again.",
                 ) from None
             if len(changed) >= ANALYZE_AFTER_ROWS:
-                _analyze(kind.tables)
+                tables_analyze(kind.tables)
 
         ids = dict(
             kind.model.objects.filter(

@@ -196,9 +196,16 @@ class ImportRun(TenantOwnedModel):
         EXCHANGE_RATES = "exchange_rates", "Exchange rates"
 
     class Status(models.TextChoices):
+        # Stored and waiting for the worker, which moves it to RUNNING.
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
         SUCCEEDED = "succeeded", "Succeeded"
         PARTIAL = "partial", "Succeeded with rejected lines"
         FAILED = "failed", "Failed, nothing written"
+        # A dry run that found nothing wrong; it wrote nothing.
+        CHECKED = "checked", "Checked, nothing written"
+
+    FINISHED = (Status.SUCCEEDED, Status.PARTIAL, Status.FAILED, Status.CHECKED)
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     filename = models.CharField(max_length=255)
@@ -209,11 +216,61 @@ class ImportRun(TenantOwnedModel):
     rows_created = models.PositiveIntegerField(default=0)
     rows_updated = models.PositiveIntegerField(default=0)
     rows_rejected = models.PositiveIntegerField(default=0)
+    # Rows whose stored values already equal the file's; also counted in rows_updated
+    # for kinds that cannot tell (reach, revenue events, exchange rates count 0 here).
+    rows_unchanged = models.PositiveIntegerField(default=0)
     # Up to the first few hundred errors: [{"line", "column", "value", "message"}].
     errors = models.JSONField(default=list, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
+    # A dry run checks every line and counts what it would write, but writes nothing:
+    # rows_created and rows_updated then count the rows it would create and update.
+    dry_run = models.BooleanField(default=False)
+    # The name of the saved column mapping (ImportMapping.source) the run used.
+    source = models.CharField(max_length=100, blank=True)
+    # The declared file format: {"encoding", "delimiter", "locale", "date_order"}.
+    file_format = models.JSONField(default=dict, blank=True)
+    # Hex SHA-256 of the uploaded bytes, to tell a re-import of the same file.
+    sha256 = models.CharField(max_length=64, blank=True)
+    # Path of the stored upload under TRACK360_IMPORT_DIR while the worker needs it.
+    stored_file = models.CharField(max_length=255, blank=True)
+    job = models.ForeignKey(
+        "jobs.Job", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
-        indexes = [models.Index(fields=["tenant", "-created_at"], name="importrun_tenant_created")]
+        indexes = [
+            models.Index(fields=["tenant", "-created_at"], name="importrun_tenant_created"),
+            models.Index(fields=["tenant", "sha256"], name="importrun_tenant_sha256"),
+        ]
+
+    @property
+    def finished(self) -> bool:
+        return self.status in self.FINISHED
+
+
+class ImportMapping(TenantOwnedModel):
+    """How to read the files of one source, such as "salesforce-export": saved per kind.
+
+    `mapping` maps a file header to a column name of the kind, or to "" to ignore
+    that column. The other fields declare the file format; empty means detect it.
+    """
+
+    kind = models.CharField(max_length=20, choices=ImportRun.Kind.choices)
+    source = models.CharField(max_length=100)
+    mapping = models.JSONField(default=dict, blank=True)
+    encoding = models.CharField(max_length=30, blank=True)
+    delimiter = models.CharField(max_length=2, blank=True)
+    locale = models.CharField(max_length=5, blank=True)
+    date_order = models.CharField(max_length=3, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "kind", "source"], name="importmapping_unique_source"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} mapping {self.source}"

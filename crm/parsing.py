@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime
 import functools
+import re
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 import pycountry
@@ -74,7 +78,12 @@ def _int_bound(minimum: int, maximum: int | None) -> str:
 
 
 def parse_decimal(raw: str, *, places: int = 2, minimum: Decimal = Decimal(0)) -> Decimal | None:
-    value = raw.strip().replace(",", "")
+    """Parse an amount; inside `input_format` its locale decides the separators."""
+    current = _INPUT_FORMAT.get()
+    if current is None:
+        value = raw.strip().replace(",", "")
+    else:
+        value = normalize_number(raw, current.locale)
     if not value:
         return None
     try:
@@ -104,6 +113,18 @@ def check_date_range(value: datetime.date | None) -> datetime.date | None:
 
 
 def parse_date(raw: str) -> datetime.date | None:
+    """Parse an ISO date; inside `input_format` also the file formats it accepts."""
+    value = raw.strip()
+    if not value:
+        return None
+    current = _INPUT_FORMAT.get()
+    if current is not None and not ISO_DATE.match(value):
+        return check_date_range(parse_file_date(value, current.date_order))
+    return parse_iso_date(value)
+
+
+def parse_iso_date(raw: str) -> datetime.date | None:
+    """Parse a YYYY-MM-DD date, whatever format the file declares."""
     value = raw.strip()
     if not value:
         return None
@@ -208,8 +229,204 @@ def parse_triggers(raw: str) -> dict[str, str]:
         name = trigger_name_normalize(name)
         if not separator or not name or len(name) > MAX_TRIGGER_NAME_LENGTH:
             raise ValueError("trigger:date pairs such as 'funding:2026-09-14; new_cto:2026-06-01'")
-        date = parse_date(day)
+        date = parse_iso_date(day)
         if date is None:
             raise ValueError(f"a date after {name!r}:, as YYYY-MM-DD")
         triggers[name] = max(triggers.get(name, ""), date.isoformat())
     return triggers
+
+
+# File formats: numbers and dates as spreadsheets export them.
+
+
+@dataclass(frozen=True)
+class InputFormat:
+    """The number and date formats a file declares.
+
+    `locale` is a key of NUMBER_LOCALES, or None when the file declares none: then
+    a number whose separators could be read two ways is rejected. `date_order` is
+    DMY, MDY or YMD, or None: then a date such as 03/04/2026 is rejected.
+    """
+
+    locale: str | None = None
+    date_order: str | None = None
+
+
+# Thousands separators and decimal mark of each locale a file may declare. The
+# French group separator is a space, a no-break space (U+00A0) or a narrow
+# no-break space (U+202F), as spreadsheets write it.
+NUMBER_LOCALES: dict[str, tuple[tuple[str, ...], str]] = {
+    "en": ((",",), "."),
+    "de": ((".",), ","),
+    "fr": ((" ", "\u00a0", "\u202f"), ","),
+    "ch": (("'", "\u2019"), "."),
+}
+DATE_ORDERS = ("DMY", "MDY", "YMD")
+
+_INPUT_FORMAT: contextvars.ContextVar[InputFormat | None] = contextvars.ContextVar(
+    "input_format", default=None
+)
+
+
+@contextlib.contextmanager
+def input_format(current: InputFormat):
+    """Make parse_decimal and parse_date read `current`'s file formats in this block."""
+    token = _INPUT_FORMAT.set(current)
+    try:
+        yield
+    finally:
+        _INPUT_FORMAT.reset(token)
+
+
+_PLAIN_NUMBER = re.compile(r"-?\d+(\.\d+)?")
+_SPACES = (" ", "\u00a0", "\u202f")
+
+
+def normalize_number(raw: str, locale: str | None) -> str:
+    """Return `raw` as a plain decimal string such as 1234.56, or "" for an empty cell.
+
+    Without a locale, only forms that read one way are accepted: 1234.56, 1,234.56,
+    1.234,56, 1 234,56, 1'234.56 and 12,5. A lone separator followed by exactly
+    three digits (1,234 or 1.234) is rejected, since it is a thousands group in one
+    locale and a decimal part in another.
+    """
+    value = raw.strip()
+    for space in _SPACES[1:]:
+        value = value.replace(space, " ")
+    if not value:
+        return ""
+    if locale is not None:
+        return _normalize_locale(raw, value, locale)
+    if _PLAIN_NUMBER.fullmatch(value) and "." not in value:
+        return value
+    return _normalize_unknown_locale(raw, value)
+
+
+def _normalize_locale(raw: str, value: str, locale: str) -> str:
+    groups, mark = NUMBER_LOCALES[locale]
+    group = " " if " " in groups else groups[0]
+    value = value.replace("\u2019", "'")
+    integer, _, fraction = value.partition(mark)
+    pattern = rf"-?\d{{1,3}}({re.escape(group)}\d{{3}})+"
+    if group in integer and not re.fullmatch(pattern, integer):
+        raise ValueError(
+            f"a number written as in locale {locale!r}, but {raw.strip()!r} is not: "
+            "check the value or the declared locale"
+        )
+    if mark in fraction or (fraction and not fraction.isdigit()):
+        raise ValueError(f"a number written as in locale {locale!r}, such as {_EXAMPLES[locale]}")
+    integer = integer.replace(group, "")
+    return f"{integer}.{fraction}" if fraction else integer
+
+
+_EXAMPLES = {"en": "1,234.56", "de": "1.234,56", "fr": "1 234,56", "ch": "1'234.56"}
+
+
+def _normalize_unknown_locale(raw: str, value: str) -> str:
+    marks = [char for char in value if char in ",.' "]
+    distinct = list(dict.fromkeys(marks))
+    if len(distinct) >= 2:
+        # The last separator is the decimal mark and the others group thousands.
+        mark = marks[-1]
+        if marks.count(mark) > 1:
+            raise ValueError(
+                f"a number: {raw.strip()!r} has separators that do not match any locale"
+            )
+        integer, _, fraction = value.rpartition(mark)
+        for group in distinct:
+            integer = integer.replace(group, "")
+        return f"{integer}.{fraction}"
+    if not distinct:
+        return value
+    separator = distinct[0]
+    integer, _, fraction = value.rpartition(separator)
+    if marks.count(separator) > 1 or separator in "' ":
+        return value.replace(separator, "")
+    if len(fraction) == 3:
+        raise ValueError(
+            f"a number that reads one way, but {raw.strip()!r} is a thousand times larger "
+            "in some locales than in others: declare the file's number locale "
+            "(en, de, fr or ch)"
+        )
+    return f"{integer}.{fraction}"
+
+
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DOTTED_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
+_SLASHED_DATE = re.compile(r"(\d{1,4})[/-](\d{1,2})[/-](\d{1,4})")
+_SERIAL_DATE = re.compile(r"\d{1,5}(\.\d+)?")
+
+# Spreadsheet serial dates in the 1900 date system: serial 1 is 1900-01-01, and
+# serial 60 is 1900-02-29, a day that does not exist but which the 1900 system
+# counts, so serials from 61 on are one day later than a plain count would give.
+# Accepted serials run from 1 to 73415 (2100-12-31), the range of check_date_range.
+SERIAL_EPOCH = datetime.date(1899, 12, 30)
+SERIAL_LEAP_BUG = 60
+SERIAL_MAX = 73415
+
+
+def parse_serial_date(value: str) -> datetime.date:
+    """Convert a spreadsheet serial date (1900 system); a time fraction is dropped."""
+    serial = int(Decimal(value))
+    if serial == SERIAL_LEAP_BUG:
+        raise ValueError(
+            "a real date, but serial 60 is 1900-02-29, a day spreadsheets count that "
+            "never existed: fix the cell"
+        )
+    if not 1 <= serial <= SERIAL_MAX:
+        raise ValueError(f"a serial date between 1 and {SERIAL_MAX}")
+    if serial < SERIAL_LEAP_BUG:
+        serial += 1
+    return SERIAL_EPOCH + datetime.timedelta(days=serial)
+
+
+def parse_file_date(value: str, date_order: str | None) -> datetime.date:
+    """Parse DD.MM.YYYY, DD/MM/YYYY, MM/DD/YYYY, YYYY/MM/DD and serial dates.
+
+    Slashed dates follow `date_order`. Without one, a date whose first two parts
+    could both be a month (03/04/2026) is rejected, while 25/12/2026 reads one way
+    and is accepted as 25 December.
+    """
+    expected = "a date as YYYY-MM-DD, DD.MM.YYYY, DD/MM/YYYY or MM/DD/YYYY"
+    if _SERIAL_DATE.fullmatch(value):
+        return parse_serial_date(value)
+    dotted = _DOTTED_DATE.fullmatch(value)
+    if dotted:
+        day, month, year = (int(part) for part in dotted.groups())
+        return _date_or_error(year, month, day, expected)
+    slashed = _SLASHED_DATE.fullmatch(value)
+    if not slashed:
+        raise ValueError(expected)
+    first, second, third = slashed.groups()
+    if len(first) == 4:
+        if date_order not in (None, "YMD"):
+            raise ValueError(f"a date in {date_order} order, as the import declares")
+        return _date_or_error(int(first), int(second), int(third), expected)
+    if len(third) != 4:
+        raise ValueError(f"{expected}, with a four-digit year")
+    a, b, year = int(first), int(second), int(third)
+    order = date_order
+    if order is None:
+        if a > 12 and b <= 12:
+            order = "DMY"
+        elif b > 12 and a <= 12:
+            order = "MDY"
+        elif a == b:
+            order = "DMY"
+        else:
+            raise ValueError(
+                f"a date that reads one way, but {value!r} could be day/month or "
+                "month/day: declare the file's date format (DMY or MDY)"
+            )
+    if order == "DMY":
+        return _date_or_error(year, b, a, expected)
+    if order == "MDY":
+        return _date_or_error(year, a, b, expected)
+    raise ValueError("a date in YMD order, as the import declares")
+
+
+def _date_or_error(year: int, month: int, day: int, expected: str) -> datetime.date:
+    try:
+        return datetime.date(year, month, day)
+    except ValueError:
+        raise ValueError(f"{expected}, and a day that exists") from None

@@ -89,3 +89,78 @@ def refresh_after_account_import_task(tenant_id: int) -> int:
         rescored = icp_services.accounts_rescore(tenant=tenant)
         partner_services.partner_scores_refresh(tenant=tenant)
     return rescored
+
+
+IMPORT_TIME_LIMIT_SECONDS = 2 * 60 * 60
+IMPORT_MAX_RETRIES = 3
+
+
+@shared_task(
+    name="crm.tasks.csv_import_task",
+    bind=True,
+    acks_late=True,
+    time_limit=IMPORT_TIME_LIMIT_SECONDS,
+    max_retries=IMPORT_MAX_RETRIES,
+)
+def csv_import_task(self, tenant_id: int, import_id: int, job_id: int):
+    """Run queued import `import_id` and report its progress to job `job_id`.
+
+    A lost database connection is retried from the start: a strict import's
+    writes were rolled back, and a lenient import's upserts write the same values
+    again. Any other error marks the job and the run failed and is re-raised.
+    """
+    from crm.importing.uploads import import_job_run
+
+    tenant = Tenant.objects.filter(pk=tenant_id).first()
+    if tenant is None:
+        logger.warning("import.job_skipped tenant_id=%s reason=tenant_not_found", tenant_id)
+        return None
+    try:
+        run = import_job_run(tenant=tenant, import_id=import_id, job_id=job_id)
+    except (OperationalError, InterfaceError) as error:
+        attempt = self.request.retries + 1
+        if attempt <= self.max_retries:
+            logger.warning(
+                "import.job_retry tenant_id=%s import_id=%s job_id=%s attempt=%s error=%s",
+                tenant_id,
+                import_id,
+                job_id,
+                attempt,
+                error,
+            )
+            raise self.retry(exc=error, countdown=min(60, 5 * attempt)) from error
+        logger.exception(
+            "import.job_failed tenant_id=%s import_id=%s job_id=%s", tenant_id, import_id, job_id
+        )
+        _import_fail(tenant_id, import_id, job_id, f"the database connection failed ({error})")
+        raise
+    except Exception as error:
+        logger.exception(
+            "import.job_failed tenant_id=%s import_id=%s job_id=%s", tenant_id, import_id, job_id
+        )
+        _import_fail(tenant_id, import_id, job_id, str(error) or type(error).__name__)
+        raise
+    return None if run is None else run.pk
+
+
+def _import_fail(tenant_id: int, import_id: int, job_id: int, reason: str) -> None:
+    from crm.importing.uploads import import_dir
+    from crm.models import ImportRun
+    from jobs.services import job_fail
+
+    message = (
+        f"The import stopped: {reason}. A strict import wrote nothing; a lenient one "
+        "kept the chunks it had committed. Upload the file again: rows already written "
+        "are matched on their keys, not duplicated."
+    )
+    runs = ImportRun.all_tenants.filter(pk=import_id, tenant_id=tenant_id)
+    stored = runs.values_list("stored_file", flat=True).first()
+    if stored:
+        (import_dir() / stored).unlink(missing_ok=True)
+    runs.exclude(status__in=ImportRun.FINISHED).update(
+        status=ImportRun.Status.FAILED,
+        errors=[{"line": 0, "column": "", "value": "", "message": message}],
+        stored_file="",
+        updated_at=timezone.now(),
+    )
+    job_fail(job_id=job_id, tenant_id=tenant_id, message=message)

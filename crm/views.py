@@ -13,9 +13,13 @@ from django.views.decorators.http import require_POST
 
 from crm import selectors as crm_selectors
 from crm.forms import UNSCORED_TIER, AccountFilterForm, ImportUploadForm
-from crm.importing import MAX_STORED_ERRORS, csv_import
+from crm.importing import MAX_STORED_ERRORS
+from crm.importing.mappings import file_format_resolve
+from crm.importing.uploads import import_request, import_summary, same_file_run
 from crm.models import Account, ImportRun
 from icp import services as icp_services
+from jobs.views import POLL_SECONDS
+from tenancy.errors import DomainError
 from tenancy.permissions import editor_required, page_permissions, staff_required
 from tenancy.shortcuts import get_for_tenant_or_404
 
@@ -144,39 +148,66 @@ def import_upload(request):
     if not form.is_valid():
         return _render_imports(request, form, status=400)
 
-    upload = form.cleaned_data["file"]
-    run = csv_import(
+    data = form.cleaned_data
+    upload = data["file"]
+    try:
+        file_format = file_format_resolve(
+            tenant=request.tenant,
+            kind=data["kind"],
+            source=data["source"],
+            mapping=data["mapping"],
+            encoding=data["encoding"],
+            delimiter=data["delimiter"],
+            locale=data["locale"],
+            date_order=data["date_format"],
+        )
+    except DomainError as error:
+        form.add_error(None, f"{error.message} {error.fix}")
+        return _render_imports(request, form, status=400)
+    run = import_request(
         tenant=request.tenant,
-        kind=form.cleaned_data["kind"],
-        content=upload.read(),
+        kind=data["kind"],
+        upload=upload,
         filename=upload.name,
-        strict=form.cleaned_data["strict"],
+        file_format=file_format,
+        strict=data["strict"],
+        dry_run=data["dry_run"],
+        source=data["source"],
         actor=request.user,
     )
 
-    if run.status == ImportRun.Status.FAILED:
+    if not run.finished:
+        messages.info(request, "The file is queued for the worker: its progress shows below.")
+    elif run.status == ImportRun.Status.FAILED:
         messages.error(
             request, "The import failed and wrote nothing: fix the problems listed below."
         )
+    elif run.dry_run:
+        messages.success(request, f"Dry run, nothing written. {import_summary(run)}")
     elif run.status == ImportRun.Status.PARTIAL:
         rejected = ngettext(
             "%(count)d line was rejected", "%(count)d lines were rejected", run.rows_rejected
         ) % {"count": run.rows_rejected}
         messages.warning(request, f"Imported the valid lines, but {rejected} (listed below).")
     else:
+        unchanged = f" {run.rows_unchanged} were unchanged." if run.rows_unchanged else ""
         messages.success(
-            request, f"Imported {run.rows_created} new and {run.rows_updated} updated rows."
+            request,
+            f"Imported {run.rows_created} new and {run.rows_updated} updated rows.{unchanged}",
         )
     return redirect("crm:import_detail", pk=run.pk)
 
 
 @staff_required
 def import_detail(request, pk: int):
-    run = get_for_tenant_or_404(ImportRun.objects.select_related("created_by"), pk=pk)
+    run = get_for_tenant_or_404(ImportRun.objects.select_related("created_by", "job"), pk=pk)
     context = {
         "run": run,
         "errors_truncated": len(run.errors) >= MAX_STORED_ERRORS,
         "file_rejected": _file_rejected(run),
+        "same_file": same_file_run(run),
+        "job": run.job,
+        "poll_seconds": POLL_SECONDS,
     }
     if run.kind == ImportRun.Kind.REACH:
         from partners.importing import reach_import_counts

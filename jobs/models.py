@@ -20,6 +20,7 @@ class Job(TenantOwnedModel):
     class Kind(models.TextChoices):
         ICP_LEARN = "icp.learn", "Learn an ICP draft"
         ICP_RESCORE = "icp.rescore", "Rescore accounts and partners"
+        CSV_IMPORT = "crm.import", "Import a CSV file"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"

@@ -41,6 +41,7 @@ BENCH_ICP_SCRIPT = ROOT / "bench" / "icp_rescore.py"
 BENCH_LINKS_SCRIPT = ROOT / "bench" / "link_redirect.py"
 BENCH_SIMULATION_SCRIPT = ROOT / "bench" / "plan_simulation.py"
 BENCH_BULK_SCRIPT = ROOT / "bench" / "bulk_upsert.py"
+BENCH_IMPORT_SCRIPT = ROOT / "bench" / "csv_import.py"
 DATABASE_NAME = "track360"
 DEFAULT_WEB_PORT = 8000
 # Ports above Redis's standard 6379, so the private Redis leaves a system Redis alone.
@@ -56,7 +57,8 @@ USAGE = """\
 usage: scripts/stack.py up | test [-- PYTEST_ARGS...] | bench [-- BENCH_ARGS...]
                         | bench-icp [-- BENCH_ARGS...] | bench-links [-- BENCH_ARGS...]
                         | bench-simulation [-- BENCH_ARGS...]
-                        | bench-bulk [-- BENCH_ARGS...] | services
+                        | bench-bulk [-- BENCH_ARGS...] | bench-import [-- BENCH_ARGS...]
+                        | services
 
   up        migrate, collect static files, load the demo tenant, then run
             web (gunicorn), worker and beat until Ctrl-C
@@ -76,6 +78,9 @@ usage: scripts/stack.py up | test [-- PYTEST_ARGS...] | bench [-- BENCH_ARGS...]
   bench-bulk
             migrate, then time the bulk upsert endpoints with 10,000 rows per
             request (bench/bulk_upsert.py) and write bench/results-bulk.md
+  bench-import
+            migrate, then time importing a 1,000,000-line deals CSV
+            (bench/csv_import.py) and write bench/results-import.md
   services  start only the private PostgreSQL and Redis and wait for Ctrl-C
 
 Without DATABASE_URL or REDIS_URL, a private PostgreSQL or Redis is started under
@@ -733,7 +738,15 @@ def parse_arguments(argv: list[str]) -> tuple[str, list[str]]:
         print(USAGE)
         raise SystemExit(0 if argv else 2)
     command, rest = argv[0], argv[1:]
-    if command in ("test", "bench", "bench-icp", "bench-links", "bench-simulation", "bench-bulk"):
+    if command in (
+        "test",
+        "bench",
+        "bench-icp",
+        "bench-links",
+        "bench-simulation",
+        "bench-bulk",
+        "bench-import",
+    ):
         return command, rest[1:] if rest[:1] == ["--"] else rest
     if command not in ("up", "services"):
         print(f"Unknown command {command!r}.\n\n{USAGE}", file=sys.stderr)
@@ -773,6 +786,8 @@ def main(argv: list[str]) -> int:
             return command_bench(env, services, BENCH_SIMULATION_SCRIPT, extra_args)
         if command == "bench-bulk":
             return command_bench(env, services, BENCH_BULK_SCRIPT, extra_args)
+        if command == "bench-import":
+            return command_bench(env, services, BENCH_IMPORT_SCRIPT, extra_args)
         return command_services(env, services)
     except SetupError as error:
         logger.error("%s", error)

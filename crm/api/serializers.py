@@ -10,6 +10,7 @@ from rest_framework.fields import empty
 from crm import parsing
 from crm.models import Account, Deal, ImportRun
 from crm.selectors import ACCOUNT_DEFAULT_ORDERING, ACCOUNT_ORDERINGS
+from jobs.api.serializers import JobOutputSerializer
 from tenancy.api.fields import MoneyField
 
 
@@ -245,11 +246,53 @@ class StrictField(serializers.BooleanField):
 class ImportInputSerializer(serializers.Serializer):
     # An empty file reaches csv_import, which records it as a failed run.
     file = serializers.FileField(
-        allow_empty_file=True, help_text="UTF-8 CSV file with a header line."
+        allow_empty_file=True,
+        help_text="CSV file with a header line: UTF-8, UTF-16 with a byte-order mark, or "
+        "the declared encoding.",
     )
     strict = StrictField(
         default=True,
         help_text="True writes nothing when any line is invalid; false writes the valid lines.",
+    )
+    dry_run = serializers.BooleanField(
+        default=False,
+        help_text="True checks every line and counts what would change, writing nothing.",
+    )
+    source = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=100,
+        help_text="Name of the saved column mapping to use, such as 'salesforce-export'. "
+        "Sent with `mapping`, the mapping and format options are saved under this name.",
+    )
+    mapping = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=20000,
+        help_text='JSON object of file header to column name, such as {"Opp ID": '
+        '"external_id", "Notes": ""}; "" ignores the column.',
+    )
+    locale = serializers.ChoiceField(
+        choices=("en", "de", "fr", "ch"),
+        required=False,
+        help_text="How numbers are written: en 1,234.56; de 1.234,56; fr 1 234,56; ch 1'234.56.",
+    )
+    date_format = serializers.ChoiceField(
+        choices=("DMY", "MDY", "YMD"),
+        required=False,
+        help_text="Order of day, month and year in dates such as 03/04/2026.",
+    )
+    encoding = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=30,
+        help_text="Text encoding, such as cp1252; default: from the byte-order mark, else UTF-8.",
+    )
+    delimiter = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=3,
+        help_text="',', ';', '|' or 'tab'; default: detected from the first lines.",
     )
 
 
@@ -352,6 +395,21 @@ class ImportRunOutputSerializer(serializers.Serializer):
     rows_created = serializers.IntegerField()
     rows_updated = serializers.IntegerField()
     rows_rejected = serializers.IntegerField()
+    rows_unchanged = serializers.IntegerField(
+        help_text="Rows already stored with the same values (accounts and deals only)."
+    )
+    dry_run = serializers.BooleanField(
+        help_text="True when nothing was written: rows_created and rows_updated then count "
+        "the rows that would be created and updated."
+    )
+    source = serializers.CharField(help_text="Saved column mapping used, if any.")
+    sha256 = serializers.CharField(help_text="Hex SHA-256 of the uploaded file.")
+    same_file_as = serializers.IntegerField(
+        allow_null=True, help_text="Id of the latest earlier import of the same file, if any."
+    )
+    job = JobOutputSerializer(
+        allow_null=True, help_text="The worker job of a queued import, with its progress."
+    )
     errors = ImportErrorSerializer(many=True)
     created_at = serializers.DateTimeField()
 
@@ -406,3 +464,18 @@ class AccountDetailOutputSerializer(AccountOutputSerializer):
         help_text="The account scored now, criterion by criterion; may differ from fit_score "
         "until the next rescore."
     )
+
+
+class ImportMappingOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=ImportRun.Kind.choices)
+    source = serializers.CharField()
+    mapping = serializers.DictField(
+        child=serializers.CharField(allow_blank=True),
+        help_text="File header to column name; an empty name ignores the column.",
+    )
+    encoding = serializers.CharField()
+    delimiter = serializers.CharField()
+    locale = serializers.CharField()
+    date_order = serializers.CharField()
+    updated_at = serializers.DateTimeField()

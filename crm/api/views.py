@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -17,9 +19,12 @@ from crm.api.serializers import (
     DealInputSerializer,
     DealOutputSerializer,
     ImportInputSerializer,
+    ImportMappingOutputSerializer,
     ImportRunOutputSerializer,
 )
-from crm.importing import csv_import, upload_size_check
+from crm.importing import upload_size_check
+from crm.importing.mappings import file_format_resolve, mappings_list
+from crm.importing.uploads import import_request, same_file_run
 from crm.models import ImportRun
 from crm.services import deal_upsert
 from icp.services import account_fit_explain
@@ -30,7 +35,7 @@ from tenancy.api.views import (
     TenantApiView,
     error_response,
 )
-from tenancy.errors import DomainError
+from tenancy.errors import DomainError, NotFound
 from tenancy.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 
 API_IMPORT_KINDS = tuple(ImportRun.Kind.values)
@@ -143,9 +148,30 @@ class AccountDetailView(TenantApiView):
         return Response(AccountDetailOutputSerializer(account).data)
 
 
+def _import_output(run: ImportRun) -> dict:
+    run.same_file = same_file_run(run)
+    run.same_file_as = run.same_file.pk if run.same_file else None
+    return ImportRunOutputSerializer(run).data
+
+
+def _mapping_parse(raw: str | None):
+    if raw is None or not raw.strip():
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        raise DomainError(
+            "The column mapping is not valid JSON.",
+            field="mapping",
+            value=raw[:200],
+            fix='Send a JSON object such as {"Opp ID": "external_id"}.',
+        ) from None
+
+
 class ImportCreateView(TenantApiView):
     """Import a CSV file of accounts, deals or partner reach and return the recorded run."""
 
+    scope_group = "crm"
     parser_classes = (MultiPartParser, FormParser)
 
     @extend_schema(
@@ -155,8 +181,11 @@ class ImportCreateView(TenantApiView):
         description=(
             "Checks every line, then writes the valid rows keyed on external_id, so sending a "
             "file twice changes nothing the second time. A strict import (the default) writes "
-            "nothing when any line is invalid. The response is the recorded import run with "
-            "one error per rejected cell: 201 when rows were written, 400 when the run failed."
+            "nothing when any line is invalid; a dry run writes nothing and counts what would "
+            "change. Files up to TRACK360_IMPORT_INLINE_MAX_BYTES (1 MiB by default) import "
+            "during the request: 201 when rows were written, 200 for a dry run, 400 when the "
+            "run failed. Larger files return 202 with a queued run; poll "
+            "GET /api/v1/imports/{id}/ for its progress and outcome."
         ),
         parameters=[
             OpenApiParameter(
@@ -169,15 +198,22 @@ class ImportCreateView(TenantApiView):
         ],
         request={"multipart/form-data": ImportInputSerializer},
         responses={
+            200: OpenApiResponse(
+                ImportRunOutputSerializer, description="A dry run: nothing was written."
+            ),
             201: OpenApiResponse(
                 ImportRunOutputSerializer, description="Rows were written; see rows_rejected."
+            ),
+            202: OpenApiResponse(
+                ImportRunOutputSerializer,
+                description="The file is queued for the worker; `job` reports its progress.",
             ),
             400: OpenApiResponse(
                 ImportRunOutputSerializer,
                 description=(
                     "The run failed and wrote nothing; its errors list each rejected cell. "
                     "A request rejected before the import starts (no file, unknown kind, "
-                    "file too large) returns the usual error body instead."
+                    "file too large, unknown source) returns the usual error body instead."
                 ),
             ),
             **AUTH_ERRORS,
@@ -194,22 +230,77 @@ class ImportCreateView(TenantApiView):
             )
         serializer = ImportInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        upload = serializer.validated_data["file"]
+        data = serializer.validated_data
+        upload = data["file"]
         # Checked here rather than in the serializer so the error names the file
         # instead of echoing its content as the rejected value.
         upload_size_check(upload)
-
-        run = csv_import(
+        file_format = file_format_resolve(
             tenant=self.tenant,
             kind=kind,
-            content=upload.read(),
+            source=data.get("source", ""),
+            mapping=_mapping_parse(data.get("mapping")),
+            encoding=data.get("encoding", ""),
+            delimiter=data.get("delimiter", ""),
+            locale=data.get("locale", ""),
+            date_order=data.get("date_format", ""),
+        )
+        run = import_request(
+            tenant=self.tenant,
+            kind=kind,
+            upload=upload,
             filename=upload.name or "upload.csv",
-            strict=serializer.validated_data["strict"],
+            file_format=file_format,
+            strict=data["strict"],
+            dry_run=data["dry_run"],
+            source=data.get("source", ""),
             actor=self.actor(),
         )
+        if not run.finished:
+            code = status.HTTP_202_ACCEPTED
+        elif run.status == ImportRun.Status.FAILED:
+            code = status.HTTP_400_BAD_REQUEST
+        elif run.dry_run:
+            code = status.HTTP_200_OK
+        else:
+            code = status.HTTP_201_CREATED
+        return Response(_import_output(run), status=code)
 
-        failed = run.status == ImportRun.Status.FAILED
-        return Response(
-            ImportRunOutputSerializer(run).data,
-            status=status.HTTP_400_BAD_REQUEST if failed else status.HTTP_201_CREATED,
-        )
+
+class ImportDetailView(TenantApiView):
+    """Return one import run with its counts, errors and, while queued, its job's progress."""
+
+    scope_group = "crm"
+
+    @extend_schema(
+        operation_id="imports_retrieve",
+        tags=["imports"],
+        summary="Get an import's status, progress, counts and errors",
+        responses={200: ImportRunOutputSerializer, **DETAIL_ERRORS},
+    )
+    def get(self, request, pk: int):
+        run = ImportRun.objects.select_related("job").filter(pk=pk).first()
+        if run is None:
+            raise NotFound(
+                f"Import {pk} not found.",
+                field="pk",
+                value=pk,
+                fix="Use the id returned when the file was posted.",
+            )
+        return Response(_import_output(run))
+
+
+class ImportMappingListView(TenantApiView):
+    """List the tenant's saved column mappings."""
+
+    scope_group = "crm"
+
+    @extend_schema(
+        operation_id="import_mappings_list",
+        tags=["imports"],
+        summary="List saved column mappings by kind and source",
+        responses={200: ImportMappingOutputSerializer(many=True), **READ_ERRORS},
+    )
+    def get(self, request):
+        mappings = mappings_list(tenant=self.tenant)
+        return Response(ImportMappingOutputSerializer(mappings, many=True).data)

@@ -1,3 +1,5 @@
+import hashlib
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -43,6 +45,12 @@ def test_accounts_import_creates_rows(client, headers, scoped):
         "rows_created": 2,
         "rows_updated": 0,
         "rows_rejected": 0,
+        "rows_unchanged": 0,
+        "dry_run": False,
+        "source": "",
+        "sha256": hashlib.sha256(ACCOUNTS_CSV).hexdigest(),
+        "same_file_as": None,
+        "job": None,
         "errors": [],
     }
     acme = Account.objects.get(external_id="acc-1")
@@ -51,14 +59,16 @@ def test_accounts_import_creates_rows(client, headers, scoped):
     assert acme.employees == 1200
 
 
-def test_accounts_import_twice_updates(client, headers, scoped):
-    client.post(ACCOUNTS_URL, {"file": csv_file(ACCOUNTS_CSV)}, headers=headers)
+def test_accounts_import_twice_changes_nothing(client, headers, scoped):
+    first = client.post(ACCOUNTS_URL, {"file": csv_file(ACCOUNTS_CSV)}, headers=headers)
 
     response = client.post(ACCOUNTS_URL, {"file": csv_file(ACCOUNTS_CSV)}, headers=headers)
 
     assert response.status_code == 201
     assert response.json()["rows_created"] == 0
-    assert response.json()["rows_updated"] == 2
+    assert response.json()["rows_updated"] == 0
+    assert response.json()["rows_unchanged"] == 2
+    assert response.json()["same_file_as"] == first.json()["id"]
     assert Account.objects.count() == 2
 
 
@@ -116,7 +126,9 @@ def test_import_missing_header_column_fails(client, headers, scoped):
             "line": 1,
             "column": "external_id",
             "value": "",
-            "message": "Required column 'external_id' is missing from the header.",
+            "message": "Required column 'external_id' is missing from the header: rename the "
+            "file's column to 'external_id', or map it in the source's column mapping, such as "
+            '{"Your header": "external_id"}.',
         }
     ]
 
@@ -241,3 +253,68 @@ def test_import_rejects_json_body(client, headers, scoped):
 
     assert response.status_code == 415
     assert response.json()["code"] == "unsupported_media_type"
+
+
+def test_import_dry_run_returns_counts(client, headers, scoped):
+    response = client.post(
+        ACCOUNTS_URL, {"file": csv_file(ACCOUNTS_CSV), "dry_run": "true"}, headers=headers
+    )
+
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["status"], body["dry_run"], body["rows_created"]) == ("checked", True, 2)
+    assert Account.objects.count() == 0
+
+
+def test_import_with_mapping_saves_source(client, headers, scoped):
+    content = b"Kundennummer;Firma;Umsatz\nK1;Acme;1.234,50\n"
+    data = {
+        "file": csv_file(content),
+        "source": "erp",
+        "mapping": '{"Kundennummer": "external_id", "Firma": "name", "Umsatz": "annual_revenue"}',
+        "locale": "de",
+    }
+
+    response = client.post(ACCOUNTS_URL, data, headers=headers)
+    reused = client.post(
+        ACCOUNTS_URL, {"file": csv_file(content), "source": "erp"}, headers=headers
+    )
+    listed = client.get("/api/v1/import-mappings/", headers=headers)
+
+    assert response.status_code == 201
+    assert reused.status_code == 201
+    assert reused.json()["rows_unchanged"] == 1
+    assert str(Account.objects.get(external_id="K1").annual_revenue) == "1234.50"
+    assert [(item["kind"], item["source"], item["locale"]) for item in listed.json()] == [
+        ("accounts", "erp", "de")
+    ]
+
+
+def test_import_invalid_mapping_json_rejected(client, headers, scoped):
+    data = {"file": csv_file(ACCOUNTS_CSV), "source": "erp", "mapping": "{not json"}
+
+    response = client.post(ACCOUNTS_URL, data, headers=headers)
+
+    assert response.status_code == 400
+    assert "not valid JSON" in response.content.decode()
+
+
+def test_large_import_queued_then_status(client, headers, scoped, settings):
+    settings.TRACK360_IMPORT_INLINE_MAX_BYTES = 10
+
+    response = client.post(ACCOUNTS_URL, {"file": csv_file(ACCOUNTS_CSV)}, headers=headers)
+    status = client.get(f"/api/v1/imports/{response.json()['id']}/", headers=headers)
+
+    assert response.status_code == 202
+    assert response.json()["status"] == "queued"
+    assert response.json()["job"]["status"] == "queued"
+    assert status.status_code == 200
+    assert status.json()["job"]["total"] == 4
+
+
+def test_import_status_of_other_tenant_is_404(client, headers, other_tenant):
+    run = ImportRun.all_tenants.create(tenant=other_tenant, kind="accounts", status="succeeded")
+
+    response = client.get(f"/api/v1/imports/{run.pk}/", headers=headers)
+
+    assert response.status_code == 404

@@ -8,6 +8,8 @@ EXPECTED_PATHS = {
     "/api/v1/accounts/bulk/": {"post"},
     "/api/v1/accounts/{id}/": {"get"},
     "/api/v1/imports/{kind}/": {"post"},
+    "/api/v1/imports/{id}/": {"get"},
+    "/api/v1/import-mappings/": {"get"},
     "/api/v1/partners/": {"get", "post"},
     "/api/v1/partners/{id}/": {"get"},
     "/api/v1/partners/ranking/": {"get"},

@@ -34,7 +34,8 @@ def test_accounts_import_twice_is_idempotent(scoped):
     _import(scoped, "accounts", ACCOUNTS_CSV)
     run = _import(scoped, "accounts", ACCOUNTS_CSV)
 
-    assert (run.rows_created, run.rows_updated) == (0, 2)
+    assert (run.rows_created, run.rows_updated) == (0, 0)
+    assert run.rows_unchanged == 2
     assert Account.objects.count() == 2
 
 

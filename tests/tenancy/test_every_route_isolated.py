@@ -32,6 +32,7 @@ OBJECT_ROUTES = {
     "api-fraud-signal-confirm": ("post", "fraud_signal"),
     "crm:account_detail": ("get", "account"),
     "crm:import_detail": ("get", "run"),
+    "api-import-detail": ("get", "run"),
     "icp:version_detail": ("get", "version"),
     "icp:version_edit": ("get", "version"),
     "icp:version_copy": ("post", "version"),

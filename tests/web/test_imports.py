@@ -138,7 +138,7 @@ def test_missing_header_column_value_is_not_empty(staff_client, tenant):
     response = post_upload(staff_client, b"name\nHooli\n")
     page = response.content.decode()
 
-    assert "Required column &#x27;external_id&#x27; is missing from the header." in page
+    assert "Required column &#x27;external_id&#x27; is missing from the header:" in page
     assert '<td><span class="muted">–</span></td>' in page
     assert "(empty)" not in page
 
@@ -153,3 +153,62 @@ def test_upload_rejects_file_over_limit(staff_client, tenant, settings):
     assert "more than the limit of 10 bytes" in response.content.decode()
     with tenant_scope(tenant):
         assert not ImportRun.objects.exists()
+
+
+def test_dry_run_upload_writes_nothing(staff_client, tenant):
+    data = {
+        "kind": "accounts",
+        "file": SimpleUploadedFile("upload.csv", GOOD_CSV, "text/csv"),
+        "strict": "on",
+        "dry_run": "on",
+    }
+
+    response = staff_client.post(reverse("crm:import_upload"), data, follow=True)
+
+    page = response.content.decode()
+    assert "Dry run, nothing written." in page
+    assert "Would create" in page
+    with tenant_scope(tenant):
+        assert ImportRun.objects.get().status == ImportRun.Status.CHECKED
+        assert Account.objects.count() == 0
+
+
+def test_upload_with_mapping_and_locale(staff_client, tenant):
+    data = {
+        "kind": "accounts",
+        "file": SimpleUploadedFile("erp.csv", b"Nr;Firma;Umsatz\nK1;Acme;1.234,50\n", "text/csv"),
+        "strict": "on",
+        "source": "erp",
+        "mapping": "Nr = external_id\nFirma = name\nUmsatz = annual_revenue",
+        "locale": "de",
+    }
+
+    staff_client.post(reverse("crm:import_upload"), data, follow=True)
+
+    with tenant_scope(tenant):
+        assert str(Account.objects.get(external_id="K1").annual_revenue) == "1234.50"
+
+
+def test_invalid_mapping_line_shows_error(staff_client, tenant):
+    data = {
+        "kind": "accounts",
+        "file": SimpleUploadedFile("erp.csv", GOOD_CSV, "text/csv"),
+        "mapping": "just a header",
+    }
+
+    response = staff_client.post(reverse("crm:import_upload"), data)
+
+    assert response.status_code == 400
+    assert escape("is not 'File header = column'") in response.content.decode()
+
+
+def test_queued_import_shows_progress_bar(staff_client, tenant, settings):
+    settings.TRACK360_IMPORT_INLINE_MAX_BYTES = 10
+
+    response = post_upload(staff_client, GOOD_CSV)
+
+    page = response.content.decode()
+    assert "queued for the worker" in page
+    assert '<progress class="job-bar"' in page
+    with tenant_scope(tenant):
+        assert ImportRun.objects.get().status == ImportRun.Status.QUEUED

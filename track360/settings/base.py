@@ -119,9 +119,13 @@ MEDIA_URL = "media/"
 # Largest proof file an MDF claim accepts, in bytes.
 TRACK360_MDF_MAX_PROOF_BYTES = env_int("TRACK360_MDF_MAX_PROOF_BYTES", 5 * 1024 * 1024)
 
-# Largest CSV file the import page and API accept, in bytes; imports read the whole
-# file into memory.
-TRACK360_MAX_IMPORT_BYTES = env_int("TRACK360_MAX_IMPORT_BYTES", 64 * 1024 * 1024)
+# Largest CSV file the import page and API accept, in bytes. Imports stream the
+# stored file in chunks, so memory does not grow with the file (see docs/csv-import.md).
+TRACK360_MAX_IMPORT_BYTES = env_int("TRACK360_MAX_IMPORT_BYTES", 512 * 1024 * 1024)
+# Uploaded CSV files wait here for the worker; each is removed when its import ends.
+TRACK360_IMPORT_DIR = env_str("TRACK360_IMPORT_DIR", str(BASE_DIR / "var" / "imports"))
+# Files up to this size import during the request; larger ones go to the worker.
+TRACK360_IMPORT_INLINE_MAX_BYTES = env_int("TRACK360_IMPORT_INLINE_MAX_BYTES", 1024 * 1024)
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", False)

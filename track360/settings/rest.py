@@ -70,6 +70,9 @@ SPECTACULAR_SETTINGS = {
         "JobStatusEnum": "jobs.models.Job.Status",
         "WebhookDeliveryStatusEnum": "webhooks.models.WebhookDelivery.Status",
         "WebhookEventTypeEnum": "webhooks.models.EventType",
+        "JobKindEnum": "jobs.models.Job.Kind",
+        "ImportKindEnum": "crm.models.ImportRun.Kind",
+        "ImportStatusEnum": "crm.models.ImportRun.Status",
         # Choice sets of the ICP version diff.
         "IcpTierEnum": "icp.diff.ALL_TIERS",
         "IcpCutoffTierEnum": "icp.scoring.TIERS",

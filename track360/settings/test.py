@@ -27,3 +27,5 @@ atexit.register(shutil.rmtree, MEDIA_ROOT, ignore_errors=True)
 # High enough that no test is throttled by accident; throttle tests override them.
 TRACK360_API_RATE = "100000/min"
 TRACK360_SESSION_API_RATE = "100000/min"
+TRACK360_IMPORT_DIR = tempfile.mkdtemp(prefix="track360-test-imports-")
+atexit.register(shutil.rmtree, TRACK360_IMPORT_DIR, ignore_errors=True)
