@@ -15,6 +15,8 @@ ACCOUNT_ORDERINGS = {
     "-fit_score": (F("fit_score").desc(nulls_last=True), "name", "id"),
     "name": ("name", "id"),
     "-name": ("-name", "-id"),
+    "id": ("id",),
+    "-id": ("-id",),
 }
 ACCOUNT_DEFAULT_ORDERING = "-fit_score"
 

@@ -14,12 +14,24 @@ from commissions.models import (
     PayoutType,
     RevenueEvent,
 )
+from tenancy.api.listing import UpdatedSinceSerializer, ordering_field
+
+# Ledger entries and revenue events sort by creation time or id.
+CREATED_ORDERINGS = {
+    "-created_at": ("-created_at", "-id"),
+    "created_at": ("created_at", "id"),
+    "-updated_at": ("-updated_at", "-id"),
+    "updated_at": ("updated_at", "id"),
+    "-id": ("-id",),
+    "id": ("id",),
+}
 
 
-class LedgerFilterSerializer(serializers.Serializer):
+class LedgerFilterSerializer(UpdatedSinceSerializer):
     partner = serializers.IntegerField(min_value=1, required=False, help_text="Partner id.")
     status = serializers.ChoiceField(choices=LedgerEntry.Status.choices, required=False)
     kind = serializers.ChoiceField(choices=LedgerEntry.Kind.choices, required=False)
+    ordering = ordering_field(CREATED_ORDERINGS, "-created_at")
 
 
 class LedgerCorrectionInputSerializer(serializers.Serializer):
@@ -493,5 +505,6 @@ class RevenueEventOutputSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
-class RevenueEventFilterSerializer(serializers.Serializer):
+class RevenueEventFilterSerializer(UpdatedSinceSerializer):
     kind = serializers.ChoiceField(choices=RevenueEvent.Kind.choices, required=False)
+    ordering = ordering_field(CREATED_ORDERINGS, "-created_at")

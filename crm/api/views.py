@@ -10,6 +10,7 @@ from rest_framework.response import Response
 
 from crm import selectors
 from crm.api.serializers import (
+    DEAL_ORDERINGS,
     AccountDetailOutputSerializer,
     AccountFilterSerializer,
     AccountOutputSerializer,
@@ -21,8 +22,11 @@ from crm.api.serializers import (
 )
 from crm.importing import csv_import, upload_size_check
 from crm.models import ImportRun
+from crm.selectors import ACCOUNT_ORDERINGS
 from crm.services import deal_upsert
 from icp.services import account_fit_explain
+from tenancy.api.listing import list_refine
+from tenancy.api.pagination import CursorOrOffsetPagination
 from tenancy.api.views import (
     AUTH_ERRORS,
     DETAIL_ERRORS,
@@ -37,6 +41,9 @@ API_IMPORT_KINDS = tuple(ImportRun.Kind.values)
 
 class DealListCreateView(TenantApiView):
     """List the tenant's deals, or create or update one by external id."""
+
+    pagination_class = CursorOrOffsetPagination
+    scope_group = "crm"
 
     @extend_schema(
         operation_id="deals_list",
@@ -54,6 +61,7 @@ class DealListCreateView(TenantApiView):
             close_date_from=filters.get("close_date_from"),
             close_date_to=filters.get("close_date_to"),
         )
+        deals = list_refine(deals, filters, DEAL_ORDERINGS)
         return self.paginated_response(deals, DealOutputSerializer)
 
     @extend_schema(
@@ -104,6 +112,9 @@ class DealDetailView(TenantApiView):
 class AccountListView(TenantApiView):
     """List the tenant's accounts with their stored ICP fit."""
 
+    pagination_class = CursorOrOffsetPagination
+    scope_group = "crm"
+
     @extend_schema(
         operation_id="accounts_list",
         tags=["accounts"],
@@ -116,8 +127,8 @@ class AccountListView(TenantApiView):
         accounts = selectors.account_list(
             tier=filters.get("tier"),
             search=filters.get("search"),
-            ordering=filters["ordering"],
         )
+        accounts = list_refine(accounts, filters, ACCOUNT_ORDERINGS)
         return self.paginated_response(accounts, AccountOutputSerializer)
 
 
