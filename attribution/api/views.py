@@ -290,6 +290,21 @@ class LinkListView(TenantApiView):
         )
 
 
+class LinkDetailView(TenantApiView):
+    """Return one of the tenant's tracking links with its click count."""
+
+    scope_group = "partners"
+
+    @extend_schema(
+        operation_id="links_retrieve",
+        tags=["attribution"],
+        summary="Get a tracking link",
+        responses={200: LinkOutputSerializer, **DETAIL_ERRORS},
+    )
+    def get(self, request, pk: int):
+        return Response(LinkOutputSerializer(selectors.link_get(pk=pk)).data)
+
+
 class LinkDeactivateView(TenantApiView):
     @extend_schema(
         operation_id="links_deactivate",

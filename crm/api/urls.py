@@ -2,12 +2,14 @@
 
 from django.urls import path
 
-from crm.api import views
+from crm.api import import_views, views
 
 urlpatterns = [
     path("deals/", views.DealListCreateView.as_view(), name="api-deal-list"),
     path("deals/<int:pk>/", views.DealDetailView.as_view(), name="api-deal-detail"),
     path("accounts/", views.AccountListView.as_view(), name="api-account-list"),
     path("accounts/<int:pk>/", views.AccountDetailView.as_view(), name="api-account-detail"),
+    path("imports/", import_views.ImportRunListView.as_view(), name="api-import-list"),
+    path("imports/<int:pk>/", import_views.ImportRunDetailView.as_view(), name="api-import-detail"),
     path("imports/<str:kind>/", views.ImportCreateView.as_view(), name="api-import-create"),
 ]

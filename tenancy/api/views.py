@@ -49,6 +49,7 @@ AUTH_ERRORS = {
         "The caller is not a staff member of the tenant, or may not write. On the portal "
         "endpoints: the caller is not a partner user, or the partnership has ended."
     ),
+    500: error_response("The server failed; the body carries no detail, the server log does."),
 }
 READ_ERRORS = {**AUTH_ERRORS, 400: error_response("A query parameter is invalid.")}
 DETAIL_ERRORS = {**AUTH_ERRORS, 404: error_response("The tenant has no object with this id.")}

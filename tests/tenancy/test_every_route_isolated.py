@@ -18,6 +18,10 @@ from tests.web.data import program_create
 OBJECT_ROUTES = {
     "api-deal-detail": ("get", "deal"),
     "api-account-detail": ("get", "account"),
+    "api-import-detail": ("get", "run"),
+    "api-ledger-detail": ("get", "entry"),
+    "api-revenue-event-detail": ("get", "revenue_event"),
+    "api-link-detail": ("get", "link"),
     "api-partner-detail": ("get", "partner"),
     "api-partner-status": ("post", "partner"),
     "api-partner-reach": ("post", "partner"),

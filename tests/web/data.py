@@ -13,7 +13,7 @@ from commissions.fx_models import ExchangeRate
 from commissions.mdf import mdf_claim_submit, mdf_request_approve, mdf_request_submit
 from commissions.mdf_allocation import mdf_allocate
 from commissions.mdf_budgets import mdf_budget_set, mdf_period_parse
-from commissions.models import LedgerEntry, Payout, Recalculation
+from commissions.models import LedgerEntry, Payout, Recalculation, RevenueEvent
 from crm.models import Deal, ImportRun
 from icp.models import IcpVersion
 from jobs.models import Job
@@ -237,6 +237,13 @@ def program_create(tenant, *, label: str) -> SimpleNamespace:
             rate=Decimal("1.12000000"),
             source=f"{label} treasury",
         )
+        # Recorded but not processed, so it wrote no reversals.
+        revenue_event = RevenueEvent.objects.create(
+            external_id=f"{label.lower()}-churn",
+            kind=RevenueEvent.Kind.CHURN,
+            account=direct_account,
+            occurred_on=datetime.date(2017, 7, 1),
+        )
         mdf_request, mdf_proof = _mdf_records_create(tenant, partner, label)
     return SimpleNamespace(
         tenant=tenant,
@@ -258,6 +265,7 @@ def program_create(tenant, *, label: str) -> SimpleNamespace:
         mdf_request=mdf_request,
         mdf_proof=mdf_proof,
         recalculation=recalculation,
+        revenue_event=revenue_event,
     )
 
 
