@@ -305,6 +305,9 @@ class PartnerOutputSerializer(serializers.Serializer):
         # overlap_score is never null on a PartnerScore row, so null means no row.
         if instance.score_overlap_score is None:
             data["score"] = data["quality"] = data["segment"] = None
+        elif not instance.score_segment:
+            # A score row written before the segment rules ran has no segment yet.
+            data["segment"] = None
         return data
 
 
@@ -550,6 +553,8 @@ class PartnerRankingRowSerializer(serializers.Serializer):
         data = super().to_representation(instance)
         if instance.score_overlap_score is None:
             data["score"] = data["segment"] = None
+        elif not instance.score_segment:
+            data["segment"] = None
         return data
 
 
