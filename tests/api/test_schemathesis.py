@@ -14,6 +14,8 @@ from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
@@ -21,9 +23,12 @@ from tests.web.data import program_create
 
 # Examples per operation. Reads get more because they are cheap and their query
 # parameters vary most; writes fewer to bound the run.
-READ_EXAMPLES = 12
-WRITE_EXAMPLES = 4
-CHECKS = [not_a_server_error, response_schema_conformance]
+READ_EXAMPLES = 6
+WRITE_EXAMPLES = 3
+# Invalid requests (wrong types, missing fields) per operation; they must get a 4xx.
+INVALID_EXAMPLES = 2
+VALID_CHECKS = [not_a_server_error, response_schema_conformance]
+INVALID_CHECKS = [not_a_server_error]
 
 
 @pytest.fixture
@@ -57,8 +62,9 @@ def _operations(schema):
         yield result.ok()
 
 
-def _run(operation, app, headers: dict, max_examples: int) -> str | None:
+def _run(operation, app, headers: dict, mode: GenerationMode, max_examples: int) -> str | None:
     """Send `max_examples` generated requests for `operation`; return the failure, if any."""
+    checks = VALID_CHECKS if mode == GenerationMode.POSITIVE else INVALID_CHECKS
 
     @settings(
         max_examples=max_examples,
@@ -67,14 +73,19 @@ def _run(operation, app, headers: dict, max_examples: int) -> str | None:
         database=None,
         suppress_health_check=list(HealthCheck),
     )
-    @given(case=operation.as_strategy())
+    @given(case=operation.as_strategy(generation_mode=mode))
     def check(case):
-        case.call_and_validate(app=app, headers=headers, checks=CHECKS)
+        case.call_and_validate(app=app, headers=headers, checks=checks)
 
     try:
         check()
+    except Unsatisfiable:
+        # An operation without parameters or body has no invalid request to send.
+        if mode == GenerationMode.NEGATIVE:
+            return None
+        raise
     except (Exception, BaseExceptionGroup) as error:  # noqa: BLE001 - collected and reported
-        return f"{operation.method.upper()} {operation.path}: {error}"
+        return f"{operation.method.upper()} {operation.path} ({mode.value}): {error}"
     return None
 
 
@@ -87,8 +98,10 @@ def test_api_answers_generated_requests(api_schema, wsgi_app, tenant, api_key):
     failures = []
     for operation in _operations(api_schema):
         examples = READ_EXAMPLES if operation.method.lower() == "get" else WRITE_EXAMPLES
-        failure = _run(operation, app, headers, examples)
-        if failure:
-            failures.append(failure)
+        runs = [(GenerationMode.POSITIVE, examples), (GenerationMode.NEGATIVE, INVALID_EXAMPLES)]
+        for mode, max_examples in runs:
+            failure = _run(operation, app, headers, mode, max_examples)
+            if failure:
+                failures.append(failure)
 
     assert not failures, "\n\n".join(failures)
