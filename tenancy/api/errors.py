@@ -77,7 +77,7 @@ def exception_handler(exc, context):
     response = drf_exception_handler(exc, context)
     if response is None:
         if isinstance(exc, BadRequest | SuspiciousOperation):
-            # Django answers these with handler400 (tenancy.http.bad_request), which
+            # Django returns these through handler400 (tenancy.http.bad_request), which
             # names an oversized body.
             return None
         return _server_error(exc, context)
