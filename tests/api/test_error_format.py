@@ -90,3 +90,16 @@ def test_schema_declares_error_bodies(client, db):
     for status in ("400", "401", "403", "500"):
         ref = responses[status]["content"]["application/json"]["schema"]["$ref"]
         assert ref == "#/components/schemas/Error", status
+
+
+def test_every_operation_documents_summary_and_errors(client, db):
+    schema = client.get("/api/schema/?format=json").json()
+
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            if method == "parameters":
+                continue
+            name = f"{method.upper()} {path}"
+            assert operation.get("summary"), name
+            assert "401" in operation["responses"], name
+            assert "500" in operation["responses"], name

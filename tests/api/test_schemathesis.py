@@ -29,6 +29,31 @@ WRITE_EXAMPLES = 3
 INVALID_EXAMPLES = 2
 VALID_CHECKS = [not_a_server_error, response_schema_conformance]
 INVALID_CHECKS = [not_a_server_error]
+# Valid requests per operation on an object that exists, so a detail or action
+# runs past its 404.
+SEEDED_EXAMPLES = 2
+
+# Path before {id} → attribute of `program_create`'s result that the id names.
+SEEDED_OBJECTS = {
+    "/api/v1/accounts/": "account",
+    "/api/v1/commission-plans/": "plan",
+    "/api/v1/deals/": "deal",
+    "/api/v1/exchange-rates/": "exchange_rate",
+    "/api/v1/fraud-signals/": "fraud_signal",
+    "/api/v1/icp/versions/": "version",
+    "/api/v1/imports/": "run",
+    "/api/v1/jobs/": "job",
+    "/api/v1/ledger/": "entry",
+    "/api/v1/links/": "link",
+    "/api/v1/mdf/budgets/": "mdf_budget",
+    "/api/v1/mdf/proofs/": "mdf_proof",
+    "/api/v1/mdf/requests/": "mdf_request",
+    "/api/v1/partners/": "partner",
+    "/api/v1/payouts/": "payout",
+    "/api/v1/recalculations/": "recalculation",
+    "/api/v1/referrals/": "referral",
+    "/api/v1/revenue-events/": "revenue_event",
+}
 
 
 @pytest.fixture
@@ -62,9 +87,17 @@ def _operations(schema):
         yield result.ok()
 
 
-def _run(operation, app, headers: dict, mode: GenerationMode, max_examples: int) -> str | None:
+def _run(
+    operation,
+    app,
+    headers: dict,
+    mode: GenerationMode,
+    max_examples: int,
+    path_parameters: dict | None = None,
+) -> str | None:
     """Send `max_examples` generated requests for `operation`; return the failure, if any."""
     checks = VALID_CHECKS if mode == GenerationMode.POSITIVE else INVALID_CHECKS
+    strategy = operation.as_strategy(generation_mode=mode, path_parameters=path_parameters)
 
     @settings(
         max_examples=max_examples,
@@ -73,7 +106,7 @@ def _run(operation, app, headers: dict, mode: GenerationMode, max_examples: int)
         database=None,
         suppress_health_check=list(HealthCheck),
     )
-    @given(case=operation.as_strategy(generation_mode=mode))
+    @given(case=strategy)
     def check(case):
         case.call_and_validate(app=app, headers=headers, checks=checks)
 
@@ -85,13 +118,14 @@ def _run(operation, app, headers: dict, mode: GenerationMode, max_examples: int)
             return None
         raise
     except (Exception, BaseExceptionGroup) as error:  # noqa: BLE001 - collected and reported
-        return f"{operation.method.upper()} {operation.path} ({mode.value}): {error}"
+        label = f"{mode.value}, id {path_parameters['id']}" if path_parameters else mode.value
+        return f"{operation.method.upper()} {operation.path} ({label}): {error}"
     return None
 
 
 @pytest.mark.django_db
 def test_api_answers_generated_requests(api_schema, wsgi_app, tenant, api_key):
-    program_create(tenant, label="Acme")
+    program = program_create(tenant, label="Acme")
     app = wsgi_app
     headers = {"Authorization": f"Api-Key {api_key}"}
 
@@ -101,6 +135,14 @@ def test_api_answers_generated_requests(api_schema, wsgi_app, tenant, api_key):
         runs = [(GenerationMode.POSITIVE, examples), (GenerationMode.NEGATIVE, INVALID_EXAMPLES)]
         for mode, max_examples in runs:
             failure = _run(operation, app, headers, mode, max_examples)
+            if failure:
+                failures.append(failure)
+        if "{id}" in operation.path:
+            prefix = operation.path[: operation.path.index("{id}")]
+            seeded = {"id": getattr(program, SEEDED_OBJECTS[prefix]).pk}
+            failure = _run(
+                operation, app, headers, GenerationMode.POSITIVE, SEEDED_EXAMPLES, seeded
+            )
             if failure:
                 failures.append(failure)
 
