@@ -10,6 +10,7 @@ from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
 
 from tenancy.errors import DomainError
 from tenancy.scope import TenantScopeMissing
@@ -141,6 +142,8 @@ def _server_error(exc, context) -> Response:
         getattr(tenant, "pk", None),
         exc_info=exc,
     )
+    # As for handled errors: roll back the request's transaction under ATOMIC_REQUESTS.
+    set_rollback()
     return Response(
         {
             "code": "server_error",
