@@ -14,7 +14,7 @@ from commissions.models import (
     PayoutType,
     RevenueEvent,
 )
-from tenancy.api.listing import UpdatedSinceSerializer, ordering_field
+from tenancy.api.listing import DateRangeSerializer, UpdatedSinceSerializer, ordering_field
 
 # Ledger entries and revenue events sort by creation time or id.
 CREATED_ORDERINGS = {
@@ -27,7 +27,10 @@ CREATED_ORDERINGS = {
 }
 
 
-class LedgerFilterSerializer(UpdatedSinceSerializer):
+class LedgerFilterSerializer(DateRangeSerializer, UpdatedSinceSerializer):
+    date_range_prefix = "created"
+    date_range_label = "creation date (UTC)"
+
     partner = serializers.IntegerField(min_value=1, required=False, help_text="Partner id.")
     status = serializers.ChoiceField(choices=LedgerEntry.Status.choices, required=False)
     kind = serializers.ChoiceField(choices=LedgerEntry.Kind.choices, required=False)
@@ -505,6 +508,9 @@ class RevenueEventOutputSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
-class RevenueEventFilterSerializer(UpdatedSinceSerializer):
+class RevenueEventFilterSerializer(DateRangeSerializer, UpdatedSinceSerializer):
+    date_range_prefix = "occurred"
+    date_range_label = "refund or churn date"
+
     kind = serializers.ChoiceField(choices=RevenueEvent.Kind.choices, required=False)
     ordering = ordering_field(CREATED_ORDERINGS, "-created_at")

@@ -26,7 +26,7 @@ from commissions.selectors import (
     revenue_event_get,
     revenue_event_list,
 )
-from tenancy.api.listing import list_refine
+from tenancy.api.listing import date_range_filter, list_refine
 from tenancy.api.pagination import CursorOrOffsetPagination
 from tenancy.api.views import (
     AUTH_ERRORS,
@@ -58,6 +58,7 @@ class LedgerEntryListView(TenantApiView):
             status=filters.get("status"),
             kind=filters.get("kind"),
         )
+        entries = date_range_filter(entries, "created_at__date", filters, "created")
         entries = list_refine(entries, filters, CREATED_ORDERINGS)
         return self.paginated_response(entries, LedgerEntryOutputSerializer)
 
@@ -151,9 +152,9 @@ class RevenueEventListView(TenantApiView):
     )
     def get(self, request):
         filters = self.query_params_validate(RevenueEventFilterSerializer)
-        events = list_refine(
-            revenue_event_list(kind=filters.get("kind")), filters, CREATED_ORDERINGS
-        )
+        events = revenue_event_list(kind=filters.get("kind"))
+        events = date_range_filter(events, "occurred_on", filters, "occurred")
+        events = list_refine(events, filters, CREATED_ORDERINGS)
         return self.paginated_response(events, RevenueEventOutputSerializer)
 
     @extend_schema(

@@ -38,3 +38,44 @@ def list_refine(queryset: QuerySet, filters: Mapping, orderings: Mapping[str, tu
     if updated_since is not None:
         queryset = queryset.filter(updated_at__gte=updated_since)
     return queryset.order_by(*orderings[filters["ordering"]])
+
+
+class DateRangeSerializer(serializers.Serializer):
+    """An inclusive date range `<prefix>_from` to `<prefix>_to`, named by `date_range_prefix`."""
+
+    date_range_prefix = ""
+    # What the dates are, for the schema, such as "creation date (UTC)".
+    date_range_label = ""
+
+    def get_fields(self):
+        fields = super().get_fields()
+        prefix = self.date_range_prefix
+        fields[f"{prefix}_from"] = serializers.DateField(
+            required=False,
+            help_text=f"Earliest {self.date_range_label}, inclusive (YYYY-MM-DD).",
+        )
+        fields[f"{prefix}_to"] = serializers.DateField(
+            required=False,
+            help_text=f"Latest {self.date_range_label}, inclusive (YYYY-MM-DD).",
+        )
+        return fields
+
+    def validate(self, attrs: dict) -> dict:
+        attrs = super().validate(attrs)
+        prefix = self.date_range_prefix
+        start, end = attrs.get(f"{prefix}_from"), attrs.get(f"{prefix}_to")
+        if start and end and start > end:
+            raise serializers.ValidationError(
+                {f"{prefix}_to": f"{prefix}_to must not be earlier than {prefix}_from."}
+            )
+        return attrs
+
+
+def date_range_filter(queryset: QuerySet, lookup: str, filters: Mapping, prefix: str) -> QuerySet:
+    """Keep the rows whose `lookup` date lies in the validated `<prefix>_from/_to` range."""
+    start, end = filters.get(f"{prefix}_from"), filters.get(f"{prefix}_to")
+    if start is not None:
+        queryset = queryset.filter(**{f"{lookup}__gte": start})
+    if end is not None:
+        queryset = queryset.filter(**{f"{lookup}__lte": end})
+    return queryset

@@ -7,6 +7,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
+from commissions.models import RevenueEvent
 from crm.models import Account
 from tests.factories import AccountFactory, DealFactory, ReferralFactory
 
@@ -213,3 +214,35 @@ def test_schema_documents_cursor_parameters(client, db):
     for url in CURSOR_LISTS:
         names = {p["name"] for p in schema["paths"][url]["get"]["parameters"]}
         assert {"cursor", "page_size", "limit", "offset", "ordering"} <= names, url
+
+
+def test_ledger_created_date_range(client, headers, scoped):
+    response = client.get(
+        "/api/v1/ledger/?created_from=2026-02-01&created_to=2026-01-01", headers=headers
+    )
+
+    assert response.status_code == 400
+    error = response.json()["errors"][0]
+    assert error["field"] == "created_to"
+    assert error["message"] == "created_to must not be earlier than created_from."
+
+
+def test_revenue_events_occurred_date_range(client, headers, scoped):
+    account = AccountFactory(name="Churned")
+    inside = RevenueEvent.objects.create(
+        external_id="churn-inside",
+        kind=RevenueEvent.Kind.CHURN,
+        account=account,
+        occurred_on=datetime.date(2026, 3, 31),
+    )
+    RevenueEvent.objects.create(
+        external_id="churn-outside",
+        kind=RevenueEvent.Kind.CHURN,
+        account=account,
+        occurred_on=datetime.date(2026, 4, 1),
+    )
+
+    url = "/api/v1/revenue-events/?occurred_from=2026-03-01&occurred_to=2026-03-31"
+    body = client.get(url, headers=headers).json()
+
+    assert [row["id"] for row in body["results"]] == [inside.pk]
