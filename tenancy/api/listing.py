@@ -1,4 +1,4 @@
-"""Query parameters every large list shares: `ordering` from an allow-list, `updated_since`."""
+"""Query parameters the large lists share: `ordering`, `updated_since` and date ranges."""
 
 from __future__ import annotations
 

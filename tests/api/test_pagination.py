@@ -13,7 +13,7 @@ from tests.factories import AccountFactory, DealFactory, ReferralFactory
 
 ACCOUNTS_URL = "/api/v1/accounts/"
 
-# The large lists that page by cursor, with their default ordering.
+# The large lists that page by cursor.
 CURSOR_LISTS = [
     "/api/v1/accounts/",
     "/api/v1/deals/",
