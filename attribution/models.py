@@ -79,6 +79,8 @@ class Referral(TenantOwnedModel):
             models.Index(fields=["tenant", "domain", "registered_at"], name="referral_domain"),
             models.Index(fields=["tenant", "partner", "-registered_at"], name="referral_partner"),
             models.Index(fields=["tenant", "status", "-registered_at"], name="referral_status"),
+            # Cursor pages of the API walk the tenant's rows by id.
+            models.Index(fields=["tenant", "id"], name="referral_tenant_id"),
         ]
 
     def __str__(self) -> str:

@@ -574,3 +574,16 @@ def exchange_rate_list(
     if date_to is not None:
         rates = rates.filter(rate_date__lte=date_to)
     return rates
+
+
+def exchange_rate_get(*, pk: int) -> ExchangeRate:
+    """Return the active tenant's rate `pk`, or raise NotFound, also for another tenant's id."""
+    rate = exchange_rate_list().filter(pk=pk).first()
+    if rate is None:
+        raise NotFound(
+            "No exchange rate has this id.",
+            field="id",
+            value=pk,
+            fix="List rates with GET /api/v1/exchange-rates/ to find the id.",
+        )
+    return rate

@@ -309,6 +309,8 @@ class LedgerEntry(TenantOwnedModel):
         indexes = [
             models.Index(fields=["tenant", "partner", "-created_at"], name="ledger_tenant_partner"),
             models.Index(fields=["tenant", "-created_at"], name="ledger_tenant_created"),
+            # Cursor pages of the API walk the tenant's rows by id.
+            models.Index(fields=["tenant", "id"], name="ledger_tenant_id"),
         ]
 
 
@@ -415,6 +417,7 @@ class RevenueEvent(TenantOwnedModel):
         ]
         indexes = [
             models.Index(fields=["tenant", "-created_at"], name="revenue_event_tenant_created"),
+            models.Index(fields=["tenant", "id"], name="revenue_event_tenant_id"),
         ]
 
     def __str__(self) -> str:

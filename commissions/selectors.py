@@ -71,8 +71,8 @@ def ledger_entry_list(
 
 
 def ledger_entry_get(*, pk: int) -> LedgerEntry:
-    """Return the active tenant's entry `pk`, or raise NotFound."""
-    entry = LedgerEntry.objects.filter(pk=pk).first()
+    """Return the active tenant's entry `pk` with what lists show, or raise NotFound."""
+    entry = ledger_entry_list().filter(pk=pk).first()
     if entry is None:
         raise NotFound(
             "No ledger entry has this id.",
@@ -156,4 +156,13 @@ def revenue_event_list(*, kind: str | None = None) -> QuerySet[RevenueEvent]:
 
 
 def revenue_event_get(*, pk: int) -> RevenueEvent:
-    return revenue_event_list().get(pk=pk)
+    """Return the active tenant's event `pk` with its reversals, or raise NotFound."""
+    event = revenue_event_list().filter(pk=pk).first()
+    if event is None:
+        raise NotFound(
+            "No revenue event has this id.",
+            field="id",
+            value=pk,
+            fix="List events with GET /api/v1/revenue-events/ to find the id.",
+        )
+    return event

@@ -87,6 +87,8 @@ class Account(TenantOwnedModel):
         ]
         indexes = [
             models.Index(fields=["tenant", "name"], name="account_tenant_name"),
+            # Cursor pages of the API walk the tenant's rows by id.
+            models.Index(fields=["tenant", "id"], name="account_tenant_id"),
         ]
 
     def __str__(self) -> str:
@@ -179,6 +181,7 @@ class Deal(TenantOwnedModel):
                 name="deal_tenant_pending",
             ),
             models.Index(fields=["tenant", "partner", "stage"], name="deal_tenant_partner_stage"),
+            models.Index(fields=["tenant", "id"], name="deal_tenant_id"),
         ]
 
     def __str__(self) -> str:

@@ -6,7 +6,7 @@ import datetime
 
 from django.db.models import F, Q, QuerySet
 
-from crm.models import Account, Deal
+from crm.models import Account, Deal, ImportRun
 from tenancy.errors import DomainError, NotFound
 
 # Orderings that `account_list` accepts. Unscored accounts sort last in both fit_score orderings.
@@ -15,6 +15,8 @@ ACCOUNT_ORDERINGS = {
     "-fit_score": (F("fit_score").desc(nulls_last=True), "name", "id"),
     "name": ("name", "id"),
     "-name": ("-name", "-id"),
+    "id": ("id",),
+    "-id": ("-id",),
 }
 ACCOUNT_DEFAULT_ORDERING = "-fit_score"
 
@@ -114,3 +116,26 @@ def account_by_reference(*, external_id: str | None, domain: str | None) -> Acco
             )
         return account
     return None
+
+
+def import_run_list(*, kind: str | None = None, status: str | None = None) -> QuerySet[ImportRun]:
+    """Return the tenant's CSV import runs, newest first, optionally of one kind or status."""
+    runs = ImportRun.objects.select_related("created_by").order_by("-created_at", "-id")
+    if kind:
+        runs = runs.filter(kind=kind)
+    if status:
+        runs = runs.filter(status=status)
+    return runs
+
+
+def import_run_get(*, pk: int) -> ImportRun:
+    """Return the tenant's import run `pk`, or raise NotFound, also for another tenant's id."""
+    run = import_run_list().filter(pk=pk).first()
+    if run is None:
+        raise NotFound(
+            "No import run has this id.",
+            field="id",
+            value=pk,
+            fix="List import runs with GET /api/v1/imports/ to find the id.",
+        )
+    return run

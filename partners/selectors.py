@@ -7,7 +7,7 @@ from decimal import Decimal
 from django.db.models import Count, F, JSONField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, Lower
 
-from partners.models import Partner, PartnerScore
+from partners.models import Partner, PartnerScore, ReachEntry
 from partners.scores import SCORE_COLUMNS
 from reporting.models import PartnerRollup
 from tenancy.errors import DomainError, NotFound
@@ -138,3 +138,14 @@ def partner_portal_users(*, partner: Partner) -> QuerySet[Membership]:
         .select_related("user")
         .order_by("user__username")
     )
+
+
+def reach_entry_list(*, partner: Partner, matched: bool | None = None) -> QuerySet[ReachEntry]:
+    """Return `partner`'s reach entries by domain, with the matched account's fit.
+
+    `matched` keeps only the entries that match an account (True) or none (False).
+    """
+    entries = ReachEntry.objects.filter(partner=partner).select_related("account")
+    if matched is not None:
+        entries = entries.filter(account__isnull=not matched)
+    return entries.order_by("domain", "id")

@@ -20,6 +20,25 @@ def page_not_found(request, exception):
     return defaults.page_not_found(request, exception)
 
 
+def server_error(request):
+    """Return the API's JSON 500 body under /api/, and the HTML 500 page elsewhere.
+
+    API views answer their own exceptions (tenancy.api.errors), so this runs for
+    failures outside them, such as in middleware.
+    """
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            {
+                "code": "server_error",
+                "message": "The server failed to handle the request.",
+                "fix": "Retry later; if it fails again, report the time and path to the "
+                "operator, who finds the cause in the server log.",
+            },
+            status=500,
+        )
+    return defaults.server_error(request)
+
+
 def bad_request(request, exception):
     """Return a JSON 400 body under /api/, such as for a body over the upload limit."""
     if not request.path.startswith("/api/"):

@@ -25,6 +25,7 @@ api_v1 = [
 
 handler400 = "tenancy.http.bad_request"
 handler404 = "tenancy.http.page_not_found"
+handler500 = "tenancy.http.server_error"
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),

@@ -11,12 +11,22 @@ from attribution.rules import WINDOW_DAYS_MAX, WINDOW_DAYS_MIN
 from attribution.selectors import conflict_facts, conflict_message
 from crm import parsing
 from crm.api.serializers import PartnerRefSerializer
+from tenancy.api.listing import UpdatedSinceSerializer, ordering_field
 from tenancy.models import Tenant
 
 # Fields that name the registered company; a request sends exactly one of them.
 # account_domain and account_external_id are the names of the first version of
 # POST /api/v1/referrals/.
 COMPANY_FIELDS = ("domain", "email", "url", "account_domain", "account_external_id")
+
+REFERRAL_ORDERINGS = {
+    "-registered_at": ("-registered_at", "-id"),
+    "registered_at": ("registered_at", "id"),
+    "-updated_at": ("-updated_at", "-id"),
+    "updated_at": ("updated_at", "id"),
+    "-id": ("-id",),
+    "id": ("id",),
+}
 
 
 class CompanyFieldsMixin:
@@ -150,13 +160,14 @@ class PortalReferralOutputSerializer(serializers.Serializer):
         return conflict_facts(referral, reveal_holder=False)
 
 
-class ReferralFilterSerializer(serializers.Serializer):
+class ReferralFilterSerializer(UpdatedSinceSerializer):
     status = serializers.ChoiceField(choices=Referral.Status.choices, required=False)
     conflict = serializers.ChoiceField(
         choices=[c for c in Referral.Conflict.values if c], required=False
     )
     partner = serializers.IntegerField(required=False, min_value=1, help_text="A partner id.")
     domain = serializers.CharField(required=False, max_length=253)
+    ordering = ordering_field(REFERRAL_ORDERINGS, "-registered_at")
 
 
 class ReviewInputSerializer(serializers.Serializer):

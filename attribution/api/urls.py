@@ -17,6 +17,7 @@ urlpatterns = [
         "referrals/<int:pk>/reject/", views.ReferralRejectView.as_view(), name="api-referral-reject"
     ),
     path("links/", views.LinkListView.as_view(), name="api-link-list"),
+    path("links/<int:pk>/", views.LinkDetailView.as_view(), name="api-link-detail"),
     path(
         "links/<int:pk>/deactivate/", views.LinkDeactivateView.as_view(), name="api-link-deactivate"
     ),

@@ -8,6 +8,7 @@ from rest_framework.response import Response
 
 from attribution import links, referrals, rules, selectors, touches
 from attribution.api.serializers import (
+    REFERRAL_ORDERINGS,
     AttributionSettingsSerializer,
     ConversionInputSerializer,
     ConversionOutputSerializer,
@@ -26,6 +27,8 @@ from attribution.eligibility import eligibility_check
 from attribution.models import Referral
 from crm.selectors import account_by_reference
 from partners import selectors as partner_selectors
+from tenancy.api.listing import list_refine
+from tenancy.api.pagination import CursorOrOffsetPagination
 from tenancy.api.views import (
     AUTH_ERRORS,
     DETAIL_ERRORS,
@@ -64,6 +67,9 @@ def _company(data: dict) -> tuple[str, str]:
 class ReferralListView(TenantApiView):
     """List registrations, or register a company for a partner."""
 
+    pagination_class = CursorOrOffsetPagination
+    scope_group = "partners"
+
     @extend_schema(
         operation_id="referrals_list",
         tags=["attribution"],
@@ -80,6 +86,7 @@ class ReferralListView(TenantApiView):
             partner_id=filters.get("partner"),
             domain=domain,
         )
+        referrals = list_refine(referrals, filters, REFERRAL_ORDERINGS)
         return self.paginated_response(referrals, ReferralOutputSerializer)
 
     @extend_schema(
@@ -281,6 +288,21 @@ class LinkListView(TenantApiView):
             LinkOutputSerializer(selectors.link_get(pk=link.pk)).data,
             status=status.HTTP_201_CREATED,
         )
+
+
+class LinkDetailView(TenantApiView):
+    """Return one of the tenant's tracking links with its click count."""
+
+    scope_group = "partners"
+
+    @extend_schema(
+        operation_id="links_retrieve",
+        tags=["attribution"],
+        summary="Get a tracking link",
+        responses={200: LinkOutputSerializer, **DETAIL_ERRORS},
+    )
+    def get(self, request, pk: int):
+        return Response(LinkOutputSerializer(selectors.link_get(pk=pk)).data)
 
 
 class LinkDeactivateView(TenantApiView):

@@ -60,7 +60,7 @@ class EventFilterSerializer(serializers.Serializer):
 class EventOutputSerializer(serializers.ModelSerializer):
     connection = serializers.PrimaryKeyRelatedField(read_only=True)
     account_external_id = serializers.CharField(
-        source="account.external_id", default=None, read_only=True
+        source="account.external_id", default=None, read_only=True, allow_null=True
     )
 
     class Meta:

@@ -88,7 +88,16 @@ class ExchangeRateListView(TenantApiView):
 
 
 class ExchangeRateDetailView(TenantApiView):
-    """Delete one exchange rate."""
+    """Return or delete one exchange rate."""
+
+    @extend_schema(
+        operation_id="exchange_rates_retrieve",
+        tags=["exchange rates"],
+        summary="Get an exchange rate",
+        responses={200: ExchangeRateOutputSerializer, **DETAIL_ERRORS},
+    )
+    def get(self, request, pk: int):
+        return Response(ExchangeRateOutputSerializer(fx.exchange_rate_get(pk=pk)).data)
 
     @extend_schema(
         operation_id="exchange_rates_delete",

@@ -126,6 +126,9 @@ class PayoutDetailView(TenantApiView):
 class PayoutPrepareView(TenantApiView):
     """Prepare the payouts of one period."""
 
+    # The response lists every payout the call added, unpaged.
+    pagination_class = None
+
     @extend_schema(
         operation_id="payouts_prepare",
         tags=["payouts"],

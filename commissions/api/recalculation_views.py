@@ -59,7 +59,9 @@ class RecalculationTotalSerializer(serializers.Serializer):
 class RecalculationOutputSerializer(serializers.ModelSerializer):
     plan = RecalculationPlanSerializer()
     created_by = serializers.SerializerMethodField()
-    applied_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    applied_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True, help_text="Null until applied."
+    )
     lines = RecalculationLineSerializer(many=True)
     totals = RecalculationTotalSerializer(many=True)
 

@@ -15,12 +15,27 @@ from commissions.models import (
     RevenueEvent,
 )
 from tenancy.api.fields import MoneyField
+from tenancy.api.listing import DateRangeSerializer, UpdatedSinceSerializer, ordering_field
+
+# Ledger entries and revenue events sort by creation time or id.
+CREATED_ORDERINGS = {
+    "-created_at": ("-created_at", "-id"),
+    "created_at": ("created_at", "id"),
+    "-updated_at": ("-updated_at", "-id"),
+    "updated_at": ("updated_at", "id"),
+    "-id": ("-id",),
+    "id": ("id",),
+}
 
 
-class LedgerFilterSerializer(serializers.Serializer):
+class LedgerFilterSerializer(DateRangeSerializer, UpdatedSinceSerializer):
+    date_range_prefix = "created"
+    date_range_label = "creation date (UTC)"
+
     partner = serializers.IntegerField(min_value=1, required=False, help_text="Partner id.")
     status = serializers.ChoiceField(choices=LedgerEntry.Status.choices, required=False)
     kind = serializers.ChoiceField(choices=LedgerEntry.Kind.choices, required=False)
+    ordering = ordering_field(CREATED_ORDERINGS, "-created_at")
 
 
 class LedgerCorrectionInputSerializer(serializers.Serializer):
@@ -542,5 +557,9 @@ class RevenueEventOutputSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
-class RevenueEventFilterSerializer(serializers.Serializer):
+class RevenueEventFilterSerializer(DateRangeSerializer, UpdatedSinceSerializer):
+    date_range_prefix = "occurred"
+    date_range_label = "refund or churn date"
+
     kind = serializers.ChoiceField(choices=RevenueEvent.Kind.choices, required=False)
+    ordering = ordering_field(CREATED_ORDERINGS, "-created_at")

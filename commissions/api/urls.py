@@ -3,6 +3,7 @@
 from django.urls import path
 
 from commissions.api import (
+    detail_views,
     fx_views,
     mdf_views,
     payout_views,
@@ -15,7 +16,15 @@ from commissions.api import (
 
 urlpatterns = [
     path("ledger/", views.LedgerEntryListView.as_view(), name="api-ledger-list"),
+    path(
+        "ledger/<int:pk>/", detail_views.LedgerEntryDetailView.as_view(), name="api-ledger-detail"
+    ),
     path("revenue-events/", views.RevenueEventListView.as_view(), name="api-revenue-event-list"),
+    path(
+        "revenue-events/<int:pk>/",
+        detail_views.RevenueEventDetailView.as_view(),
+        name="api-revenue-event-detail",
+    ),
     path(
         "unit-economics/",
         unit_economics_views.UnitEconomicsView.as_view(),

@@ -7,6 +7,7 @@ from rest_framework import status
 from rest_framework.response import Response
 
 from commissions.api.serializers import (
+    CREATED_ORDERINGS,
     CommissionPlanSerializer,
     LedgerCorrectionInputSerializer,
     LedgerEntryOutputSerializer,
@@ -25,6 +26,8 @@ from commissions.selectors import (
     revenue_event_get,
     revenue_event_list,
 )
+from tenancy.api.listing import date_range_filter, list_refine
+from tenancy.api.pagination import CursorOrOffsetPagination
 from tenancy.api.views import (
     AUTH_ERRORS,
     DETAIL_ERRORS,
@@ -37,6 +40,9 @@ from tenancy.errors import NotFound
 
 class LedgerEntryListView(TenantApiView):
     """List the tenant's commission ledger entries, newest first."""
+
+    pagination_class = CursorOrOffsetPagination
+    scope_group = "commissions"
 
     @extend_schema(
         operation_id="ledger_list",
@@ -52,6 +58,8 @@ class LedgerEntryListView(TenantApiView):
             status=filters.get("status"),
             kind=filters.get("kind"),
         )
+        entries = date_range_filter(entries, "created_at__date", filters, "created")
+        entries = list_refine(entries, filters, CREATED_ORDERINGS)
         return self.paginated_response(entries, LedgerEntryOutputSerializer)
 
     @extend_schema(
@@ -132,6 +140,9 @@ class CommissionPlanView(TenantApiView):
 class RevenueEventListView(TenantApiView):
     """Record refund and churn events, and list them with the reversals they wrote."""
 
+    pagination_class = CursorOrOffsetPagination
+    scope_group = "commissions"
+
     @extend_schema(
         operation_id="revenue_events_list",
         tags=["ledger"],
@@ -141,9 +152,10 @@ class RevenueEventListView(TenantApiView):
     )
     def get(self, request):
         filters = self.query_params_validate(RevenueEventFilterSerializer)
-        return self.paginated_response(
-            revenue_event_list(kind=filters.get("kind")), RevenueEventOutputSerializer
-        )
+        events = revenue_event_list(kind=filters.get("kind"))
+        events = date_range_filter(events, "occurred_on", filters, "occurred")
+        events = list_refine(events, filters, CREATED_ORDERINGS)
+        return self.paginated_response(events, RevenueEventOutputSerializer)
 
     @extend_schema(
         operation_id="revenue_events_record",

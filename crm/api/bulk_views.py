@@ -8,7 +8,7 @@ from rest_framework.response import Response
 
 from crm import bulk
 from crm.api.serializers import AccountInputSerializer, DealInputSerializer
-from tenancy.api.views import AUTH_ERRORS, TenantApiView, error_response
+from tenancy.api.views import AUTH_ERRORS, ErrorSerializer, TenantApiView, error_response
 from tenancy.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 
 # The fix, per field, for rows that field validation rejects.
@@ -113,11 +113,6 @@ class BulkOutputSerializer(serializers.Serializer):
         help_text=f"True when more than {bulk.MAX_REPORTED_ERROR_ROWS} rows were invalid and "
         "only the first of them are listed."
     )
-
-
-class BulkRejectedSerializer(BulkOutputSerializer):
-    code = serializers.CharField(help_text="invalid")
-    message = serializers.CharField()
 
 
 # Row validation and the response
@@ -247,11 +242,14 @@ def _bulk_schema(*, noun: str, operation_id: str, request, extra: str = ""):
                 "rows were written.",
             ),
             400: OpenApiResponse(
-                BulkRejectedSerializer,
-                description="Atomic mode with invalid rows: nothing was written, and results "
-                f"lists the first {bulk.MAX_REPORTED_ERROR_ROWS} invalid rows. A request whose "
-                "envelope is invalid (mode, or more than "
-                f"{bulk.MAX_BULK_ROWS} rows) returns the usual error body instead.",
+                # Both bodies carry code and message; the Error schema allows the
+                # rejected rows' extra fields.
+                ErrorSerializer,
+                description="Atomic mode with invalid rows: nothing was written. The body is "
+                "the error body plus the fields of the 200 reply, whose results list the "
+                f"first {bulk.MAX_REPORTED_ERROR_ROWS} invalid rows. A request whose "
+                "envelope is invalid (mode, or more "
+                f"than {bulk.MAX_BULK_ROWS} rows) returns the plain error body.",
             ),
             409: error_response(
                 "A request with this Idempotency-Key is still running, or a concurrent "

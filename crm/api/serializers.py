@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.db.models import F
 from rest_framework import serializers
 from rest_framework.fields import empty
 
@@ -12,6 +13,16 @@ from crm.models import Account, Deal, ImportRun
 from crm.selectors import ACCOUNT_DEFAULT_ORDERING, ACCOUNT_ORDERINGS
 from jobs.api.serializers import JobOutputSerializer
 from tenancy.api.fields import MoneyField
+from tenancy.api.listing import UpdatedSinceSerializer, ordering_field
+
+DEAL_ORDERINGS = {
+    "-close_date": (F("close_date").desc(nulls_last=True), "-id"),
+    "close_date": (F("close_date").asc(nulls_last=True), "id"),
+    "-updated_at": ("-updated_at", "-id"),
+    "updated_at": ("updated_at", "id"),
+    "-id": ("-id",),
+    "id": ("id",),
+}
 
 
 def _run_parser(parse, value: str) -> str:
@@ -201,7 +212,7 @@ class AccountInputSerializer(serializers.Serializer):
         return _run_parser(parsing.check_date_range, value)
 
 
-class DealFilterSerializer(serializers.Serializer):
+class DealFilterSerializer(UpdatedSinceSerializer):
     stage = serializers.ChoiceField(choices=Deal.Stage.choices, required=False)
     source = serializers.ChoiceField(choices=Deal.Source.choices, required=False)
     partner = serializers.IntegerField(
@@ -211,6 +222,7 @@ class DealFilterSerializer(serializers.Serializer):
         required=False, help_text="Earliest close date, inclusive."
     )
     close_date_to = serializers.DateField(required=False, help_text="Latest close date, inclusive.")
+    ordering = ordering_field(DEAL_ORDERINGS, "-close_date")
 
     def validate(self, attrs: dict) -> dict:
         start, end = attrs.get("close_date_from"), attrs.get("close_date_to")
@@ -221,16 +233,13 @@ class DealFilterSerializer(serializers.Serializer):
         return attrs
 
 
-class AccountFilterSerializer(serializers.Serializer):
+class AccountFilterSerializer(UpdatedSinceSerializer):
     tier = serializers.ChoiceField(choices=Account.Tier.choices, required=False)
     search = serializers.CharField(
         max_length=200, required=False, help_text="Part of the account's name or domain."
     )
-    ordering = serializers.ChoiceField(
-        choices=sorted(ACCOUNT_ORDERINGS),
-        default=ACCOUNT_DEFAULT_ORDERING,
-        help_text="Sort key; unscored accounts come last for both fit_score directions.",
-    )
+    # Unscored accounts come last for both fit_score directions.
+    ordering = ordering_field(ACCOUNT_ORDERINGS, ACCOUNT_DEFAULT_ORDERING)
 
 
 class StrictField(serializers.BooleanField):

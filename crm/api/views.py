@@ -12,6 +12,7 @@ from rest_framework.response import Response
 
 from crm import selectors
 from crm.api.serializers import (
+    DEAL_ORDERINGS,
     AccountDetailOutputSerializer,
     AccountFilterSerializer,
     AccountOutputSerializer,
@@ -26,8 +27,11 @@ from crm.importing import upload_size_check
 from crm.importing.mappings import file_format_resolve, mappings_list
 from crm.importing.uploads import import_request, same_file_run
 from crm.models import ImportRun
+from crm.selectors import ACCOUNT_ORDERINGS
 from crm.services import deal_upsert
 from icp.services import account_fit_explain
+from tenancy.api.listing import list_refine
+from tenancy.api.pagination import CursorOrOffsetPagination
 from tenancy.api.views import (
     AUTH_ERRORS,
     DETAIL_ERRORS,
@@ -43,6 +47,9 @@ API_IMPORT_KINDS = tuple(ImportRun.Kind.values)
 
 class DealListCreateView(TenantApiView):
     """List the tenant's deals, or create or update one by external id."""
+
+    pagination_class = CursorOrOffsetPagination
+    scope_group = "crm"
 
     @extend_schema(
         operation_id="deals_list",
@@ -60,6 +67,7 @@ class DealListCreateView(TenantApiView):
             close_date_from=filters.get("close_date_from"),
             close_date_to=filters.get("close_date_to"),
         )
+        deals = list_refine(deals, filters, DEAL_ORDERINGS)
         return self.paginated_response(deals, DealOutputSerializer)
 
     @extend_schema(
@@ -116,6 +124,9 @@ class DealDetailView(TenantApiView):
 class AccountListView(TenantApiView):
     """List the tenant's accounts with their stored ICP fit."""
 
+    pagination_class = CursorOrOffsetPagination
+    scope_group = "crm"
+
     @extend_schema(
         operation_id="accounts_list",
         tags=["accounts"],
@@ -128,8 +139,8 @@ class AccountListView(TenantApiView):
         accounts = selectors.account_list(
             tier=filters.get("tier"),
             search=filters.get("search"),
-            ordering=filters["ordering"],
         )
+        accounts = list_refine(accounts, filters, ACCOUNT_ORDERINGS)
         return self.paginated_response(accounts, AccountOutputSerializer)
 
 
@@ -209,9 +220,10 @@ class ImportCreateView(TenantApiView):
                 description="The file is queued for the worker; `job` reports its progress.",
             ),
             400: OpenApiResponse(
-                ImportRunOutputSerializer,
+                OpenApiTypes.OBJECT,
                 description=(
-                    "The run failed and wrote nothing; its errors list each rejected cell. "
+                    "The run (as in the 201 reply) failed and wrote nothing; its errors list "
+                    "each rejected cell. "
                     "A request rejected before the import starts (no file, unknown kind, "
                     "file too large, unknown source) returns the usual error body instead."
                 ),
@@ -294,6 +306,8 @@ class ImportMappingListView(TenantApiView):
     """List the tenant's saved column mappings."""
 
     scope_group = "crm"
+    # A tenant has a handful of mappings, returned as one list.
+    pagination_class = None
 
     @extend_schema(
         operation_id="import_mappings_list",

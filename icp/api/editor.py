@@ -55,6 +55,7 @@ class IcpVersionCollectionView(IcpVersionListView):
             400: WRITE_ERRORS[400],
             401: WRITE_ERRORS[401],
             403: WRITE_ERRORS[403],
+            500: WRITE_ERRORS[500],
         },
     )
     def post(self, request):

@@ -305,6 +305,9 @@ class PartnerOutputSerializer(serializers.Serializer):
         # overlap_score is never null on a PartnerScore row, so null means no row.
         if instance.score_overlap_score is None:
             data["score"] = data["quality"] = data["segment"] = None
+        elif not instance.score_segment:
+            # A score row written before the segment rules ran has no segment yet.
+            data["segment"] = None
         return data
 
 
@@ -437,6 +440,46 @@ class ReachEntryErrorSerializer(serializers.Serializer):
     reason = serializers.ChoiceField(choices=("invalid", "personal_domain"))
 
 
+class ReachEntryOutputSerializer(serializers.Serializer):
+    """One company of a partner's reach list, with the fit that counts for it."""
+
+    id = serializers.IntegerField()
+    domain = serializers.CharField()
+    company_name = serializers.CharField()
+    source = serializers.CharField()
+    account_id = serializers.IntegerField(
+        allow_null=True, help_text="Id of the matched account, if any."
+    )
+    industry = serializers.CharField()
+    employees = serializers.IntegerField(allow_null=True)
+    annual_revenue = serializers.DecimalField(
+        max_digits=16, decimal_places=2, allow_null=True, help_text="In the base currency."
+    )
+    country = serializers.CharField()
+    region = serializers.CharField()
+    tech_stack = serializers.ListField(child=serializers.CharField())
+    fit_score = serializers.SerializerMethodField(
+        help_text="The matched account's fit, else the entry's own fit; null when unscored."
+    )
+    fit_tier = serializers.SerializerMethodField(help_text="A to D, or empty when unscored.")
+    updated_at = serializers.DateTimeField()
+
+    def get_fit_score(self, entry) -> int | None:
+        return entry.account.fit_score if entry.account is not None else entry.fit_score
+
+    def get_fit_tier(self, entry) -> str:
+        return entry.account.fit_tier if entry.account is not None else entry.fit_tier
+
+
+class ReachFilterSerializer(serializers.Serializer):
+    matched = serializers.BooleanField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="true: only entries that match an account; false: only unmatched ones.",
+    )
+
+
 class ReachPushOutputSerializer(serializers.Serializer):
     status = serializers.ChoiceField(
         choices=("succeeded", "partial", "failed"),
@@ -510,6 +553,8 @@ class PartnerRankingRowSerializer(serializers.Serializer):
         data = super().to_representation(instance)
         if instance.score_overlap_score is None:
             data["score"] = data["segment"] = None
+        elif not instance.score_segment:
+            data["segment"] = None
         return data
 
 

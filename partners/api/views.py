@@ -14,6 +14,8 @@ from partners.api.serializers import (
     PartnerRankingFilterSerializer,
     PartnerRankingRowSerializer,
     PartnerStatusInputSerializer,
+    ReachEntryOutputSerializer,
+    ReachFilterSerializer,
     ReachPushInputSerializer,
     ReachPushOutputSerializer,
     ReachPushSchemaSerializer,
@@ -182,7 +184,24 @@ class PartnerStatusView(TenantApiView):
 
 
 class ReachPushView(TenantApiView):
-    """Push companies to a partner's reach list."""
+    """List a partner's reach list, or push companies to it."""
+
+    scope_group = "partners"
+
+    @extend_schema(
+        operation_id="partners_reach_list",
+        tags=["partners"],
+        summary="List a partner's reach list",
+        description="Entries by domain. The fit is the matched account's, else the entry's own "
+        "fit from its firmographics.",
+        parameters=[ReachFilterSerializer],
+        responses={200: ReachEntryOutputSerializer(many=True), **DETAIL_ERRORS, **READ_ERRORS},
+    )
+    def get(self, request, pk: int):
+        partner = selectors.partner_get(pk=pk)
+        filters = self.query_params_validate(ReachFilterSerializer)
+        entries = selectors.reach_entry_list(partner=partner, matched=filters["matched"])
+        return self.paginated_response(entries, ReachEntryOutputSerializer)
 
     @extend_schema(
         operation_id="partners_reach_push",

@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 import math
 
+from django.core.exceptions import BadRequest, SuspiciousOperation
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
 
 from tenancy.errors import DomainError
 from tenancy.scope import TenantScopeMissing
@@ -75,7 +77,11 @@ def exception_handler(exc, context):
         exc = exceptions.NotFound()
     response = drf_exception_handler(exc, context)
     if response is None:
-        return None
+        if isinstance(exc, BadRequest | SuspiciousOperation):
+            # Django returns these through handler400 (tenancy.http.bad_request), which
+            # names an oversized body.
+            return None
+        return _server_error(exc, context)
     if isinstance(exc, exceptions.ValidationError):
         errors = _field_errors(exc.detail)
         _add_rejected_values(errors, context.get("request"))
@@ -100,7 +106,53 @@ def exception_handler(exc, context):
         detail = response.data.get("detail", "") if isinstance(response.data, dict) else ""
         code = getattr(exc, "default_code", "error")
         response.data = {"code": code, "message": str(detail)}
+        fix = _fix_for(exc, context)
+        if fix:
+            response.data["fix"] = fix
     return response
+
+
+def _fix_for(exc, context) -> str:
+    """Return what the caller can do about an authentication, method or rate error."""
+    if isinstance(exc, exceptions.NotAuthenticated):
+        return "Send the header Authorization: Api-Key <key> with a live key of the tenant."
+    if isinstance(exc, exceptions.MethodNotAllowed):
+        view = context.get("view")
+        allowed = ", ".join(view.allowed_methods) if view is not None else ""
+        return f"This endpoint accepts {allowed}." if allowed else ""
+    if isinstance(exc, exceptions.Throttled):
+        if exc.wait is None:
+            return "Retry later."
+        return f"Retry after {math.ceil(exc.wait)} seconds."
+    return ""
+
+
+def _server_error(exc, context) -> Response:
+    """Log an unexpected exception with its traceback and return the API's 500 body.
+
+    The body carries no detail of the exception, which may contain stored data.
+    """
+    request = context.get("request")
+    tenant = getattr(getattr(request, "_request", request), "tenant", None)
+    logger.error(
+        "api.server_error view=%s method=%s path=%s tenant_id=%s",
+        context["view"].__class__.__name__,
+        getattr(request, "method", ""),
+        getattr(request, "path", ""),
+        getattr(tenant, "pk", None),
+        exc_info=exc,
+    )
+    # As for handled errors: roll back the request's transaction under ATOMIC_REQUESTS.
+    set_rollback()
+    return Response(
+        {
+            "code": "server_error",
+            "message": "The server failed to handle the request.",
+            "fix": "Retry later; if it fails again, report the time and path to the operator, "
+            "who finds the cause in the server log.",
+        },
+        status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+    )
 
 
 def _log_rejected(context, status_code: int, code: str, field: str | None) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from drf_spectacular.utils import OpenApiResponse
-from rest_framework import exceptions, pagination, serializers
+from rest_framework import exceptions, serializers
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.request import Request
 from rest_framework.views import APIView
@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 from tenancy import scope
 from tenancy.api.authentication import ApiKeyAuthentication
 from tenancy.api.errors import exception_handler
+from tenancy.api.pagination import TenantPagination
 from tenancy.api.permissions import IsPartnerUser, IsTenantMember
 from tenancy.api.throttling import ApiKeyRateThrottle, SessionUserRateThrottle
 
@@ -51,16 +52,10 @@ AUTH_ERRORS = {
         "a partner user, or the partnership has ended."
     ),
     429: error_response("Too many requests: retry after the `Retry-After` header's seconds."),
+    500: error_response("The server failed; the body carries no detail, the server log does."),
 }
 READ_ERRORS = {**AUTH_ERRORS, 400: error_response("A query parameter is invalid.")}
 DETAIL_ERRORS = {**AUTH_ERRORS, 404: error_response("The tenant has no object with this id.")}
-
-
-class TenantPagination(pagination.LimitOffsetPagination):
-    """Limit/offset pages of 100 rows by default and at most 1000 rows."""
-
-    default_limit = 100
-    max_limit = 1000
 
 
 class TenantApiView(APIView):
@@ -119,7 +114,7 @@ class TenantApiView(APIView):
         return serializer.validated_data
 
     def paginated_response(self, queryset, serializer_class: type[serializers.Serializer]):
-        """Serialize one `limit`/`offset` page of `queryset` with its count and links."""
+        """Serialize one page of `queryset` with the view's `pagination_class` and its links."""
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(queryset, self.request, view=self)
         data = serializer_class(page, many=True).data

@@ -114,19 +114,24 @@ def test_list_filters_and_orders(client, headers, accounts, query, expected):
 
 
 @pytest.mark.parametrize(
-    ("query", "field", "value"),
+    ("query", "field", "value", "message"),
     [
-        pytest.param("?tier=E", "tier", "E", id="tier"),
-        pytest.param("?ordering=revenue", "ordering", "revenue", id="ordering"),
+        pytest.param("?tier=E", "tier", "E", '"E" is not a valid choice.', id="tier"),
+        pytest.param(
+            "?ordering=revenue",
+            "ordering",
+            "revenue",
+            '"revenue" is not a valid ordering; use one of: fit_score, -fit_score, name, -name, '
+            "id, -id.",
+            id="ordering",
+        ),
     ],
 )
-def test_list_rejects_invalid_filter(client, headers, accounts, query, field, value):
+def test_list_rejects_invalid_filter(client, headers, accounts, query, field, value, message):
     response = client.get(LIST_URL + query, headers=headers)
 
     assert response.status_code == 400
-    assert response.json()["errors"] == [
-        {"field": field, "message": f'"{value}" is not a valid choice.', "value": value}
-    ]
+    assert response.json()["errors"] == [{"field": field, "message": message, "value": value}]
 
 
 def test_list_omits_other_tenant_accounts(client, headers, other_tenant, accounts):

@@ -68,6 +68,7 @@ def test_unauthenticated_requests_rejected(client, read_urls):
         assert response.json() == {
             "code": "not_authenticated",
             "message": "Authentication credentials were not provided.",
+            "fix": "Send the header Authorization: Api-Key <key> with a live key of the tenant.",
         }
 
 

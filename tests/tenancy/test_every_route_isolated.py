@@ -18,6 +18,10 @@ from tests.web.data import program_create
 OBJECT_ROUTES = {
     "api-deal-detail": ("get", "deal"),
     "api-account-detail": ("get", "account"),
+    "api-import-detail": ("get", "run"),
+    "api-ledger-detail": ("get", "entry"),
+    "api-revenue-event-detail": ("get", "revenue_event"),
+    "api-link-detail": ("get", "link"),
     "api-partner-detail": ("get", "partner"),
     "api-partner-status": ("post", "partner"),
     "api-partner-reach": ("post", "partner"),
@@ -32,7 +36,6 @@ OBJECT_ROUTES = {
     "api-fraud-signal-confirm": ("post", "fraud_signal"),
     "crm:account_detail": ("get", "account"),
     "crm:import_detail": ("get", "run"),
-    "api-import-detail": ("get", "run"),
     "icp:version_detail": ("get", "version"),
     "icp:version_edit": ("get", "version"),
     "icp:version_copy": ("post", "version"),

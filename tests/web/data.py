@@ -15,7 +15,7 @@ from commissions.fx_models import ExchangeRate
 from commissions.mdf import mdf_claim_submit, mdf_request_approve, mdf_request_submit
 from commissions.mdf_allocation import mdf_allocate
 from commissions.mdf_budgets import mdf_budget_set, mdf_period_parse
-from commissions.models import LedgerEntry, Payout, Recalculation
+from commissions.models import LedgerEntry, Payout, Recalculation, RevenueEvent
 from crm.models import Deal, ImportRun
 from icp.models import IcpVersion
 from jobs.models import Job
@@ -240,6 +240,13 @@ def program_create(tenant, *, label: str) -> SimpleNamespace:
             rate=Decimal("1.12000000"),
             source=f"{label} treasury",
         )
+        # Recorded but not processed, so it wrote no reversals.
+        revenue_event = RevenueEvent.objects.create(
+            external_id=f"{label.lower()}-churn",
+            kind=RevenueEvent.Kind.CHURN,
+            account=direct_account,
+            occurred_on=datetime.date(2017, 7, 1),
+        )
         mdf_request, mdf_proof = _mdf_records_create(tenant, partner, label)
         webhook_delivery = _webhook_delivery_create(tenant, label)
         billing_connection = billing_connection_create(
@@ -282,6 +289,7 @@ def program_create(tenant, *, label: str) -> SimpleNamespace:
         webhook_delivery=webhook_delivery,
         billing_connection=billing_connection,
         billing_event=billing_event,
+        revenue_event=revenue_event,
     )
 
 
