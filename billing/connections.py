@@ -28,10 +28,11 @@ def _secret_check(provider: str, secret: str) -> str:
     if not secret.startswith(prefix) or len(secret) < MIN_SECRET_LENGTH:
         # The value is a secret, so the error never echoes it.
         raise DomainError(
-            f"The signing secret is not a {provider} endpoint secret.",
+            f"The signing secret is not a {provider} endpoint secret: it must start with "
+            f"{prefix!r} and have at least {MIN_SECRET_LENGTH} characters.",
             field="signing_secret",
             value=None,
-            fix=f"Copy the endpoint's signing secret, which starts with {prefix!r}, "
+            fix=f"Copy the endpoint's whole signing secret, which starts with {prefix!r}, "
             "from the provider's webhook settings.",
         )
     return secret

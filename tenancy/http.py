@@ -39,9 +39,14 @@ def server_error(request):
     return defaults.server_error(request)
 
 
+# Paths whose callers are programs, which get JSON error bodies.
+JSON_PREFIXES = ("/api/", "/billing/")
+
+
 def bad_request(request, exception):
-    """Return a JSON 400 body under /api/, such as for a body over the upload limit."""
-    if not request.path.startswith("/api/"):
+    """Return a JSON 400 body under /api/ and the billing webhooks, such as for a body
+    over the upload limit."""
+    if not request.path.startswith(JSON_PREFIXES):
         return defaults.bad_request(request, exception)
     if isinstance(exception, RequestDataTooBig):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE

@@ -5,13 +5,26 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from commissions.models import LedgerEntry, Payout
+from commissions.money import money_round
 from crm.models import Deal
 from partners.models import PartnerScore
 
 
+def _money_shown(rows: list[dict], fields: dict[str, str]) -> list[dict]:
+    """Give each amount its currency's decimals, as the REST API shows it: 750.00 USD.
+
+    `fields` maps an amount field to the field of its currency code.
+    """
+    for row in rows:
+        for amount, currency in fields.items():
+            if row.get(amount) is not None and row.get(currency):
+                row[amount] = money_round(row[amount], row[currency])
+    return rows
+
+
 def deal_payloads(deal_ids: Iterable[int]) -> list[dict]:
     """Return the booked won deals with the fit frozen on them, for deal.scored."""
-    return list(
+    rows = list(
         Deal.objects.filter(pk__in=list(deal_ids))
         .order_by("pk")
         .values(
@@ -28,8 +41,12 @@ def deal_payloads(deal_ids: Iterable[int]) -> list[dict]:
             "won_fit_tier",
             "won_fit_version_id",
             "processed_at",
+            "tenant__base_currency",
         )
     )
+    for row in rows:
+        row["base_currency"] = row.pop("tenant__base_currency")
+    return _money_shown(rows, {"amount": "currency", "amount_base": "base_currency"})
 
 
 LEDGER_FIELDS = (
@@ -54,16 +71,17 @@ LEDGER_FIELDS = (
 
 def ledger_entry_payloads(idempotency_keys: Iterable[str]) -> list[dict]:
     """Return the ledger entries with these keys, for commission.created and .reversed."""
-    return list(
+    rows = list(
         LedgerEntry.objects.filter(idempotency_key__in=list(idempotency_keys))
         .order_by("pk")
         .values(*LEDGER_FIELDS)
     )
+    return _money_shown(rows, {"amount": "currency", "base_amount": "currency"})
 
 
 def payout_payloads(payout_ids: Iterable[int]) -> list[dict]:
     """Return the payouts with their approval, for payout.approved."""
-    return list(
+    rows = list(
         Payout.objects.filter(pk__in=list(payout_ids))
         .order_by("pk")
         .values(
@@ -78,6 +96,7 @@ def payout_payloads(payout_ids: Iterable[int]) -> list[dict]:
             "approved_at",
         )
     )
+    return _money_shown(rows, {"total": "currency"})
 
 
 def partner_score_payloads(partner_ids: Iterable[int]) -> list[dict]:

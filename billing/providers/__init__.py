@@ -19,6 +19,12 @@ class SignatureInvalid(DomainError):
     code = "signature_invalid"
 
 
+class EventBodyInvalid(SignatureInvalid):
+    """A correctly signed request whose body is not an event of the provider."""
+
+    code = "event_invalid"
+
+
 class PayloadInvalid(ValueError):
     """An event whose payload lacks a field its translation needs."""
 

@@ -26,8 +26,8 @@ import time
 from decimal import Decimal
 
 from billing.actions import Churn, CustomerHints, DealWon, Ignore, ProviderEvent, Refund
-from billing.providers import PayloadInvalid, SignatureInvalid
-from crm.parsing import currency_exponent
+from billing.providers import EventBodyInvalid, PayloadInvalid, SignatureInvalid
+from crm.parsing import currency_exponent, parse_currency
 
 PROVIDER = "stripe"
 SIGNATURE_HEADER = "Stripe-Signature"
@@ -125,15 +125,15 @@ def verify(request, *, secrets: list[str], now: float | None = None) -> Provider
     )
     try:
         payload = json.loads(body)
-    except (UnicodeDecodeError, ValueError):
-        raise SignatureInvalid(
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise EventBodyInvalid(
             "The signed request body is not JSON.",
             field="body",
             value=None,
             fix="Send the event as Stripe does, as one JSON object.",
         ) from None
     if not isinstance(payload, dict) or not isinstance(payload.get("data"), dict):
-        raise SignatureInvalid(
+        raise EventBodyInvalid(
             "The signed request body is not a Stripe event.",
             field="body",
             value=None,
@@ -143,14 +143,14 @@ def verify(request, *, secrets: list[str], now: float | None = None) -> Provider
     event_type = payload.get("type")
     created = payload.get("created")
     if not isinstance(event_id, str) or not event_id or not isinstance(event_type, str):
-        raise SignatureInvalid(
+        raise EventBodyInvalid(
             "The Stripe event has no id or type.",
             field="id",
             value=event_id,
             fix="Send the event as Stripe does, with its evt_… id and its type.",
         )
     if not isinstance(created, int):
-        raise SignatureInvalid(
+        raise EventBodyInvalid(
             "The Stripe event has no created timestamp.",
             field="created",
             value=created,
@@ -348,9 +348,13 @@ def _minor_units(obj: dict, key: str) -> int:
 
 def _currency(obj: dict) -> str:
     value = obj.get("currency")
-    if not isinstance(value, str) or len(value) != 3 or not value.isalpha():
-        raise PayloadInvalid(f"currency is {value!r}, not a three-letter ISO 4217 code.")
-    return value.upper()
+    try:
+        code = parse_currency(value) if isinstance(value, str) else ""
+    except ValueError:
+        code = ""
+    if not code:
+        raise PayloadInvalid(f"currency is {value!r}, not an ISO 4217 code.")
+    return code
 
 
 def _amount(minor_units: int, currency: str) -> Decimal:

@@ -44,6 +44,10 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         if not header:
             return None
         keyword, _, raw_key = header.partition(" ")
+        if keyword.lower() == "bearer":
+            raise exceptions.AuthenticationFailed(
+                "Track360 API keys are not bearer tokens: send 'Authorization: Api-Key <key>'."
+            )
         if keyword != KEYWORD:
             return None
         raw_key = raw_key.strip()

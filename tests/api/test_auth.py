@@ -127,10 +127,17 @@ def test_revoked_key_rejected(client, api_key, read_urls):
 
 
 def test_other_scheme_is_unauthenticated(client, scoped):
-    response = client.get("/api/v1/deals/", headers={"Authorization": "Bearer abc"})
+    response = client.get("/api/v1/deals/", headers={"Authorization": "Basic abc"})
 
     assert response.status_code == 401
     assert response.json()["code"] == "not_authenticated"
+
+
+def test_bearer_scheme_names_the_api_key_scheme(client, scoped):
+    response = client.get("/api/v1/deals/", headers={"Authorization": "Bearer abc"})
+
+    assert response.status_code == 401
+    assert "Api-Key <key>" in response.json()["message"]
 
 
 def test_analyst_session_reads(analyst_client, read_urls):

@@ -161,15 +161,18 @@ def test_webhook_rejects_bad_signature_and_stores_nothing(client, connection, ma
     assert not BillingEvent.all_tenants.exists()
 
 
-def test_webhook_rejects_signed_body_that_is_not_an_event(client, connection):
-    body = b"[1, 2, 3]"
-
+@pytest.mark.parametrize(
+    "body", [b"[1, 2, 3]", b"not json", b"[" * 100_000], ids=["list", "text", "deep"]
+)
+def test_webhook_rejects_signed_body_that_is_not_an_event(client, connection, body):
     response = client.post(
         webhook_url(connection), body, content_type="application/json", headers=signed_headers(body)
     )
 
     assert response.status_code == 400
+    assert response.json()["code"] == "event_invalid"
     assert response.json()["field"] == "body"
+    assert not BillingEvent.all_tenants.exists()
 
 
 def test_webhook_unknown_token_is_404(client, connection):
@@ -242,3 +245,16 @@ def test_previous_secret_expires(client, connection):
     response = deliver(client, connection, payload("customer_created"), secret=SECRET)
 
     assert response.status_code == 400
+
+
+def test_webhook_body_over_the_limit_is_json_400(client, connection, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    body = json.dumps({**payload("customer_created"), "pad": "x" * 2000}).encode()
+
+    response = client.post(
+        webhook_url(connection), body, content_type="application/json", headers=signed_headers(body)
+    )
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "too_large"
+    assert not BillingEvent.all_tenants.exists()

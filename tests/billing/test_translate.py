@@ -74,6 +74,12 @@ def test_three_decimal_currency():
     assert action.currency == "KWD"
 
 
+@pytest.mark.parametrize("currency", ["zzz", "us", 7, None])
+def test_unknown_currency_is_rejected(currency):
+    with pytest.raises(PayloadInvalid, match="ISO 4217"):
+        translated("invoice_paid_subscription_create", currency=currency)
+
+
 @pytest.mark.parametrize(
     "reason", ["manual", "subscription_threshold", "quote_accept", "subscription", None]
 )

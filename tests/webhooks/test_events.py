@@ -145,7 +145,8 @@ def test_pipeline_emits_scored_deals_and_accruals(
     assert scored[0].payload["won_fit_tier"] == Deal.objects.get(pk=deals[0].pk).won_fit_tier
     assert scored[0].payload["amount"] == "1000.00"
     assert created.count() == 3
-    assert created.get(payload__id=entry.pk).payload["amount"] == str(entry.amount)
+    # Amounts show their currency's decimals, as the REST API shows them.
+    assert created.get(payload__id=entry.pk).payload["amount"] == f"{entry.amount:.2f}"
     assert sum(len(ids) for ids in enqueued) == WebhookDelivery.objects.count()
 
 
@@ -195,7 +196,7 @@ def test_payout_approval_emits(
     event = WebhookEvent.objects.get(type="payout.approved")
     assert event.payload["id"] == payout.pk
     assert event.payload["status"] == "approved"
-    assert event.payload["total"] == "100.0000"
+    assert event.payload["total"] == "100.00"
 
 
 def test_partner_score_refresh_emits(
@@ -228,4 +229,4 @@ def test_refund_reversal_emits_once(scoped, enqueued, django_capture_on_commit_c
     (emitted,) = WebhookEvent.objects.filter(type="commission.reversed")
     assert emitted.payload["id"] == reversal.pk
     assert emitted.payload["reverses_id"] == accrual.pk
-    assert emitted.payload["amount"] == str(reversal.amount)
+    assert emitted.payload["amount"] == f"{reversal.amount:.2f}"
