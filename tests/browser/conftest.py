@@ -44,14 +44,21 @@ def browser():
     # Playwright's synchronous API runs an event loop in this thread, and Django
     # refuses ORM calls from a thread with a running loop unless this is set. The
     # tests call the ORM only to set up data, before and after browser steps.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as playwright:
-        # Root cannot run Chromium's sandbox; the pages are the tests' own.
-        launched = playwright.chromium.launch(
-            executable_path=executable, headless=True, args=["--no-sandbox"]
-        )
-        yield launched
-        launched.close()
+    try:
+        with sync_playwright() as playwright:
+            # Root cannot run Chromium's sandbox; the pages are the tests' own.
+            launched = playwright.chromium.launch(
+                executable_path=executable, headless=True, args=["--no-sandbox"]
+            )
+            yield launched
+            launched.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture
