@@ -22,7 +22,7 @@ class CapPeriod(models.TextChoices):
 
 
 class CommissionPlan(TenantOwnedModel):
-    """What a won deal pays: a default rate or flat amount, rules, multipliers and caps.
+    """The terms a won deal is paid by: a default rate or flat amount, rules, multipliers, caps.
 
     `commissions.pricing` decides an entry from a plan; `docs/commissions.md` gives
     the precedence of its rules.

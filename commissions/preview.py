@@ -1,4 +1,4 @@
-"""Answer "what would this deal pay, and why" without writing to the ledger.
+"""Price a deal to show what it would pay, and why, without writing to the ledger.
 
 A preview prices a stored deal, or a deal described in the request, under a
 given plan (a draft included) or the plan in force on the deal's close date. It

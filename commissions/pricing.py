@@ -1,4 +1,4 @@
-"""Decide what one won deal pays under a commission plan, and say why.
+"""Price one won deal under a commission plan and explain the price.
 
 `deal_price` is a pure function of a plan, its rules and the facts of one deal, so
 the pipeline, the preview and the simulator price a deal the same way. The caps
@@ -57,7 +57,7 @@ class OriginalAccrual:
 
 @dataclass(frozen=True)
 class DealFacts:
-    """What pricing needs to know about a deal, with its amount in the entry currency."""
+    """The facts of a deal that pricing reads, with its amount in the entry currency."""
 
     amount: Decimal
     currency: str

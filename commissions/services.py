@@ -117,8 +117,8 @@ def accruals_write(*, plan: CommissionPlan, deals: list[dict]) -> int:
             )
         )
     LedgerEntry.objects.bulk_create(entries, batch_size=2000, ignore_conflicts=True)
-    # The keys were absent above; any present now were written by this call, or by a
-    # concurrent one that the catch-up below treats the same, as it is idempotent.
+    # The keys were absent above, so any present now were written by this call or by a
+    # concurrent one. The catch-up below is idempotent, so both cases are safe.
     written = LedgerEntry.objects.filter(
         idempotency_key__in=[entry.idempotency_key for entry in entries]
     ).count()

@@ -23,7 +23,7 @@ def page_not_found(request, exception):
 def server_error(request):
     """Return the API's JSON 500 body under /api/, and the HTML 500 page elsewhere.
 
-    API views answer their own exceptions (tenancy.api.errors), so this runs for
+    API views handle their own exceptions (tenancy.api.errors), so this runs for
     failures outside them, such as in middleware.
     """
     if request.path.startswith("/api/"):

@@ -66,7 +66,7 @@ def activate(tenant, name, rate="0.1000", **values):
 # Rules and rate source
 
 
-def test_rule_prices_entry_and_is_recorded_as_rate_source(book):
+def test_rule_sets_rate_source(book):
     activate(
         book["tenant"],
         "Rules",
@@ -118,7 +118,7 @@ def test_partner_override_outranks_every_other_rule(book):
         ({"scope": "program", "deal_kind": "upsell", "rate": Decimal("0.1")}, "rules[0].deal_kind"),
     ],
 )
-def test_invalid_rule_is_rejected_naming_it_and_nothing_changes(book, rule, field):
+def test_invalid_rule_rejected_unchanged(book, rule, field):
     activate(book["tenant"], "Stable", rules=[{"scope": "program", "rate": Decimal("0.05")}])
 
     with pytest.raises(DomainError) as error:
@@ -153,7 +153,7 @@ def test_minimum_fit_books_zero_entry_with_reason(book):
 # Effective dates
 
 
-def test_deals_are_paid_by_the_plan_in_force_on_their_close_date(book):
+def test_plan_in_force_on_close_date(book):
     tenant = book["tenant"]
     first = activate(tenant, "2017 plan", "0.1000")
     second = activate(tenant, "H2 plan", "0.2000", effective_from=datetime.date(2017, 7, 1))
@@ -241,7 +241,7 @@ def test_draft_pays_nothing_until_activated(book):
     assert entry.rate == Decimal("0.1000")
 
 
-def test_activated_plan_cannot_be_edited_or_deleted_as_draft(book):
+def test_activated_plan_not_a_draft(book):
     tenant = book["tenant"]
     live = activate(tenant, "Live")
 
@@ -299,7 +299,7 @@ def test_renewal_goes_to_original_partner_at_frozen_rate(book):
 # Caps
 
 
-def test_cap_per_partner_and_month_spans_deals_in_close_date_order(book):
+def test_partner_cap_in_close_order(book):
     activate(book["tenant"], "Capped", cap_per_partner=Decimal("400.00"), cap_period="month")
     deals = [won(book, f"D{n}", close=datetime.date(2017, 3, n + 1)) for n in range(4)]
     april = won(book, "APR", close=datetime.date(2017, 4, 1))
@@ -383,7 +383,7 @@ def test_two_workers_never_pay_more_than_the_cap(tenant, monkeypatch):
 # Currency
 
 
-def test_refund_of_converted_deal_reverses_by_share_of_deal_currency(book):
+def test_converted_deal_refund_share(book):
     tenant = book["tenant"]
     activate(tenant, "Live", "0.1000")
     exchange_rates_upsert(

@@ -82,14 +82,14 @@ def test_precedence_partner_segment_tier_product_program_default(dropped, source
     assert (price.rate_source, price.rate) == (source, Decimal(rate))
 
 
-def test_rule_for_the_deal_kind_beats_rule_for_every_kind_in_one_scope():
+def test_deal_kind_rule_beats_any_kind():
     rules = [rule("program", "0.05"), rule("program", "0.02", deal_kind="renewal")]
 
     assert rule_pick(rules, facts(kind="renewal")).rate == Decimal("0.02")
     assert rule_pick(rules, facts(kind="new")).rate == Decimal("0.05")
 
 
-def test_rule_of_other_partner_segment_or_product_does_not_match():
+def test_other_targets_do_not_match():
     rules = [
         rule("partner", "0.5", partner_id=8),
         rule("segment", "0.5", value="strategic"),
@@ -125,7 +125,7 @@ def test_amount_multiplies_every_factor_and_rounds_half_up():
     ("score", "expected"),
     [(None, "1"), (59, "1"), (60, "1.10"), (79, "1.10"), (80, "2"), (100, "2")],
 )
-def test_score_band_is_the_highest_minimum_at_or_below_the_score(score, expected):
+def test_score_band_highest_minimum(score, expected):
     banded = plan(
         score_bands=[{"min_score": 80, "multiplier": "2"}, {"min_score": 60, "multiplier": "1.10"}]
     )
@@ -211,7 +211,7 @@ def test_recurring_window_counts_months_from_original_close(months, close_date, 
         assert price.original_id == 41
 
 
-def test_renewal_priced_by_current_rules_when_plan_does_not_freeze():
+def test_renewal_current_rules_unfrozen():
     renewal = facts(kind="renewal", original=original())
     rules = [rule("program", "0.05"), rule("program", "0.03", deal_kind="renewal")]
 
@@ -254,9 +254,7 @@ CURRENCIES = {"USD": 2, "JPY": 0, "KWD": 3}
     cap=st.one_of(st.none(), st.decimals(min_value=0, max_value=10**6, places=2)),
     currency=st.sampled_from(sorted(CURRENCIES)),
 )
-def test_price_is_never_negative_above_cap_or_finer_than_minor_unit(
-    amount, rate, multiplier, band, cap, currency
-):
+def test_price_bounds_property(amount, rate, multiplier, band, cap, currency):
     priced_plan = plan(
         base_rate=rate,
         multiplier_b=multiplier,

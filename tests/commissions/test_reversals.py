@@ -618,7 +618,7 @@ def test_held_accrual_gets_a_pending_reversal(plan):
     assert reversals_of(accrual)[0].status == LedgerEntry.Status.PENDING
 
 
-def test_refund_after_churn_takes_its_share_of_what_is_left(plan):
+def test_refund_after_churn_share(plan):
     account = AccountFactory(tenant=plan.tenant)
     accrual = accrue(plan, account=account)
     process(churn(account, days_after_close=45))  # takes 75.00 of 150.00
