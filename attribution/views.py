@@ -20,6 +20,7 @@ from attribution.models import Referral, TrackingLink
 from attribution.portal_check import OVER_LIMIT_MESSAGE, check_allowed, eligibility_for_partner
 from crm.domains import domain_display
 from partners.models import Partner
+from tenancy.confirmation import Question, ask_unless_confirmed
 from tenancy.errors import DomainError
 from tenancy.permissions import (
     editor_required,
@@ -30,6 +31,11 @@ from tenancy.permissions import (
 from tenancy.shortcuts import get_for_tenant_or_404
 
 logger = logging.getLogger(__name__)
+
+LINK_DEACTIVATE_CONSEQUENCE = (
+    "Visitors who open it get a page-not-found answer from then on. A deactivated "
+    "link cannot be turned on again; create a new one instead."
+)
 
 REFERRALS_PER_PAGE = 25
 LINKS_PER_PAGE = 25
@@ -81,6 +87,19 @@ def referral_review(request, pk: int, decision: str):
             "Add a note that says why.",
         )
         return redirect(target)
+    if decision == "reject" and (
+        page := ask_unless_confirmed(
+            request,
+            Question(
+                f"Reject the registration of {referral.domain}?",
+                "The partner loses its claim on the company, and deals not yet booked "
+                "are no longer credited to it. The partner can register the company again.",
+                "Reject registration",
+            ),
+            cancel_url=target,
+        )
+    ):
+        return page
     try:
         referrals.referral_review(
             referral=referral, decision=decision, note=form.cleaned_data["note"], actor=request.user
@@ -145,9 +164,20 @@ def partner_links(request, pk: int):
 @require_POST
 def link_deactivate(request, pk: int):
     link = get_for_tenant_or_404(TrackingLink, pk=pk)
+    if page := _link_deactivate_question(
+        request, link, cancel_url=reverse("attribution:partner_links", args=[link.partner_id])
+    ):
+        return page
     links.link_deactivate(link=link, actor=request.user)
     messages.success(request, f"Deactivated the link {link.code}.")
     return redirect("attribution:partner_links", pk=link.partner_id)
+
+
+def _link_deactivate_question(request, link: TrackingLink, *, cancel_url: str):
+    question = Question(
+        f"Deactivate the link {link.code}?", LINK_DEACTIVATE_CONSEQUENCE, "Deactivate link"
+    )
+    return ask_unless_confirmed(request, question, cancel_url=cancel_url)
 
 
 def _portal_partner(request) -> Partner:
@@ -292,6 +322,10 @@ def portal_links(request):
 def portal_link_deactivate(request, code: str):
     partner = _portal_partner(request)
     link = get_for_tenant_or_404(TrackingLink.objects.filter(partner=partner), code=code)
+    if page := _link_deactivate_question(
+        request, link, cancel_url=reverse("attribution:portal_links")
+    ):
+        return page
     links.link_deactivate(link=link, actor=request.user)
     messages.success(request, f"Deactivated the link {link.code}.")
     return redirect("attribution:portal_links")

@@ -6,11 +6,13 @@ import logging
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from billing import connections, processing, selectors
 from billing.forms import ConnectionCreateForm, SecretRotateForm
 from billing.models import BillingConnection, BillingEvent
+from tenancy.confirmation import Question, ask_unless_confirmed
 from tenancy.errors import DomainError
 from tenancy.permissions import editor_required, page_permissions, staff_required
 from tenancy.shortcuts import get_for_tenant_or_404
@@ -102,6 +104,14 @@ def connection_rotate(request, pk: int):
 @require_POST
 def connection_deactivate(request, pk: int):
     connection = get_for_tenant_or_404(BillingConnection, pk=pk)
+    question = Question(
+        f"Deactivate the billing connection '{connection.name}'?",
+        "Its webhook URL answers 404 from then on, so the provider's events stop arriving. "
+        "Events already received stay as they are.",
+        "Deactivate connection",
+    )
+    if page := ask_unless_confirmed(request, question, cancel_url=reverse("billing:overview")):
+        return page
     connections.billing_connection_deactivate(connection_id=connection.pk, actor=request.user)
     messages.success(request, f"Deactivated '{connection.name}': its URL now returns 404.")
     return redirect("billing:overview")

@@ -14,6 +14,7 @@ from commissions import fx
 from commissions.fx_models import ExchangeRate
 from crm.importing import csv_import, upload_size_check
 from crm.models import ImportRun
+from tenancy.confirmation import Question, ask_unless_confirmed
 from tenancy.errors import DomainError
 from tenancy.permissions import editor_required, page_permissions, staff_required
 from tenancy.shortcuts import get_for_tenant_or_404
@@ -141,6 +142,14 @@ def exchange_rate_import(request):
 @require_POST
 def exchange_rate_delete(request, pk: int):
     rate = get_for_tenant_or_404(ExchangeRate, pk=pk)
+    question = Question(
+        f"Delete the {rate.currency} rate of {rate.rate_date:%Y-%m-%d}?",
+        "Ledger entries booked with it keep their rate. Deals that close later use the "
+        "nearest older rate, or wait for a rate if none is at most 31 days older.",
+        "Delete rate",
+    )
+    if page := ask_unless_confirmed(request, question, cancel_url=_page_url(rate.currency)):
+        return page
     fx.exchange_rate_delete(tenant=request.tenant, rate_id=rate.pk, actor=request.user)
     messages.success(
         request,

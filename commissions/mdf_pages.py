@@ -8,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 from django.contrib import messages
 from django.http import FileResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from commissions import mdf, mdf_allocation, mdf_budgets, mdf_selectors
@@ -16,6 +17,7 @@ from commissions.mdf_forms import MdfBudgetForm, MdfClaimForm, MdfRequestForm, M
 from commissions.mdf_models import MdfBudget, MdfProof, MdfRequest
 from partners.models import Partner
 from partners.views import _portal_partner
+from tenancy.confirmation import Question, ask_unless_confirmed
 from tenancy.errors import DomainError
 from tenancy.permissions import (
     editor_required,
@@ -179,8 +181,11 @@ def mdf_request_detail(request, pk: int):
     return render(request, "commissions/mdf_request_detail.html", context)
 
 
-def _request_step(request, pk: int, step, done: str, **fields):
+def _request_step(request, pk: int, step, done: str, *, ask: Question | None = None, **fields):
     mdf_request = get_for_tenant_or_404(MdfRequest, pk=pk)
+    cancel_url = reverse("commissions:mdf_request_detail", args=[mdf_request.pk])
+    if ask and (page := ask_unless_confirmed(request, ask, cancel_url=cancel_url)):
+        return page
     values = {name: request.POST.get(source, "").strip() for name, source in fields.items()}
     try:
         step(request_id=mdf_request.pk, actor=request.user, **_amounts(values))
@@ -226,14 +231,35 @@ def mdf_request_approve(request, pk: int):
 @require_POST
 def mdf_request_reject(request, pk: int):
     return _request_step(
-        request, pk, mdf.mdf_request_reject, "Rejected the request.", reason="reason"
+        request,
+        pk,
+        mdf.mdf_request_reject,
+        "Rejected the request.",
+        ask=Question(
+            "Reject this request for marketing funds?",
+            "The partner sees it rejected with your reason. A rejected request cannot be "
+            "reopened; the partner can send a new one.",
+            "Reject request",
+        ),
+        reason="reason",
     )
 
 
 @editor_required
 @require_POST
 def mdf_request_cancel(request, pk: int):
-    return _request_step(request, pk, mdf.mdf_request_cancel, "Cancelled the request.")
+    return _request_step(
+        request,
+        pk,
+        mdf.mdf_request_cancel,
+        "Cancelled the request.",
+        ask=Question(
+            "Cancel this request for marketing funds?",
+            "An approved amount goes back to the partner's allocation. A cancelled request "
+            "cannot be reopened.",
+            "Cancel request",
+        ),
+    )
 
 
 @editor_required
@@ -251,7 +277,18 @@ def mdf_claim_accept(request, pk: int):
 @editor_required
 @require_POST
 def mdf_claim_reject(request, pk: int):
-    return _request_step(request, pk, mdf.mdf_claim_reject, "Rejected the claim.", reason="reason")
+    return _request_step(
+        request,
+        pk,
+        mdf.mdf_claim_reject,
+        "Rejected the claim.",
+        ask=Question(
+            "Reject this claim?",
+            "Nothing is reimbursed for it, and the partner sees your reason.",
+            "Reject claim",
+        ),
+        reason="reason",
+    )
 
 
 @editor_required

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from commissions import approval, payouts, selectors
 from commissions.models import LedgerEntry, Payout
 from partners.views import _portal_partner
+from tenancy.confirmation import Question, ask_unless_confirmed
 from tenancy.errors import DomainError
 from tenancy.permissions import (
     editor_required,
@@ -70,8 +71,14 @@ def payout_prepare(request):
     return redirect(f"{reverse('commissions:payout_list')}?period={period.label}")
 
 
-def _payout_step(request, pk: int, step, done: str):
+def _payout_step(request, pk: int, step, done: str, *, ask: Question | None = None):
     payout = get_for_tenant_or_404(Payout, pk=pk)
+    if ask and (
+        page := ask_unless_confirmed(
+            request, ask, cancel_url=reverse("commissions:payout_detail", args=[payout.pk])
+        )
+    ):
+        return page
     try:
         step(payout_id=payout.pk, actor=request.user)
     except DomainError as error:
@@ -91,7 +98,16 @@ def payout_approve(request, pk: int):
 @require_POST
 def payout_mark_paid(request, pk: int):
     return _payout_step(
-        request, pk, payouts.payout_mark_paid, "Marked the payout paid; its entries are paid."
+        request,
+        pk,
+        payouts.payout_mark_paid,
+        "Marked the payout paid; its entries are paid.",
+        ask=Question(
+            "Mark this payout paid?",
+            "Its entries become paid and appear as paid on the partners' statements. "
+            "This cannot be undone; a mistake is corrected with an adjustment.",
+            "Mark paid",
+        ),
     )
 
 

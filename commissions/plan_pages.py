@@ -29,6 +29,7 @@ from commissions.preview_forms import PreviewForm, preview_run, preview_submitte
 from commissions.pricing import RULE_PRECEDENCE
 from commissions.selectors import commission_plan_active, commission_plan_list
 from partners.models import PartnerScore
+from tenancy.confirmation import Question, ask_unless_confirmed
 from tenancy.errors import DomainError
 from tenancy.permissions import editor_required, page_permissions, staff_required
 from tenancy.shortcuts import get_for_tenant_or_404
@@ -224,6 +225,16 @@ def plan_copy(request, pk: int):
 @require_POST
 def plan_delete(request, pk: int):
     plan = _plan_get(pk)
+    question = Question(
+        f"Delete the draft “{plan.name}”?",
+        "The draft and its rules are deleted for good. No deal is paid by a draft, so no "
+        "commission changes.",
+        "Delete draft",
+    )
+    cancel_url = reverse("commissions:plan_detail", args=[plan.pk])
+    # A plan that is no longer a draft is refused by the service below, without asking.
+    if plan.is_draft and (page := ask_unless_confirmed(request, question, cancel_url=cancel_url)):
+        return page
     try:
         commission_plan_draft_delete(tenant=request.tenant, plan=plan, actor=request.user)
     except DomainError as error:

@@ -7,10 +7,12 @@ import logging
 from django import forms
 from django.contrib import messages
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from partners import selectors as partner_selectors
 from tenancy import invitations
+from tenancy.confirmation import Question, ask_unless_confirmed
 from tenancy.errors import DomainError
 from tenancy.models import Membership
 from tenancy.permissions import editor_required
@@ -64,6 +66,15 @@ def portal_user_remove(request, pk: int):
         pk=pk,
     )
     partner_id = membership.partner_id
+    question = Question(
+        f"Remove {membership.user.get_username()}'s portal access?",
+        "They can no longer log in to this partner's portal. Their referrals, links and "
+        "commissions stay with the partner. You can invite them again later.",
+        "Remove access",
+    )
+    cancel_url = reverse("partners:partner_detail", args=[partner_id])
+    if page := ask_unless_confirmed(request, question, cancel_url=cancel_url):
+        return page
     invitations.partner_user_remove(membership=membership, actor=request.user)
     messages.success(request, f"{membership.user.get_username()} no longer has portal access.")
     return redirect("partners:partner_detail", pk=partner_id)

@@ -36,6 +36,7 @@ from partners.overlap import FORMULA, FORMULA_EXPRESSION, ScoreView, overlap_par
 from partners.quality import CUSTOMER_TIERS, LIFETIME_DAYS, UNSCORED
 from partners.segments import MIN_CLOSED_DEALS, segment_decide, segment_rules_data
 from reporting import selectors as reporting_selectors
+from tenancy.confirmation import Question, ask_unless_confirmed
 from tenancy.errors import DomainError
 from tenancy.permissions import (
     editor_required,
@@ -46,6 +47,12 @@ from tenancy.permissions import (
 from tenancy.shortcuts import get_for_tenant_or_404
 
 logger = logging.getLogger(__name__)
+
+TERMINATE_CONSEQUENCE = (
+    "Terminated is final: the partner's tracking links stop redirecting, its clicks no "
+    "longer convert and its users are locked out of the portal. Commission already "
+    "earned stays in the ledger."
+)
 
 PARTNERS_PER_PAGE = 25
 RANKING_PER_PAGE = 50
@@ -234,6 +241,18 @@ def partner_status_change(request, pk: int):
     form = PartnerStatusForm(request.POST, partner=partner)
     if not form.is_valid():
         return _render_partner_detail(request, partner, status_form=form)
+    if form.cleaned_data["status"] == Partner.Status.TERMINATED and (
+        page := ask_unless_confirmed(
+            request,
+            Question(
+                f"Terminate “{partner.name}”?",
+                TERMINATE_CONSEQUENCE,
+                "Terminate partner",
+            ),
+            cancel_url=reverse("partners:partner_detail", args=[partner.pk]),
+        )
+    ):
+        return page
 
     try:
         changed = partner_lifecycle.partner_status_change(

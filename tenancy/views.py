@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -19,6 +20,7 @@ from attribution.forms import AttributionSettingsForm
 from attribution.rules import attribution_settings_set
 from tenancy import selectors, services
 from tenancy.api.scopes import scope_choices
+from tenancy.confirmation import Question, ask_unless_confirmed
 from tenancy.errors import DomainError
 from tenancy.middleware import SESSION_TENANT_KEY
 from tenancy.models import ApiKey, Membership, Tenant
@@ -375,6 +377,14 @@ def api_key_create(request):
 @require_POST
 def api_key_revoke(request, pk: int):
     key = get_for_tenant_or_404(ApiKey, pk=pk)
+    question = Question(
+        f"Revoke the API key '{key.name}'?",
+        "Clients that send it get 401 from their next request on. A revoked key cannot be "
+        "restored; create a new one and give it to the client.",
+        "Revoke key",
+    )
+    if page := ask_unless_confirmed(request, question, cancel_url=reverse("tenancy:api_key_list")):
+        return page
     services.api_key_revoke(key=key, actor=request.user)
     messages.success(request, f"Revoked the API key '{key.name}'.")
     return redirect("tenancy:api_key_list")

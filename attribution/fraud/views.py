@@ -16,6 +16,7 @@ from attribution.fraud.forms import ConfirmForm, DismissForm, FraudSignalFilterF
 from attribution.fraud.rules.base import plural
 from attribution.fraud.signals import REFERRAL_KINDS
 from attribution.models import FraudSignal
+from tenancy.confirmation import Question, ask_unless_confirmed
 from tenancy.errors import DomainError
 from tenancy.permissions import editor_required, page_permissions, staff_required
 from tenancy.shortcuts import get_for_tenant_or_404
@@ -127,6 +128,14 @@ def signal_confirm(request, pk: int):
     if not form.is_valid():
         messages.error(request, f"Signal {signal.pk} was not confirmed: {_form_error(form)}")
         return _back_to_list(request)
+    question = Question(
+        f"Confirm fraud signal {signal.pk}?",
+        "Its held entries are voided and its registration is rejected, which removes the "
+        "partner's credit from deals not yet booked. This cannot be undone.",
+        "Confirm fraud",
+    )
+    if page := ask_unless_confirmed(request, question, cancel_url=reverse("fraud:signal_list")):
+        return page
 
     try:
         confirmed = review.fraud_signal_confirm(

@@ -304,7 +304,7 @@ def test_page_add_and_delete(manager_client, tenant):
     assert rate.source == "manual"
     assert rate.created_by.username == "manager-acme"
 
-    deleted = manager_client.post(f"{PAGE}{rate.pk}/delete/")
+    deleted = manager_client.post(f"{PAGE}{rate.pk}/delete/", {"confirmed": "1"})
 
     assert deleted.status_code == 302
     assert stored_rates(tenant) == {}

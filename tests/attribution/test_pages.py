@@ -25,6 +25,9 @@ REFERRALS = "/attribution/referrals/"
 PORTAL_REFERRALS = "/attribution/portal/referrals/"
 PORTAL_LINKS = "/attribution/portal/links/"
 
+# The field that the confirmation of a destructive action adds.
+CONFIRMED = {"confirmed": "1"}
+
 
 def logged_in(tenant, role: str, partner=None) -> Client:
     user = UserFactory(username=f"{role}-pages")
@@ -165,7 +168,7 @@ def test_analyst_cannot_create_link(analyst, link_hosts, partner):
 def test_staff_deactivates_link(manager, link_hosts, partner):
     link = link_create(partner=partner, destination="https://acme-analytics.com/")
 
-    response = manager.post(f"/attribution/links/{link.pk}/deactivate/")
+    response = manager.post(f"/attribution/links/{link.pk}/deactivate/", CONFIRMED)
 
     link.refresh_from_db()
     assert response.status_code == 302
@@ -315,8 +318,8 @@ def test_portal_deactivates_own_link_only(portal, link_hosts, partner, rival):
     mine = link_create(partner=partner, destination="https://acme-analytics.com/")
     theirs = link_create(partner=rival, destination="https://acme-analytics.com/")
 
-    own = portal.post(f"/attribution/portal/links/{mine.code}/deactivate/")
-    other = portal.post(f"/attribution/portal/links/{theirs.code}/deactivate/")
+    own = portal.post(f"/attribution/portal/links/{mine.code}/deactivate/", CONFIRMED)
+    other = portal.post(f"/attribution/portal/links/{theirs.code}/deactivate/", CONFIRMED)
 
     mine.refresh_from_db()
     theirs.refresh_from_db()

@@ -15,6 +15,9 @@ from tests.factories import ClickFactory, FraudSignalFactory, PartnerFactory, Re
 
 LIST_URL = "/fraud/"
 
+# A confirmation note, with the field that the confirmation dialog or page adds.
+CONFIRMED_NOTE = {"note": "Their own company.", "confirmed": "1"}
+
 
 def dismiss_url(signal) -> str:
     return reverse("fraud:signal_dismiss", args=[signal.pk])
@@ -143,7 +146,9 @@ def test_confirm_without_note_changes_nothing(manager_client, program):
 
 def test_confirm_rejects_registration(manager_client, program):
     response = manager_client.post(
-        confirm_url(program.fraud_signal), {"note": "Their own company."}, follow=True
+        confirm_url(program.fraud_signal),
+        CONFIRMED_NOTE,
+        follow=True,
     )
 
     assert "Confirmed signal" in response.content.decode()
@@ -154,7 +159,7 @@ def test_confirm_rejects_registration(manager_client, program):
 
 
 def test_dismiss_after_confirm_shows_conflict(manager_client, program):
-    manager_client.post(confirm_url(program.fraud_signal), {"note": "Their own company."})
+    manager_client.post(confirm_url(program.fraud_signal), CONFIRMED_NOTE)
 
     response = manager_client.post(dismiss_url(program.fraud_signal), follow=True)
 

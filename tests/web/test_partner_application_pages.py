@@ -162,7 +162,9 @@ def test_invalid_invite_shows_error(program, login_as):
 def test_manager_removes_portal_user(program, login_as):
     manager = login_as(Membership.Role.PARTNER_MANAGER)
 
-    response = manager.post(f"/partners/portal-users/{program.portal_membership.pk}/remove/")
+    response = manager.post(
+        f"/partners/portal-users/{program.portal_membership.pk}/remove/", {"confirmed": "1"}
+    )
 
     assert response.status_code == 302
     assert not Membership.objects.filter(pk=program.portal_membership.pk).exists()

@@ -63,7 +63,7 @@ def test_disallowed_status_shows_error(manager_client, program):
 
 
 def test_terminated_partner_has_no_status_form(manager_client, program):
-    manager_client.post(status_url(program.partner), {"status": "terminated"})
+    manager_client.post(status_url(program.partner), {"status": "terminated", "confirmed": "1"})
 
     page = manager_client.get(detail_url(program.partner)).content.decode()
 

@@ -73,7 +73,7 @@ def test_second_person_approves_and_marks_paid(tenant, world):
     client.force_login(user)
 
     client.post(f"/ledger/payouts/{payout.pk}/approve/")
-    client.post(f"/ledger/payouts/{payout.pk}/mark-paid/")
+    client.post(f"/ledger/payouts/{payout.pk}/mark-paid/", {"confirmed": "1"})
 
     payout.refresh_from_db()
     assert payout.status == Payout.Status.PAID

@@ -51,6 +51,9 @@ EMPTY_RULE = {
     "flat_amount": "",
 }
 
+# The field that the confirmation of a destructive action adds.
+CONFIRMED = {"confirmed": "1"}
+
 
 def form_body(*, rules=(), bands=(), **changes) -> dict:
     """Return the POST body of the draft form with `rules` and `bands` as rows."""
@@ -463,7 +466,7 @@ def test_copy_under_taken_name_rejected(manager_client, program):
 def test_delete_draft(manager_client, program):
     draft = draft_create(program.tenant, rules=[{"scope": "program", "rate": Decimal("0.05")}])
 
-    response = manager_client.post(reverse("commissions:plan_delete", args=[draft.pk]))
+    response = manager_client.post(reverse("commissions:plan_delete", args=[draft.pk]), CONFIRMED)
 
     assert response.status_code == 302
     with tenant_scope(program.tenant):

@@ -97,7 +97,9 @@ def test_api_key_revoke(staff_client, tenant):
     with tenant_scope(tenant):
         key = ApiKey.objects.get()
 
-    response = staff_client.post(reverse("tenancy:api_key_revoke", args=[key.pk]), follow=True)
+    response = staff_client.post(
+        reverse("tenancy:api_key_revoke", args=[key.pk]), {"confirmed": "1"}, follow=True
+    )
 
     key.refresh_from_db()
     assert key.revoked_at is not None
