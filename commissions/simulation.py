@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -49,6 +50,8 @@ MAX_MONTHS = 60
 TIERS = ("A", "B", "C", "D", "unscored")
 SHARE_PLACES = Decimal("0.0001")
 ZERO = Decimal(0)
+# Priced deals between two progress reports of a simulation job.
+PROGRESS_EVERY = 2_000
 
 SKIP_NOT_BOOKED = "not_booked"
 SKIP_NO_CLOSE_DATE = "no_close_date"
@@ -319,6 +322,7 @@ def plan_simulate(
     months: int = 12,
     compare_to: CommissionPlan | None = None,
     until: datetime.date | str | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict:
     """Return what `plan` would have paid for the won partner deals of the last `months`.
 
@@ -326,7 +330,8 @@ def plan_simulate(
     data, such as an imported history, can be replayed. Runs in the active tenant's
     scope. `compare_to` defaults to the active plan; with no active plan the
     comparison columns are None. Money is exact Decimal in the tenant's base
-    currency. Reads only: nothing is written.
+    currency. Reads only: nothing is written. `progress(done, total)` is called
+    after every PROGRESS_EVERY priced deals and once at the end.
     """
     months = months_validate(months)
     tenant = plan.tenant
@@ -379,7 +384,9 @@ def plan_simulate(
 
     simulated = _Pricer(plan, names)
     active = _Pricer(compare_to, names) if compare_to is not None else None
-    for deal in deals:
+    for done, deal in enumerate(deals, start=1):
+        if progress is not None and done % PROGRESS_EVERY == 0:
+            progress(done, len(deals))
         facts = DealFacts(
             amount=deal["revenue"],
             currency=deal["entry_currency"],
@@ -421,6 +428,8 @@ def plan_simulate(
         report.partners[deal["partner_id"]].add(**values)
         report.tiers[deal["won_fit_tier"] or "unscored"].add(**values)
 
+    if progress is not None:
+        progress(len(deals), len(deals))
     result = _report_dict(report, plan=plan, compare_to=compare_to, names=names)
     _money_normalise(result, tenant.base_currency)
     result.update(months=months, window_start=start, window_end=end, currency=tenant.base_currency)

@@ -7,6 +7,7 @@ from django.db import InterfaceError, OperationalError
 
 from commissions.approval import entries_release_due_all
 from commissions.reversals import revenue_event_process, revenue_events_sweep
+from commissions.simulation_jobs import simulation_run
 
 
 @shared_task(
@@ -38,3 +39,16 @@ def release_due_entries_task() -> int:
 def sweep_revenue_events_task() -> int:
     """Process every tenant's refund and churn events still unprocessed after a minute."""
     return revenue_events_sweep()
+
+
+@shared_task(
+    name="commissions.tasks.plan_simulation_task",
+    acks_late=True,
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=True,
+    retry_backoff_max=60,
+    max_retries=3,
+)
+def plan_simulation_task(job_id: int, tenant_id: int) -> bool:
+    """Run a plan simulation job and store its report on the job."""
+    return simulation_run(job_id=job_id, tenant_id=tenant_id)

@@ -21,6 +21,7 @@ class Job(TenantOwnedModel):
         ICP_LEARN = "icp.learn", "Learn an ICP draft"
         ICP_RESCORE = "icp.rescore", "Rescore accounts and partners"
         CSV_IMPORT = "crm.import", "Import a CSV file"
+        PLAN_SIMULATE = "commissions.simulate", "Simulate a commission plan"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
