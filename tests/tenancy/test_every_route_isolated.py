@@ -54,6 +54,8 @@ OBJECT_ROUTES = {
     "partners:partner_portal_preview": ("get", "partner"),
     "partners:partner_portal_preview_csv": ("get", "partner"),
     "tenancy:api_key_revoke": ("post", "api_key"),
+    "tenancy:user_role_change": ("post", "staff_membership"),
+    "tenancy:user_remove": ("post", "staff_membership"),
     "api-api-key-revoke": ("post", "api_key"),
     "api-referral-detail": ("get", "referral"),
     "api-referral-approve": ("post", "referral"),
