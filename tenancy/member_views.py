@@ -110,7 +110,7 @@ def user_role_change(request, pk: int):
     membership = _member_or_404(request, pk)
     form = RoleForm(request.POST, prefix=f"member-{membership.pk}")
     if not form.is_valid():
-        # The only field is a fixed choice, so this is a hand-made request.
+        # The only field is a fixed choice, so the request was not sent by the page.
         errors = {membership.pk: " ".join(form.errors["role"])}
         return _render_users(request, role_errors=errors, status=400)
     try:
@@ -126,6 +126,9 @@ def user_role_change(request, pk: int):
         request,
         f"{membership.user.get_username()} is now {membership.get_role_display().lower()}.",
     )
+    if membership.user_id == request.user.pk and membership.role not in USER_ADMIN_ROLES:
+        # An admin who gave up the role may no longer open the users page.
+        return redirect("tenancy:settings")
     return redirect("tenancy:user_list")
 
 

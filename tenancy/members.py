@@ -13,6 +13,7 @@ import logging
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Q
 
 from tenancy.errors import Conflict, DomainError, NotFound
 from tenancy.invitations import email_checked, user_by_email
@@ -66,19 +67,30 @@ def _staff_role_checked(role) -> str:
     return role
 
 
-def _other_admins_locked(*, tenant: Tenant, membership: Membership) -> int:
-    """Lock the tenant's admin memberships and return how many there are besides `membership`.
+def _lock_with_admins(membership: Membership) -> tuple[Membership, int]:
+    """Lock `membership` and the tenant's admins; return the locked row and the other admins.
 
-    The rows stay locked until the transaction ends, so two admins who demote each
-    other at the same time cannot both succeed and leave the tenant without one.
+    All rows are locked in one query in primary key order, so two admins who demote
+    each other at the same time queue up instead of deadlocking. The second one
+    then reads the first one's change and cannot leave the tenant without an admin.
     """
-    admin_ids = list(
+    rows = list(
         Membership.objects.select_for_update()
-        .filter(tenant=tenant, role=Role.ADMIN)
+        .select_related("user", "tenant")
+        .filter(tenant_id=membership.tenant_id)
+        .filter(Q(role=Role.ADMIN) | Q(pk=membership.pk))
         .order_by("pk")
-        .values_list("pk", flat=True)
     )
-    return len([pk for pk in admin_ids if pk != membership.pk])
+    locked = next((row for row in rows if row.pk == membership.pk), None)
+    if locked is None:
+        raise NotFound(
+            "The member is not found: another admin removed them.",
+            field="id",
+            value=membership.pk,
+            fix="Reload Settings → Users to see the current members.",
+        )
+    other_admins = sum(1 for row in rows if row.role == Role.ADMIN and row.pk != locked.pk)
+    return locked, other_admins
 
 
 def _last_admin_error(membership: Membership, action: str) -> DomainError:
@@ -140,19 +152,17 @@ def staff_member_role_set(*, membership: Membership, role: str, actor) -> Member
     """Change a staff member's role; the last admin of the tenant cannot be demoted."""
     role = _staff_role_checked(role)
     with transaction.atomic():
-        locked = Membership.objects.select_for_update().get(pk=membership.pk)
+        locked, other_admins = _lock_with_admins(membership)
         before = locked.role
         if before == role:
             return locked
-        if before == Role.ADMIN and not _other_admins_locked(
-            tenant=membership.tenant, membership=locked
-        ):
+        if before == Role.ADMIN and not other_admins:
             logger.info(
                 "membership.role_change_rejected tenant_id=%s membership_id=%s reason=last_admin",
                 locked.tenant_id,
                 locked.pk,
             )
-            raise _last_admin_error(membership, "demoted")
+            raise _last_admin_error(locked, "demoted")
         locked.role = role
         locked.save(update_fields=["role", "updated_at"])
         audit_record(
@@ -176,16 +186,14 @@ def staff_member_role_set(*, membership: Membership, role: str, actor) -> Member
 def staff_member_remove(*, membership: Membership, actor) -> None:
     """Remove a staff member from the tenant; the user account and other tenants stay."""
     with transaction.atomic():
-        locked = Membership.objects.select_for_update().get(pk=membership.pk)
-        if locked.role == Role.ADMIN and not _other_admins_locked(
-            tenant=membership.tenant, membership=locked
-        ):
+        locked, other_admins = _lock_with_admins(membership)
+        if locked.role == Role.ADMIN and not other_admins:
             logger.info(
                 "membership.remove_rejected tenant_id=%s membership_id=%s reason=last_admin",
                 locked.tenant_id,
                 locked.pk,
             )
-            raise _last_admin_error(membership, "removed")
+            raise _last_admin_error(locked, "removed")
         audit_record(
             tenant_id=locked.tenant_id,
             actor=actor,

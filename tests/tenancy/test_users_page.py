@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+import threading
+import time
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
+from django.db import connection, transaction
 from django.urls import reverse
 
 from tenancy import members
@@ -215,6 +218,7 @@ def test_admin_demotes_self_with_second_admin(staff_client, tenant, admin_member
     )
 
     assert response.status_code == 302
+    assert response["Location"] == reverse("tenancy:settings")
     admin_membership.refresh_from_db()
     assert admin_membership.role == Role.ANALYST
 
@@ -284,3 +288,46 @@ def test_invite_conflict_from_service(tenant, analyst, admin_user):
         )
 
     assert raised.value.field == "email"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_demotions_keep_an_admin(tenant, admin_user):
+    first = Membership.objects.get(tenant=tenant, user=admin_user)
+    second = MembershipFactory(tenant=tenant, user=UserFactory(username="second"), role=Role.ADMIN)
+    first_done = threading.Event()
+    outcome = {}
+
+    def demote_first():
+        try:
+            with transaction.atomic():
+                members.staff_member_role_set(membership=first, role=Role.ANALYST, actor=None)
+                first_done.set()
+                # Keep the admin rows locked while the other demotion starts.
+                time.sleep(0.5)
+        finally:
+            first_done.set()
+            connection.close()
+
+    def demote_second():
+        first_done.wait(timeout=10)
+        try:
+            members.staff_member_role_set(membership=second, role=Role.ANALYST, actor=None)
+            outcome["second"] = "demoted"
+        except DomainError as error:
+            outcome["second"] = error.message
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=demote_first), threading.Thread(target=demote_second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=20)
+
+    assert (
+        outcome["second"]
+        == "second is the last admin of Acme Analytics, so they cannot be demoted."
+    )
+    assert list(
+        Membership.objects.filter(tenant=tenant, role=Role.ADMIN).values_list("pk", flat=True)
+    ) == [second.pk]
