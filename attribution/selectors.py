@@ -6,7 +6,8 @@ from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Su
 from django.db.models.functions import Coalesce
 
 from attribution.eligibility import detail_for_viewer
-from attribution.models import Click, Referral, TrackingLink
+from attribution.models import Click, Referral, Touch, TrackingLink
+from crm.models import Deal
 from tenancy.errors import NotFound
 
 
@@ -72,11 +73,45 @@ def _click_count() -> Coalesce:
     return Coalesce(Subquery(clicks, output_field=IntegerField()), Value(0))
 
 
+def _conversion_count() -> Coalesce:
+    """Count the companies that a link's visitors became and that won a deal for its partner.
+
+    A link touch is a click of the link by a visitor whom the tenant reported as
+    converted into a company. The company counts when an account with the touch's
+    domain has a won deal credited to the link's partner. The credit may come from
+    another touch of the same partner, so a company reached through two of the
+    partner's links counts for both.
+    """
+    won = Deal.objects.filter(
+        stage=Deal.Stage.WON,
+        partner_id=OuterRef("partner_id"),
+        account__domain=OuterRef("domain"),
+    )
+    companies = (
+        Touch.objects.filter(kind=Touch.Kind.LINK, click__link_id=OuterRef("pk"))
+        .filter(Exists(won))
+        .order_by()
+        .values("click__link_id")
+        .annotate(count=Count("domain", distinct=True))
+        .values("count")
+    )
+    return Coalesce(Subquery(companies, output_field=IntegerField()), Value(0))
+
+
 def link_list(
-    *, partner_id: int | None = None, active: bool | None = None
+    *,
+    partner_id: int | None = None,
+    active: bool | None = None,
+    with_conversions: bool = False,
 ) -> QuerySet[TrackingLink]:
-    """Return the tenant's tracking links, newest first, each with `click_count`."""
+    """Return the tenant's tracking links, newest first, each with `click_count`.
+
+    With `with_conversions`, each link also gets `conversion_count` (see
+    `_conversion_count`), computed in the same query as the links.
+    """
     links = TrackingLink.objects.select_related("partner").annotate(click_count=_click_count())
+    if with_conversions:
+        links = links.annotate(conversion_count=_conversion_count())
     if partner_id is not None:
         links = links.filter(partner_id=partner_id)
     if active is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -113,13 +114,21 @@ def referral_review(request, pk: int, decision: str):
 
 
 def _link_rows(queryset) -> list[dict]:
-    return [{"link": link, "url": links.link_url(link.code)} for link in queryset]
+    """Return the table rows of links annotated by `link_list(with_conversions=True)`."""
+    rows = []
+    for link in queryset:
+        # Conversions per 100 clicks, or None for a link that has no clicks yet.
+        percent = None
+        if link.click_count:
+            percent = Decimal(link.conversion_count * 100) / Decimal(link.click_count)
+        rows.append({"link": link, "url": links.link_url(link.code), "conversion_percent": percent})
+    return rows
 
 
 def _render_partner_links(request, partner: Partner, form: LinkForm, status: int = 200):
-    page = Paginator(selectors.link_list(partner_id=partner.pk), LINKS_PER_PAGE).get_page(
-        request.GET.get("page")
-    )
+    page = Paginator(
+        selectors.link_list(partner_id=partner.pk, with_conversions=True), LINKS_PER_PAGE
+    ).get_page(request.GET.get("page"))
     context = {
         "partner": partner,
         "page": page,
@@ -280,9 +289,9 @@ def portal_referral_check(request):
 
 
 def _render_portal_links(request, partner, form, status=200):
-    page = Paginator(selectors.link_list(partner_id=partner.pk), LINKS_PER_PAGE).get_page(
-        request.GET.get("page")
-    )
+    page = Paginator(
+        selectors.link_list(partner_id=partner.pk, with_conversions=True), LINKS_PER_PAGE
+    ).get_page(request.GET.get("page"))
     context = {
         "partner": partner,
         "form": form,

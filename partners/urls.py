@@ -16,6 +16,7 @@ urlpatterns = [
     path("ranking/", views.partner_ranking, name="partner_ranking"),
     path("segments/", views.partner_segments, name="partner_segments"),
     path("portal/", views.portal, name="portal"),
+    path("portal/live/", views.portal_live, name="portal_live"),
     path("portal/brief.csv", views.portal_brief_export, name="portal_brief_csv"),
     path("portal/statements/<int:pk>/", payout_pages.portal_statement, name="portal_statement"),
     path("<int:pk>/", views.partner_detail, name="partner_detail"),

@@ -14,7 +14,10 @@ from django.db.models.functions import Coalesce, Lower, NullIf
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.vary import vary_on_headers
 
 from attribution.fraud import selectors as fraud_selectors
 from attribution.models import FraudSignal
@@ -36,6 +39,7 @@ from partners.overlap import FORMULA, FORMULA_EXPRESSION, ScoreView, overlap_par
 from partners.quality import CUSTOMER_TIERS, LIFETIME_DAYS, UNSCORED
 from partners.segments import MIN_CLOSED_DEALS, segment_decide, segment_rules_data
 from reporting import selectors as reporting_selectors
+from reporting.views import htmx_full_page_redirect
 from tenancy.confirmation import Question, ask_unless_confirmed
 from tenancy.errors import DomainError
 from tenancy.permissions import (
@@ -60,6 +64,8 @@ REACH_PER_PAGE = 25
 LEDGER_ROWS_SHOWN = 50
 # Newest statements (payouts) the portal lists.
 STATEMENTS_SHOWN = 24
+# Seconds between two requests of the htmx polling of the portal's results fragment.
+PORTAL_REFRESH_SECONDS = 15
 HISTORY_ROWS_SHOWN = 50
 # Prospects listed on a page; the CSV export has all of them.
 BRIEF_ROWS_SHOWN = 50
@@ -361,11 +367,8 @@ def _portal_context(request, partner: Partner, *, brief_csv_url: str) -> dict:
     visibility = privacy.visibility_get(partner=partner, tenant=request.tenant)
     reach = privacy.reach_rows(partner=partner, level=visibility.level)
     reach_page = Paginator(reach, REACH_PER_PAGE).get_page(request.GET.get("reach_page"))
-    entries = reporting_selectors.ledger_entries(partner_id=partner.pk)
     return {
-        "partner": partner,
-        "tier_mix": reporting_selectors.rollup_tier_mix(partner.rollup_tier_mix),
-        "entries_page": Paginator(entries, LEDGER_ROWS_SHOWN).get_page(request.GET.get("page")),
+        **_portal_live_context(request, partner),
         "visibility": visibility,
         "overlap_counts": privacy.overlap_counts(partner=partner),
         "reach_page": reach_page,
@@ -378,7 +381,23 @@ def _portal_context(request, partner: Partner, *, brief_csv_url: str) -> dict:
         ),
         "brief_limit": BRIEF_ROWS_SHOWN,
         "brief_csv_url": brief_csv_url,
+    }
+
+
+def _portal_live_context(request, partner: Partner) -> dict:
+    """Return the context of the portal's results, commission entries and statements.
+
+    The portal polls these sections through `portal_live`, so everything here is
+    read again on each refresh, for `partner` only.
+    """
+    entries = reporting_selectors.ledger_entries(partner_id=partner.pk)
+    return {
+        "partner": partner,
+        "tier_mix": reporting_selectors.rollup_tier_mix(partner.rollup_tier_mix),
+        "entries_page": Paginator(entries, LEDGER_ROWS_SHOWN).get_page(request.GET.get("page")),
         "statements": payout_selectors.payout_list(partner_id=partner.pk)[:STATEMENTS_SHOWN],
+        "updated_at": timezone.now(),
+        "refresh_seconds": PORTAL_REFRESH_SECONDS,
     }
 
 
@@ -415,7 +434,23 @@ def portal_brief_export(request):
 def portal(request):
     partner = _portal_partner(request)
     context = _portal_context(request, partner, brief_csv_url=reverse("partners:portal_brief_csv"))
+    context["live_url"] = reverse("partners:portal_live")
     return render(request, "partners/portal.html", context)
+
+
+@never_cache
+@vary_on_headers("HX-Request")
+@htmx_full_page_redirect
+@partner_user_required
+@require_GET
+def portal_live(request):
+    # Only htmx polling needs the bare fragment. A browser that opens the URL
+    # directly is sent to the whole portal.
+    if not request.htmx:
+        return redirect("partners:portal")
+    context = _portal_live_context(request, _portal_partner(request))
+    context["live_url"] = reverse("partners:portal_live")
+    return render(request, "partners/_portal_live.html", context)
 
 
 @staff_required

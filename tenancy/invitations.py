@@ -3,7 +3,8 @@
 An invitation creates the user (the e-mail address is the username) and a partner
 membership, then e-mails a link to Django's password-reset confirmation page, where
 the new user chooses a password. Inviting the same address to the same partner
-again sends a fresh link and changes nothing else.
+again sends a fresh link and changes nothing else. Staff invitations
+(`tenancy.members`) send their e-mail through `invitation_send` as well.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ logger = logging.getLogger(__name__)
 MAX_EMAIL_LENGTH = 150
 
 
-def _email_checked(email: str) -> str:
+def email_checked(email: str) -> str:
     email = (email or "").strip().lower()
     try:
         validate_email(email)
@@ -40,7 +41,7 @@ def _email_checked(email: str) -> str:
             "The e-mail address is not valid.",
             field="email",
             value=email,
-            fix="Enter the partner contact's work address, such as jane@acme.com.",
+            fix="Enter the person's work address, such as jane@acme.com.",
         ) from None
     if len(email) > MAX_EMAIL_LENGTH:
         raise DomainError(
@@ -52,7 +53,7 @@ def _email_checked(email: str) -> str:
     return email
 
 
-def _user_by_email(email: str):
+def user_by_email(email: str):
     """Return the user whose username is `email`, else the only user with that address."""
     users = get_user_model().objects.select_for_update()
     user = users.filter(username=email).first()
@@ -68,9 +69,9 @@ def partner_user_invite(*, tenant: Tenant, partner, email: str, actor) -> tuple[
     Raises Conflict when the address already belongs to a staff member of the tenant
     or to a user of another partner, because a user has one role per tenant.
     """
-    email = _email_checked(email)
+    email = email_checked(email)
     with transaction.atomic():
-        user = _user_by_email(email)
+        user = user_by_email(email)
         if user is None:
             user = get_user_model().objects.create_user(username=email, email=email)
             user.set_unusable_password()
@@ -150,7 +151,7 @@ def invitation_send(*, membership_id: int) -> bool:
     """E-mail the invitation of one membership; return False when it no longer exists."""
     membership = (
         Membership.objects.select_related("user", "tenant", "partner")
-        .filter(pk=membership_id, role=Membership.Role.PARTNER)
+        .filter(pk=membership_id)
         .first()
     )
     if membership is None:
@@ -166,13 +167,21 @@ def invitation_send(*, membership_id: int) -> bool:
             f"Choose your password at {invitation_link(user)} (the link works for {days} days), "
             f"then log in at {login_url} with the username {user.get_username()}."
         )
-    body = (
-        f"{membership.tenant.name} gave you access to its partner portal as "
-        f"{membership.partner.name}. There you find the companies to bring forward, "
-        f"register referrals and follow your commissions.\n\n{action}\n"
-    )
+    if membership.role == Membership.Role.PARTNER:
+        subject = f"Your access to {membership.tenant.name}'s partner portal"
+        body = (
+            f"{membership.tenant.name} gave you access to its partner portal as "
+            f"{membership.partner.name}. There you find the companies to bring forward, "
+            f"register referrals and follow your commissions.\n\n{action}\n"
+        )
+    else:
+        subject = f"Your access to {membership.tenant.name} in Track360"
+        body = (
+            f"You were added to {membership.tenant.name}'s partner program in Track360 "
+            f"as {membership.get_role_display().lower()}.\n\n{action}\n"
+        )
     send_mail(
-        subject=f"Your access to {membership.tenant.name}'s partner portal",
+        subject=subject,
         message=body,
         from_email=None,
         recipient_list=[user.email],

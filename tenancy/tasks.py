@@ -15,7 +15,7 @@ from tenancy.invitations import invitation_send
     time_limit=120,
 )
 def send_invitation_task(membership_id: int) -> bool:
-    """Send one portal invitation; SMTP failures are retried with back-off."""
+    """Send one partner or staff invitation e-mail; SMTP failures are retried with back-off."""
     return invitation_send(membership_id=membership_id)
 
 

@@ -173,6 +173,7 @@ def _render_settings(
     context = {
         **page_permissions(request.membership),
         "can_edit_settings": can_edit_settings,
+        "can_manage_users": can_edit_settings,
         "review_form": review_form,
         "share_form": share_form,
         "can_edit_mapping": can_edit_mapping,

@@ -20,3 +20,38 @@ class DeliveryFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         # Built per request, inside the tenant scope the middleware activated.
         self.fields["endpoint"].queryset = WebhookEndpoint.objects.order_by("pk")
+
+
+EVENT_TYPE_CHOICES = [
+    (value, f"{value}: {label}") for value, label in EventType.choices if value != EventType.PING
+]
+
+
+class EndpointForm(forms.Form):
+    """The fields of an endpoint that an admin enters; the service checks the URL."""
+
+    url = forms.CharField(
+        label="URL",
+        max_length=2000,
+        widget=forms.URLInput(attrs={"placeholder": "https://hooks.example.com/track360"}),
+        help_text="The http or https address that receives the signed POSTs. Its host must "
+        "resolve only to public addresses.",
+    )
+    event_types = forms.MultipleChoiceField(
+        label="Events",
+        choices=EVENT_TYPE_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one event to send to this endpoint."},
+    )
+    description = forms.CharField(
+        max_length=200,
+        required=False,
+        help_text="What receives the events, such as 'ERP sync'. Optional.",
+    )
+    is_active = forms.BooleanField(
+        label="Active",
+        required=False,
+        initial=True,
+        help_text="An inactive endpoint gets nothing, and deliveries that fall due while it "
+        "is inactive are marked dead.",
+    )

@@ -217,6 +217,11 @@ def program_create(tenant, *, label: str) -> SimpleNamespace:
             role=Membership.Role.PARTNER,
             partner=partner,
         )
+        staff_membership = MembershipFactory(
+            tenant=tenant,
+            user=UserFactory(username=f"{label.lower()}-analyst@example.com"),
+            role=Membership.Role.ANALYST,
+        )
         run = ImportRun.objects.create(
             kind=ImportRun.Kind.ACCOUNTS,
             filename=f"{label.lower()}-accounts.csv",
@@ -276,6 +281,7 @@ def program_create(tenant, *, label: str) -> SimpleNamespace:
         job=job,
         plan=plan,
         portal_membership=portal_membership,
+        staff_membership=staff_membership,
         fraud_signal=fraud_signal,
         referral=referral,
         link=link,
