@@ -69,9 +69,9 @@ def partner_list(
     roll-up columns from correlated subqueries on the (tenant, partner) unique
     index, so a page of partners is one query. `segment`, `status` and `kind` keep
     the partners that have them, and `search` the ones whose name or external id
-    contains it, ignoring case. `sort` is a key of PARTNER_SORTS, "-" first for
-    descending; partners without a value come last either way. Raises DomainError
-    for an unknown sort key.
+    contains it, ignoring case. `sort` is a key of PARTNER_SORTS, with "-" first for
+    descending. Partners without a value come last in both directions. Raises
+    DomainError for an unknown sort key.
     """
     rollups = PartnerRollup.objects.all()
     annotations = {f"score_{name}": F(f"scores__{name}") for name in SCORE_FIELDS}

@@ -113,7 +113,7 @@ def _sort_links(sort: str) -> dict[str, dict]:
 @staff_required
 def partner_list(request):
     form = PartnerListFilterForm(request.GET)
-    # An invalid value, such as an unknown sort, is shown as an error; the valid
+    # An invalid value, such as an unknown sort, is shown as an error, and the valid
     # filters still apply.
     form.is_valid()
     filters = form.cleaned_data

@@ -39,7 +39,7 @@ class Chart:
 
     key: str
     title: str
-    # What the chart shows, read by screen readers in place of the canvas.
+    # Text alternative of the canvas, which screen readers read in its place.
     summary: str
     config: dict
     headers: list[str]

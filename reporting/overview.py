@@ -23,7 +23,7 @@ _ONE_PLACE = Decimal("0.1")
 
 @dataclass(frozen=True)
 class FitOverview:
-    """How well partner-sourced wins fit the ICP, with direct wins for comparison.
+    """ICP fit of partner-sourced wins, with direct wins for comparison.
 
     Tiers and scores are the ones frozen on each deal when it was won. Revenue is
     in the base currency.

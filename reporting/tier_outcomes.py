@@ -3,8 +3,8 @@
 A won deal counts in the tier frozen on it when it was won (`won_fit_tier`). A
 lost deal has no frozen tier, because the pipeline freezes the fit of won deals
 only, so it counts in its account's current tier. After a new ICP version is
-activated the two can differ for the same account; `TIER_BASIS_NOTE` says so on
-the chart.
+activated the two can differ for the same account, and `TIER_BASIS_NOTE` states
+this on the chart.
 
 A customer is an account with a won deal, in the tier of its first won deal
 (earliest close date, then lowest id), as in `commissions.unit_economics`. It has

@@ -47,7 +47,7 @@ EMPLOYEES = {
     "min": 200,
     "max": None,
 }
-# v1 favours software companies; v2 looks at company size alone.
+# v1 favours software companies, and v2 looks at company size alone.
 SOFTWARE_FIRST = [INDUSTRY, {**EMPLOYEES, "weight": 40}]
 SIZE_ONLY = [{**EMPLOYEES, "weight": 100}]
 CHARTS_DRAWN = "document.querySelectorAll('figure[data-chart-drawn=\"true\"]').length === 4"
@@ -67,8 +67,8 @@ def _reach(partner, accounts: list[tuple[str, int]], prefix: str) -> None:
 def seed(tenant):
     """Store v1 (active) and v2 (draft), two partners with reach and one won deal each.
 
-    Under v1, Northwind's reach is all tier A or B and Southpaw's three of four; under
-    v2 only one of Northwind's four is, and still three of Southpaw's.
+    Under v1, all four of Northwind's reach accounts are tier A or B, and three of
+    Southpaw's four. Under v2, one of Northwind's is, and still three of Southpaw's.
     """
     with tenant_scope(tenant):
         CommissionPlanFactory()
@@ -186,7 +186,7 @@ def test_icp_activation_moves_leaderboard(page, live_server, screenshot, tenant)
     assert header.get_attribute("aria-sort") == "descending"
     screenshot("partner-list")
 
-    # Activate v2 through the ICP pages; the rescore runs and its progress page shows it.
+    # Activate v2 through the ICP pages. The rescore runs, and its progress page shows it.
     page.goto(f"{live_server.url}/icp/")
     page.get_by_role("link", name=f"v{v2.number}", exact=True).click()
     page.get_by_role("link", name="Activate…").click()

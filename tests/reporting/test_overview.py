@@ -56,7 +56,7 @@ def test_fit_overview_exact_values(scoped, other_tenant):
     assert result.on_profile_revenue == Decimal("5100.00")
     # 5,100 / 11,100 = 45.945...%
     assert result.on_profile_percent == Decimal("45.9")
-    # (90 + 70 + 30 + 80) / 4; the unscored win is left out.
+    # (90 + 70 + 30 + 80) / 4, leaving out the unscored win.
     assert result.partner_average_fit == Decimal("67.5")
     assert result.partner_scored_wins == 4
     # (85 + 10) / 2

@@ -46,7 +46,7 @@ def test_overview_cards_show_fit_and_pending(staff_client, program):
     # The one partner deal is tier A: 12,500.00 of 12,500.00.
     assert '<div class="card-value">100.0%</div>' in content
     assert "12,500.00 of 12,500.00 USD partner-sourced won revenue" in content
-    # Partner win scored 100; the direct win has no frozen score.
+    # The partner win scored 100, and the direct win has no frozen score.
     assert "<dt>Partner-sourced</dt><dd>100.0</dd>" in content
     assert "<dt>Direct</dt><dd>–</dd>" in content
     ledger = reverse("commissions:ledger_list")
