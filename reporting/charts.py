@@ -152,7 +152,7 @@ def revenue_by_month_chart(months: list[MonthRevenue], *, currency: str, imports
             for label, month in zip(labels, months, strict=True)
         ],
         numeric_columns={1, 2, 3, 4},
-        note="The 12 months up to the latest close date of a won deal.",
+        note="Up to 12 months, ending with the month of the latest close date of a won deal.",
         empty_text="No won deal has a close date yet. Import deals with a close_date column",
         empty_link_label="on the Imports page",
         empty_link=imports_url,
