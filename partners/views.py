@@ -48,6 +48,7 @@ from tenancy.shortcuts import get_for_tenant_or_404
 logger = logging.getLogger(__name__)
 
 PARTNERS_PER_PAGE = 25
+DEFAULT_PARTNER_SORT = "-score"
 RANKING_PER_PAGE = 50
 REACH_PER_PAGE = 25
 LEDGER_ROWS_SHOWN = 50
@@ -131,7 +132,8 @@ def partner_list(request):
         "form": form,
         "filtered": bool(search or segment or status or kind),
         "sort": sort,
-        "sort_links": _sort_links(sort),
+        # Without a sort the list is in overlap score order, highest first.
+        "sort_links": _sort_links(sort or DEFAULT_PARTNER_SORT),
         **page_permissions(request.membership),
     }
     status_code = 400 if form.errors else 200

@@ -98,6 +98,13 @@ def test_sorted_header_has_aria_sort(staff_client, board):
     assert 'href="?sort=name"' in content
 
 
+def test_default_order_marks_score(staff_client, board):
+    content = staff_client.get(PARTNERS).content.decode()
+
+    assert content.count("aria-sort=") == 1
+    assert '<th class="num" aria-sort="descending"><a class="sort" href="?sort=score">' in content
+
+
 def test_sort_links_keep_filters(staff_client, board):
     content = staff_client.get(
         PARTNERS, {"status": "active", "q": "a", "sort": "score", "page": "1"}
