@@ -285,6 +285,13 @@ def _float(value: Decimal | None) -> float | None:
     return None if value is None else float(value)
 
 
+def _estimated_ltv(row: PartnerEconomics) -> Decimal | None:
+    """Return the partner's expected lifetime value, or None when no customer has an estimate."""
+    if row.customers_without_estimate == row.customers:
+        return None
+    return row.expected_lifetime_value
+
+
 def economics_chart(
     partners: list[PartnerEconomics], *, currency: str, economics_url: str, imports_url: str
 ):
@@ -300,7 +307,7 @@ def economics_chart(
             },
             {
                 "label": "Expected lifetime value",
-                "data": [float(row.expected_lifetime_value) for row in shown],
+                "data": [_float(_estimated_ltv(row)) for row in shown],
                 "backgroundColor": LTV_COLOUR,
             },
         ],
@@ -310,7 +317,7 @@ def economics_chart(
     )
     summary = "; ".join(
         f"{row.partner_name}: cost {money(row.commission_cost)}, "
-        f"expected lifetime value {money(row.expected_lifetime_value)} {currency}"
+        f"expected lifetime value {money(_estimated_ltv(row))} {currency}"
         for row in shown
     )
     return Chart(
@@ -323,6 +330,7 @@ def economics_chart(
         headers=[
             "Partner",
             "Customers",
+            "Customers without an estimate",
             f"Commission cost ({currency})",
             f"Expected lifetime value ({currency})",
             "Cost share (%)",
@@ -331,15 +339,17 @@ def economics_chart(
             [
                 row.partner_name,
                 f"{row.customers:,}",
+                f"{row.customers_without_estimate:,}",
                 money(row.commission_cost),
-                money(row.expected_lifetime_value),
+                money(_estimated_ltv(row)),
                 percent(row.cost_share * 100 if row.cost_share is not None else None),
             ]
             for row in shown
         ],
-        numeric_columns={1, 2, 3, 4},
+        numeric_columns={1, 2, 3, 4, 5},
         note="Partners with the highest cost share first, from the unit economics page. "
-        "Customers in a tier with too few customers for an estimate add no lifetime value.",
+        "Customers in a tier with too few customers for an estimate add no lifetime value, "
+        "and a partner none of whose customers has an estimate shows none (–).",
         empty_text="No partner has brought a won customer yet. Import deals with a "
         "partner_external_id column",
         empty_link_label="on the Imports page",

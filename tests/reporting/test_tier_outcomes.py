@@ -72,3 +72,15 @@ def test_first_win_without_close_date_sorts_last(scoped):
     assert by_tier["D"].customers == 0
     assert by_tier["D"].won_deals == 1
     assert "unscored" not in by_tier
+
+
+def test_won_without_frozen_tier_uses_current(scoped):
+    # Won before any ICP version scored the account, so nothing was frozen.
+    account = AccountFactory(fit_tier="C", churned_on=datetime.date(2017, 3, 1))
+    DealFactory(account=account, won_fit_tier="")
+    DealFactory(account=AccountFactory(fit_tier=""), won_fit_tier="")
+
+    by_tier = {row.tier: row for row in tier_outcomes()}
+
+    assert by_tier["C"] == TierOutcome("C", 1, 0, 1, 1)
+    assert by_tier["unscored"] == TierOutcome("unscored", 1, 0, 1, 0)

@@ -112,7 +112,12 @@ def test_economics_chart_uses_unit_economics(staff_client, program):
     assert config["data"]["datasets"][0]["data"] == [float(row.commission_cost) for row in expected]
     assert config["data"]["datasets"][0]["data"] == [1875.0]
     # One tier A customer is below the minimum for an estimate, so no lifetime value.
-    assert config["data"]["datasets"][1]["data"] == [0.0]
+    assert config["data"]["datasets"][1]["data"] == [None]
+    figure = figure_of(content, "economics")
+    assert (
+        '<th scope="row">Acme Referrals</th><td class="num">1</td><td class="num">1</td>'
+        '<td class="num">1,875.00</td><td class="num">–</td><td class="num">–</td>'
+    ) in figure
     assert reverse("commissions:unit_economics") in figure_of(content, "economics")
 
 
