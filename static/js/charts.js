@@ -50,7 +50,10 @@
   // htmx replaces the live fragment with outerHTML: free the old charts first, then
   // draw the ones in the new content once it is in the page.
   document.addEventListener("htmx:beforeSwap", function (event) {
-    destroyCharts(event.detail.target);
+    // An error response is not swapped in, so the charts on the page stay.
+    if (event.detail.shouldSwap) {
+      destroyCharts(event.detail.target);
+    }
   });
   document.addEventListener("htmx:load", function (event) {
     drawCharts(event.detail.elt);
