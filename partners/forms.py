@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from crm.domains import InvalidDomain, normalize_domain
 from partners.lifecycle import allowed_next_statuses
 from partners.models import Partner, PartnerScore
-from partners.selectors import RANKING_DEFAULT_STATUSES
+from partners.selectors import PARTNER_SORTS, RANKING_DEFAULT_STATUSES
 from partners.services import OWNER_ROLES
 from tenancy.errors import DomainError
 from tenancy.models import Tenant
@@ -152,11 +152,28 @@ class PartnerStatusForm(forms.Form):
 
 
 class PartnerListFilterForm(forms.Form):
-    """The segment filter of the partner list."""
+    """The filters and the sort of the partner list."""
 
+    q = forms.CharField(required=False, max_length=100, label="Name or external id")
     segment = forms.ChoiceField(
         required=False, choices=[("", "All segments"), *PartnerScore.Segment.choices]
     )
+    status = forms.ChoiceField(
+        required=False, choices=[("", "All statuses"), *Partner.Status.choices]
+    )
+    kind = forms.ChoiceField(required=False, choices=[("", "All kinds"), *Partner.Kind.choices])
+    # Set by the column header links, so it has no visible input.
+    sort = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
+
+    def clean_sort(self) -> str:
+        sort = self.cleaned_data["sort"]
+        if sort and sort.removeprefix("-") not in PARTNER_SORTS:
+            allowed = ", ".join(PARTNER_SORTS)
+            raise forms.ValidationError(
+                f"Unknown sort “{sort}”. Use one of {allowed}, with a leading - for "
+                "descending order."
+            )
+        return sort
 
 
 class PartnerRankingFilterForm(forms.Form):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db.models import Count, F, JSONField, OuterRef, QuerySet, Subquery, Value
+from django.db.models import Count, F, JSONField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, Lower
 
 from partners.models import Partner, PartnerScore, ReachEntry
@@ -32,31 +32,87 @@ ROLLUP_DEFAULTS = {
 }
 
 
+# Sort keys of the partner list and the annotated column each one orders by. A key
+# with a leading "-" sorts descending.
+PARTNER_SORTS = {
+    "name": "name",
+    "score": "score_overlap_score",
+    "reach": "score_reach_count",
+    "matched": "score_matched_count",
+    "on_profile_share": "score_on_profile_share",
+    "target_coverage": "score_target_coverage",
+    "won_deals": "rollup_won_deals",
+    "won_revenue": "rollup_won_revenue",
+    "on_profile_revenue": "rollup_on_profile_revenue",
+    "commission": "rollup_commission_total",
+}
+
+
 def _column_of(queryset: QuerySet, name: str) -> Subquery:
     """Return column `name` of the row of `queryset` that belongs to the outer partner."""
     return Subquery(queryset.filter(partner_id=OuterRef("pk")).values(name)[:1])
 
 
-def partner_list(*, segment: str | None = None) -> QuerySet[Partner]:
+def partner_list(
+    *,
+    segment: str | None = None,
+    status: str | None = None,
+    kind: str | None = None,
+    search: str = "",
+    sort: str | None = None,
+) -> QuerySet[Partner]:
     """Return the tenant's partners, best overlap score first, with score and roll-up.
 
     Each partner carries `score_<field>` for SCORE_FIELDS and `rollup_<field>`
     for ROLLUP_DEFAULTS plus `rollup_refreshed_at`. The score columns come from a
     left join on PartnerScore, which has at most one row per partner, and the
     roll-up columns from correlated subqueries on the (tenant, partner) unique
-    index, so a page of partners is one query. `segment` keeps the partners in it.
+    index, so a page of partners is one query. `segment`, `status` and `kind` keep
+    the partners that have them, and `search` the ones whose name or external id
+    contains it, ignoring case. `sort` is a key of PARTNER_SORTS, with "-" first for
+    descending. Partners without a value come last in both directions. Raises
+    DomainError for an unknown sort key.
     """
     rollups = PartnerRollup.objects.all()
     annotations = {f"score_{name}": F(f"scores__{name}") for name in SCORE_FIELDS}
     for name, default in ROLLUP_DEFAULTS.items():
         annotations[f"rollup_{name}"] = Coalesce(_column_of(rollups, name), default)
     annotations["rollup_refreshed_at"] = _column_of(rollups, "refreshed_at")
-    partners = Partner.objects.annotate(**annotations).order_by(
-        F("score_overlap_score").desc(nulls_last=True), "name", "id"
-    )
+    partners = Partner.objects.annotate(**annotations).order_by(*_partner_ordering(sort))
     if segment:
         partners = partners.filter(score_segment=segment)
+    if status:
+        partners = partners.filter(status=status)
+    if kind:
+        partners = partners.filter(kind=kind)
+    if search:
+        partners = partners.filter(Q(name__icontains=search) | Q(external_id__icontains=search))
     return partners
+
+
+def _partner_ordering(sort: str | None) -> list:
+    if not sort:
+        return [F("score_overlap_score").desc(nulls_last=True), "name", "id"]
+    key = sort.removeprefix("-")
+    column = PARTNER_SORTS.get(key)
+    if column is None:
+        allowed = ", ".join(PARTNER_SORTS)
+        raise DomainError(
+            f"Unknown sort {sort!r}.",
+            field="sort",
+            value=sort,
+            fix=f"Use one of {allowed}, with a leading - for descending order.",
+        )
+    if column == "name":
+        name = Lower("name")
+        return [name.desc() if sort.startswith("-") else name.asc(), "id"]
+    expression = F(column)
+    ordered = (
+        expression.desc(nulls_last=True)
+        if sort.startswith("-")
+        else expression.asc(nulls_last=True)
+    )
+    return [ordered, Lower("name"), "id"]
 
 
 def partner_ranking(

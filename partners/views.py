@@ -59,6 +59,7 @@ TERMINATE_CONSEQUENCE = (
 )
 
 PARTNERS_PER_PAGE = 25
+DEFAULT_PARTNER_SORT = "-score"
 RANKING_PER_PAGE = 50
 REACH_PER_PAGE = 25
 LEDGER_ROWS_SHOWN = 50
@@ -103,19 +104,53 @@ def _reach_entries(partner) -> QuerySet[ReachEntry]:
     )
 
 
+def _sort_links(sort: str) -> dict[str, dict]:
+    """Describe each sortable column header: the sort its link applies and its state.
+
+    A first click sorts numbers highest first and names from A; a second reverses it.
+    """
+    descending = sort.startswith("-")
+    links = {}
+    for key in partner_selectors.PARTNER_SORTS:
+        first = key if key == "name" else f"-{key}"
+        reverse_sort = first.removeprefix("-") if first.startswith("-") else f"-{first}"
+        active = sort in (first, reverse_sort)
+        links[key] = {
+            "sort": reverse_sort if sort == first else first,
+            "active": active,
+            "aria_sort": ("descending" if descending else "ascending") if active else "",
+            "mark": ("▼" if descending else "▲") if active else "",
+        }
+    return links
+
+
 @staff_required
 def partner_list(request):
     form = PartnerListFilterForm(request.GET)
-    segment = form.cleaned_data.get("segment") if form.is_valid() else None
-    partners = partner_selectors.partner_list(segment=segment or None)
+    # An invalid value, such as an unknown sort, is shown as an error, and the valid
+    # filters still apply.
+    form.is_valid()
+    filters = form.cleaned_data
+    search = filters.get("q", "").strip()
+    segment = filters.get("segment") or None
+    status = filters.get("status") or None
+    kind = filters.get("kind") or None
+    sort = filters.get("sort") or ""
+    partners = partner_selectors.partner_list(
+        segment=segment, status=status, kind=kind, search=search, sort=sort or None
+    )
     page = Paginator(partners, PARTNERS_PER_PAGE).get_page(request.GET.get("page"))
     context = {
         "page": page,
         "form": form,
-        "filtered": bool(segment),
+        "filtered": bool(search or segment or status or kind),
+        "sort": sort,
+        # Without a sort the list is in overlap score order, highest first.
+        "sort_links": _sort_links(sort or DEFAULT_PARTNER_SORT),
         **page_permissions(request.membership),
     }
-    return render(request, "partners/partner_list.html", context)
+    status_code = 400 if form.errors else 200
+    return render(request, "partners/partner_list.html", context, status=status_code)
 
 
 @staff_required

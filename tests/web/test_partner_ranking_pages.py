@@ -123,7 +123,7 @@ def test_partner_list_filters_by_segment(staff_client, prospects):
 def test_partner_list_empty_segment(staff_client, prospects):
     response = staff_client.get(PARTNERS, {"segment": "strategic"})
 
-    assert "No partner is in this segment." in response.content.decode()
+    assert "No partner matches these filters." in response.content.decode()
 
 
 @pytest.fixture
