@@ -39,9 +39,9 @@ from partners.overlap import FORMULA, FORMULA_EXPRESSION, ScoreView, overlap_par
 from partners.quality import CUSTOMER_TIERS, LIFETIME_DAYS, UNSCORED
 from partners.segments import MIN_CLOSED_DEALS, segment_decide, segment_rules_data
 from reporting import selectors as reporting_selectors
-from reporting.views import htmx_full_page_redirect
 from tenancy.confirmation import Question, ask_unless_confirmed
 from tenancy.errors import DomainError
+from tenancy.htmx import htmx_full_page_redirect
 from tenancy.permissions import (
     editor_required,
     page_permissions,

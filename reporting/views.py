@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.http import HttpResponseClientRedirect
 
 from commissions.unit_economics import unit_economics
 from reporting import charts, overview, selectors, tier_outcomes, trends
+from tenancy.htmx import htmx_full_page_redirect
 from tenancy.permissions import staff_required
 
 # Seconds between two fragment requests of the dashboard's htmx polling.
@@ -52,24 +49,6 @@ def _live_sections(request) -> dict:
         "updated_at": timezone.now(),
         "refresh_seconds": LIVE_REFRESH_SECONDS,
     }
-
-
-def htmx_full_page_redirect(view: Callable) -> Callable:
-    """Convert a redirect returned to an htmx request into a redirect of the whole page.
-
-    The browser follows a plain redirect inside the htmx request, so htmx would
-    swap the login page (for an expired session) or the partner portal into the
-    dashboard. An HX-Redirect header makes htmx load that page in the window instead.
-    """
-
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        response = view(request, *args, **kwargs)
-        if request.htmx and response.status_code in (301, 302, 303, 307, 308):
-            return HttpResponseClientRedirect(response["Location"])
-        return response
-
-    return wrapped
 
 
 @staff_required
