@@ -38,6 +38,7 @@ from partners.segments import MIN_CLOSED_DEALS, segment_decide, segment_rules_da
 from reporting import selectors as reporting_selectors
 from tenancy.errors import DomainError
 from tenancy.permissions import (
+    PENDING_STATUSES,
     editor_required,
     page_permissions,
     partner_user_required,
@@ -392,9 +393,11 @@ def portal_brief_export(request):
     return _portal_brief_csv_response(request, _portal_partner(request))
 
 
-@partner_user_required
+@partner_user_required(pending_view=True)
 def portal(request):
     partner = _portal_partner(request)
+    if partner.status in PENDING_STATUSES:
+        return render(request, "partners/portal_pending.html", {"partner": partner})
     context = _portal_context(request, partner, brief_csv_url=reverse("partners:portal_brief_csv"))
     return render(request, "partners/portal.html", context)
 

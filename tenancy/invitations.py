@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.tokens import default_token_generator
@@ -52,9 +53,17 @@ def _email_checked(email: str) -> str:
     return email
 
 
-def _user_by_email(email: str):
-    """Return the user whose username is `email`, else the only user with that address."""
+def user_by_email(email: str):
+    """Return the user who verified `email`, else whose username it is, else its only user.
+
+    Locks the user row, so the caller must be inside a transaction.
+    """
     users = get_user_model().objects.select_for_update()
+    verified = (
+        EmailAddress.objects.filter(email__iexact=email, verified=True).values("user_id").first()
+    )
+    if verified is not None:
+        return users.get(pk=verified["user_id"])
     user = users.filter(username=email).first()
     if user is not None:
         return user
@@ -70,7 +79,7 @@ def partner_user_invite(*, tenant: Tenant, partner, email: str, actor) -> tuple[
     """
     email = _email_checked(email)
     with transaction.atomic():
-        user = _user_by_email(email)
+        user = user_by_email(email)
         if user is None:
             user = get_user_model().objects.create_user(username=email, email=email)
             user.set_unusable_password()
