@@ -52,12 +52,15 @@ class SignupLinkExpired(Exception):
 
 @dataclass
 class SignupState:
-    """What the sign-up page offers for one application's contact address."""
+    """The step the sign-up page offers for one application's contact address."""
 
-    # "password": choose a password; "confirm": the address has an account with a
-    # password, so confirming adds the portal to it; "done": the portal access
-    # exists already; "taken": the account has another role in this program;
-    # "closed": the partner was terminated.
+    # One of:
+    #   "password": no account with a password yet, so the applicant chooses one.
+    #   "confirm": the address has an account with a password, and confirming adds
+    #     the portal to it.
+    #   "done": the portal access exists already.
+    #   "taken": the account has another role in this program.
+    #   "closed": the partner was terminated.
     step: str
     user: object | None
     membership: Membership | None
@@ -315,7 +318,7 @@ def signup_email_enqueue(*, application: PartnerApplication) -> None:
 def signup_link_resend(*, tenant: Tenant, email: str) -> bool:
     """Send a new link for the latest application of `email` that offered one.
 
-    Returns False when there is none; callers show the same answer either way, so
+    Returns False when there is none. Callers show the same page either way, so
     the form does not reveal which addresses applied. Call inside the tenant's scope.
     """
     email = (email or "").strip()

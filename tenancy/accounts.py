@@ -1,4 +1,4 @@
-"""How django-allauth treats Track360's users: closed public sign-up, and 2FA logging.
+"""The django-allauth adapter, which closes public sign-up, and the logging of 2FA changes.
 
 Accounts come from three places only: admins, partner-manager invitations
 (`tenancy.invitations`) and the applicant sign-up link (`partners.signup`), so

@@ -16,6 +16,7 @@ from tenancy.scope import tenant_scope
 from tests.browser.test_manager_journey import PASSWORD, log_in
 from tests.factories import AccountFactory, CommissionPlanFactory, MembershipFactory, UserFactory
 from tests.pipeline.conftest import make_active_version
+from tests.web.test_two_factor import totp_code
 
 EMAIL = "jane@northwind-consulting.com"
 LINK = re.compile(r"http://testserver(/apply/acme/confirm/[^/\s]+/)")
@@ -121,3 +122,40 @@ def test_applicant_signs_up_and_earns(page, live_server, screenshot, tenant):
     screenshot("signup-portal-commission")
     commissions = page.locator("section", has_text="Commission entries")
     assert "150.00" in commissions.inner_text()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_manager_turns_on_two_factor(page, live_server, screenshot, tenant):
+    manager = UserFactory(username="browser-manager")
+    MembershipFactory(tenant=tenant, user=manager, role=Membership.Role.PARTNER_MANAGER)
+
+    log_in(page, live_server, "browser-manager")
+    page.get_by_role("link", name="Security").click()
+    page.wait_for_load_state("networkidle")
+    screenshot("security-off")
+    page.get_by_role("link", name="Turn on two-factor authentication").click()
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Confirm").click()
+    page.wait_for_load_state("networkidle")
+    screenshot("security-activate")
+    secret = page.get_by_label("Secret, if you cannot scan the code").input_value()
+    page.get_by_label("Authenticator code").fill(totp_code(secret))
+    page.get_by_role("button", name="Turn on").click()
+    page.wait_for_load_state("networkidle")
+    screenshot("security-recovery-codes")
+    assert "Unused codes" in page.content()
+    log_out(page)
+
+    log_in(page, live_server, "browser-manager")
+    assert page.url.endswith("/auth/2fa/authenticate/")
+    screenshot("security-code-step")
+    page.get_by_label("Code", exact=True).fill(totp_code(secret, offset_periods=1))
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_load_state("networkidle")
+    assert "Enter your code" in page.content()
+    page.get_by_label("Code", exact=True).fill(totp_code(secret))
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_load_state("networkidle")
+    screenshot("security-logged-in")
+    assert page.url.endswith("/")
+    assert "Dashboard" in page.content()

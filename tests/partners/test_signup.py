@@ -403,3 +403,14 @@ def test_taken_username_gets_suffix(db):
     username = signup._free_username("jane@northwind-consulting.com")
 
     assert username == "jane@northwind-consulting.com-3"
+
+
+def test_api_returns_verification_times(client, open_tenant, staff_client, apply):
+    apply(Client(), open_tenant)
+    _confirm(Client(), _link(mail.outbox[0]))
+
+    response = staff_client.get("/api/v1/partner-applications/")
+
+    row = response.json()["results"][0]
+    assert row["signup_sent_at"] is not None
+    assert row["email_verified_at"] is not None
