@@ -17,6 +17,8 @@ AUTHENTICATION_BACKENDS = [
 
 ACCOUNT_ADAPTER = "tenancy.accounts.AccountAdapter"
 ACCOUNT_LOGIN_METHODS = {"username", "email"}
+# The sign-up page is closed, but allauth's system checks require every log-in
+# method to be a required sign-up field.
 ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
 # "optional": a user whose address is not verified may still log in. Staff and
 # invited users have no verified address on record, and applicants verify theirs
@@ -25,7 +27,8 @@ ACCOUNT_EMAIL_VERIFICATION = "optional"
 # Days an applicant's sign-up link works; a later click offers a new link.
 ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS = env_int("TRACK360_SIGNUP_LINK_DAYS", 3)
 ACCOUNT_LOGOUT_ON_GET = False
-# Seconds after a log-in during which changing 2FA needs no second password prompt.
+# Seconds after the password prompt during which 2FA changes need no new prompt. A
+# log-in does not count as a prompt in allauth 65.22, so every change asks once.
 ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
 
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
