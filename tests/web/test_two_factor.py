@@ -263,3 +263,18 @@ def test_model_backend_still_logs_in(manager):
 
     assert client.login(username="mia-manager", password=PASSWORD)
     assert client.get(reverse("reporting:dashboard")).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "route", ["account_reset_password", "account_change_password", "account_reauthenticate"]
+)
+def test_allauth_pages_use_site_layout(manager, route):
+    client = Client()
+    log_in(client, "mia-manager")
+
+    response = client.get(reverse(route))
+
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert 'class="topbar"' in content
+    assert 'class="stacked-form"' in content
