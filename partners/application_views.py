@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from partners import applications
+from partners import applications, signup
 from partners.models import Partner, PartnerApplication, PartnerScore
 from tenancy.errors import DomainError
 from tenancy.http import client_address
@@ -110,7 +110,8 @@ def apply(request, slug: str):
         field = error.field if error.field in form.fields else None
         form.add_error(field, f"{error.message} {error.fix}".strip())
         return render(request, "partners/apply.html", context, status=400)
-    return render(request, "partners/apply_done.html", {"program": tenant, "result": result})
+    context = {"program": tenant, "result": result, "signup_days": signup.link_days()}
+    return render(request, "partners/apply_done.html", context)
 
 
 @staff_required

@@ -26,6 +26,7 @@ from crm.freemail import is_personal_domain
 from partners.models import Partner, PartnerApplication
 from partners.reach import MAX_PUSH_ENTRIES, ReachPushResult, reach_push
 from partners.services import partner_upsert
+from partners.signup import signup_email_enqueue, signup_offered
 from tenancy.errors import DomainError
 from tenancy.models import Tenant
 from tenancy.services import audit_record, tenant_setting_write
@@ -146,7 +147,8 @@ def partner_apply(
     an applied partner with the reach list, and a domain that a partner already has
     leaves that partner as it is. `reach` is the text of the form's reach list, one
     domain, URL or e-mail address per line; invalid and personal lines are skipped
-    and counted.
+    and counted. When `partners.signup.signup_offered` allows it, the contact
+    address gets a sign-up link by e-mail after the commit.
     Raises DomainError naming the field for invalid input, before anything is written.
     """
     if not tenant.applications_open:
@@ -210,6 +212,8 @@ def partner_apply(
             reach_rejected=len(reach_result.errors) if reach_result else 0,
             client_hash=client_hash(client_address) if client_address else "",
         )
+        if signup_offered(application=application):
+            signup_email_enqueue(application=application)
         audit_record(
             tenant_id=tenant.pk,
             actor=ACTOR_LABEL,
@@ -224,13 +228,14 @@ def partner_apply(
         )
     logger.info(
         "partner.applied tenant_id=%s partner_id=%s application_id=%s created=%s status=%s "
-        "reach=%s",
+        "reach=%s signup=%s",
         tenant.pk,
         partner.pk,
         application.pk,
         created,
         partner.status,
         len(lines),
+        application.signup_sent_at is not None,
     )
     return ApplicationResult(
         application=application, partner=partner, created=created, reach=reach_result

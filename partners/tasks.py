@@ -73,3 +73,17 @@ def refresh_all_partner_scores_task() -> int:
             total += services.partner_scores_refresh(tenant=tenant)
             partner_rollups_refresh()
     return total
+
+
+@shared_task(
+    name="partners.tasks.send_signup_email_task",
+    autoretry_for=(OSError,),
+    retry_backoff=30,
+    max_retries=5,
+    time_limit=120,
+)
+def send_signup_email_task(tenant_id: int, application_id: int) -> bool:
+    """Send one applicant's sign-up link; SMTP failures are retried with back-off."""
+    from partners.signup import signup_email_send
+
+    return signup_email_send(tenant_id=tenant_id, application_id=application_id)

@@ -43,6 +43,7 @@ from tenancy.confirmation import Question, ask_unless_confirmed
 from tenancy.errors import DomainError
 from tenancy.htmx import htmx_full_page_redirect
 from tenancy.permissions import (
+    PENDING_STATUSES,
     editor_required,
     page_permissions,
     partner_user_required,
@@ -465,9 +466,11 @@ def portal_brief_export(request):
     return _portal_brief_csv_response(request, _portal_partner(request))
 
 
-@partner_user_required
+@partner_user_required(pending_view=True)
 def portal(request):
     partner = _portal_partner(request)
+    if partner.status in PENDING_STATUSES:
+        return render(request, "partners/portal_pending.html", {"partner": partner})
     context = _portal_context(request, partner, brief_csv_url=reverse("partners:portal_brief_csv"))
     context["live_url"] = reverse("partners:portal_live")
     return render(request, "partners/portal.html", context)

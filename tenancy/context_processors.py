@@ -1,3 +1,4 @@
+from tenancy.permissions import partnership_pending
 from tenancy.selectors import membership_list_for_user
 
 
@@ -9,5 +10,7 @@ def tenant(request) -> dict:
     return {
         "current_tenant": getattr(request, "tenant", None),
         "current_membership": getattr(request, "membership", None),
+        # True for an applicant under review, whose navigation shows only the review page.
+        "partnership_pending": partnership_pending(getattr(request, "membership", None)),
         "memberships": memberships,
     }

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.tokens import default_token_generator
@@ -54,8 +55,16 @@ def email_checked(email: str) -> str:
 
 
 def user_by_email(email: str):
-    """Return the user whose username is `email`, else the only user with that address."""
+    """Return the user who verified `email`, else whose username it is, else its only user.
+
+    Locks the user row, so the caller must be inside a transaction.
+    """
     users = get_user_model().objects.select_for_update()
+    verified = (
+        EmailAddress.objects.filter(email__iexact=email, verified=True).values("user_id").first()
+    )
+    if verified is not None:
+        return users.get(pk=verified["user_id"])
     user = users.filter(username=email).first()
     if user is not None:
         return user

@@ -81,6 +81,23 @@ def partnership_ended(membership: Membership | None) -> bool:
     )
 
 
+PARTNERSHIP_PENDING_MESSAGE = (
+    "Your application is under review, so the partner portal opens once the program "
+    "activates your partnership."
+)
+# Partner statuses before the partnership starts: the portal shows only the review page.
+PENDING_STATUSES = (Partner.Status.PROSPECT, Partner.Status.APPLIED)
+
+
+def partnership_pending(membership: Membership | None) -> bool:
+    """Return True for a partner user whose partner is not active yet, such as an applicant."""
+    return (
+        membership is not None
+        and membership.partner_id is not None
+        and membership.partner.status in PENDING_STATUSES
+    )
+
+
 def partnership_ended_log(membership: Membership) -> None:
     logger.info(
         "portal.partnership_ended tenant_id=%s partner_id=%s user_id=%s",
@@ -90,21 +107,41 @@ def partnership_ended_log(membership: Membership) -> None:
     )
 
 
-def partner_user_required(view: Callable) -> Callable:
+def partner_user_required(view: Callable | None = None, *, pending_view: bool = False):
     """Decorate a portal view: partner users only, and 403 once their partnership has ended.
 
     A paused partner's users still read the portal. The services reject their
     registrations and new links, because only active partners may make them.
+    The users of a partner that is not active yet (an applicant under review)
+    reach only the view marked `pending_view=True`, which must show them the
+    review page itself: other portal pages redirect GET requests there and
+    reject the rest with 403.
     """
 
-    @wraps(view)
-    def checked(request, *args, **kwargs):
-        if partnership_ended(request.membership):
-            partnership_ended_log(request.membership)
-            raise PermissionDenied(PARTNERSHIP_ENDED_MESSAGE)
-        return view(request, *args, **kwargs)
+    def decorator(inner: Callable) -> Callable:
+        @wraps(inner)
+        def checked(request, *args, **kwargs):
+            membership = request.membership
+            if partnership_ended(membership):
+                partnership_ended_log(membership)
+                raise PermissionDenied(PARTNERSHIP_ENDED_MESSAGE)
+            if not pending_view and partnership_pending(membership):
+                logger.info(
+                    "portal.partnership_pending tenant_id=%s partner_id=%s user_id=%s",
+                    membership.tenant_id,
+                    membership.partner_id,
+                    membership.user_id,
+                )
+                if request.method in SAFE_METHODS:
+                    return redirect("partners:portal")
+                raise PermissionDenied(PARTNERSHIP_PENDING_MESSAGE)
+            return inner(request, *args, **kwargs)
 
-    return role_required(*PARTNER_ROLES)(checked)
+        return role_required(*PARTNER_ROLES)(checked)
+
+    if view is not None:
+        return decorator(view)
+    return decorator
 
 
 def member_required(view: Callable) -> Callable:

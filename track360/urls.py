@@ -1,5 +1,6 @@
 """URL routes: dashboard pages, the REST API under /api/v1/, OpenAPI and health."""
 
+from allauth.account import views as account_views
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -30,7 +31,8 @@ handler500 = "tenancy.http.server_error"
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("admin/", admin.site.urls),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    # allauth's log-in: username or e-mail address, then the 2FA code when it is on.
+    path("login/", account_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     # Invited partner users choose their first password here.
     path(
@@ -43,6 +45,8 @@ urlpatterns = [
         auth_views.PasswordResetCompleteView.as_view(),
         name="password_reset_complete",
     ),
+    # allauth: the two-factor pages under auth/2fa/ and the steps its log-in uses.
+    path("auth/", include("allauth.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
@@ -54,6 +58,7 @@ urlpatterns = [
     path("settings/", include("tenancy.urls")),
     path("jobs/", include("jobs.urls")),
     path("apply/<slug:slug>/", application_views.apply, name="partner_apply"),
+    path("apply/<slug:slug>/", include("partners.signup_urls")),
     path("fraud/", include("attribution.fraud.urls")),
     path("attribution/", include("attribution.urls")),
     path("webhooks/", include("webhooks.urls")),

@@ -27,8 +27,20 @@ class ApplicationSerializer(serializers.ModelSerializer):
             "reach_submitted",
             "reach_accepted",
             "reach_rejected",
+            "signup_sent_at",
+            "email_verified_at",
             "created_at",
         )
+        extra_kwargs = {
+            "signup_sent_at": {
+                "help_text": "When the sign-up link went to the contact address; null when "
+                "the submission offered no portal sign-up."
+            },
+            "email_verified_at": {
+                "help_text": "When the applicant confirmed the contact address through the "
+                "link; null while it is not verified."
+            },
+        }
 
 
 class ApplicationListView(TenantApiView):

@@ -4,7 +4,13 @@ from rest_framework import permissions
 
 from tenancy.api.scopes import READ, WRITE, scope_require
 from tenancy.models import Membership
-from tenancy.permissions import PARTNERSHIP_ENDED_MESSAGE, partnership_ended, partnership_ended_log
+from tenancy.permissions import (
+    PARTNERSHIP_ENDED_MESSAGE,
+    PARTNERSHIP_PENDING_MESSAGE,
+    partnership_ended,
+    partnership_ended_log,
+    partnership_pending,
+)
 
 WRITE_ROLES = (Membership.Role.ADMIN, Membership.Role.PARTNER_MANAGER)
 
@@ -95,5 +101,8 @@ class IsPartnerUser(permissions.BasePermission):
         if partnership_ended(membership):
             partnership_ended_log(membership)
             self.message = PARTNERSHIP_ENDED_MESSAGE
+            return False
+        if partnership_pending(membership):
+            self.message = PARTNERSHIP_PENDING_MESSAGE
             return False
         return True

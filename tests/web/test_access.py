@@ -55,9 +55,7 @@ def test_login_page_renders(client, db):
 
 
 def test_login_redirects_to_dashboard(client, admin_user):
-    response = client.post(
-        reverse("login"), {"username": "admin-acme", "password": "pass-word-123"}
-    )
+    response = client.post(reverse("login"), {"login": "admin-acme", "password": "pass-word-123"})
 
     assert response.status_code == 302
     assert response["Location"] == reverse("reporting:dashboard")

@@ -1,5 +1,6 @@
 """Settings for running Track360; tests use `track360.settings.test`."""
 
+from track360.settings.accounts import *  # noqa: F403
 from track360.settings.attribution import *  # noqa: F403
 from track360.settings.base import *  # noqa: F403
 from track360.settings.cache import *  # noqa: F403
