@@ -72,6 +72,20 @@ def user_by_email(email: str):
     return matches[0] if len(matches) == 1 else None
 
 
+def invited_user(email: str):
+    """Return the user of `email`, creating one without a usable password if none exists.
+
+    The invitation link lets a new user choose the password. Locks an existing user
+    row, so the caller must be inside a transaction.
+    """
+    user = user_by_email(email)
+    if user is None:
+        user = get_user_model().objects.create_user(username=email, email=email)
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    return user
+
+
 def partner_user_invite(*, tenant: Tenant, partner, email: str, actor) -> tuple[Membership, bool]:
     """Give `email` portal access to `partner`, send the invitation, return `(membership, created)`.
 
@@ -80,11 +94,7 @@ def partner_user_invite(*, tenant: Tenant, partner, email: str, actor) -> tuple[
     """
     email = email_checked(email)
     with transaction.atomic():
-        user = user_by_email(email)
-        if user is None:
-            user = get_user_model().objects.create_user(username=email, email=email)
-            user.set_unusable_password()
-            user.save(update_fields=["password"])
+        user = invited_user(email)
         existing = Membership.objects.filter(tenant=tenant, user=user).first()
         if existing is not None and existing.partner_id != partner.pk:
             holder = "a staff member" if existing.is_staff_role else "a user of another partner"

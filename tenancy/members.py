@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import logging
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q
 
 from tenancy.errors import Conflict, DomainError, NotFound
-from tenancy.invitations import email_checked, user_by_email
+from tenancy.invitations import email_checked, invited_user
 from tenancy.models import Membership, Tenant
 from tenancy.queue import enqueue_on_commit
 from tenancy.services import audit_record
@@ -113,11 +112,7 @@ def staff_user_invite(*, tenant: Tenant, email: str, role: str, actor) -> Member
     email = email_checked(email)
     role = _staff_role_checked(role)
     with transaction.atomic():
-        user = user_by_email(email)
-        if user is None:
-            user = get_user_model().objects.create_user(username=email, email=email)
-            user.set_unusable_password()
-            user.save(update_fields=["password"])
+        user = invited_user(email)
         existing = Membership.objects.filter(tenant=tenant, user=user).first()
         if existing is not None:
             raise Conflict(
