@@ -1,6 +1,7 @@
 """URL routes: dashboard pages, the REST API under /api/v1/, OpenAPI and health."""
 
 from allauth.account import views as account_views
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -27,6 +28,10 @@ api_v1 = [
 handler400 = "tenancy.http.bad_request"
 handler404 = "tenancy.http.page_not_found"
 handler500 = "tenancy.http.server_error"
+
+# The admin's own log-in form would skip two-factor authentication and the log-in
+# rate limits, so it sends visitors through the site's log-in page instead.
+admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),

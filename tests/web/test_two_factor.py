@@ -278,3 +278,10 @@ def test_allauth_pages_use_site_layout(manager, route):
     content = response.content.decode()
     assert 'class="topbar"' in content
     assert 'class="stacked-form"' in content
+
+
+def test_admin_login_goes_through_site_login(client):
+    response = client.get("/admin/login/?next=/admin/")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/?next=")
