@@ -11,6 +11,7 @@ from django.core import mail
 from commissions.models import LedgerEntry
 from crm.services import deal_upsert
 from partners.models import Partner
+from partners.views import PORTAL_REFRESH_SECONDS
 from tenancy.models import Membership
 from tenancy.scope import tenant_scope
 from tests.browser.test_manager_journey import PASSWORD, log_in
@@ -105,6 +106,10 @@ def test_applicant_signs_up_and_earns(page, live_server, screenshot, tenant):
     screenshot("signup-referral-registered")
     assert "Registered fresh-prospect.com" in page.content()
 
+    page.goto(f"{live_server.url}/partners/portal/")
+    commissions = page.locator("section", has_text="Commission entries")
+    assert "No commission entries yet" in commissions.inner_text()
+
     # The CRM reports the referred account's deal as won; the pipeline books commission.
     with tenant_scope(tenant):
         deal_upsert(
@@ -118,9 +123,10 @@ def test_applicant_signs_up_and_earns(page, live_server, screenshot, tenant):
         entry = LedgerEntry.objects.get(partner=partner)
     assert entry.amount == Decimal("150.00")
 
-    page.goto(f"{live_server.url}/partners/portal/")
+    # The open portal polls its results, so the entry appears without a reload.
+    entries = page.locator("#portal-live")
+    entries.get_by_text("NW-WON-1").wait_for(timeout=(PORTAL_REFRESH_SECONDS + 10) * 1000)
     screenshot("signup-portal-commission")
-    commissions = page.locator("section", has_text="Commission entries")
     assert "150.00" in commissions.inner_text()
 
 
