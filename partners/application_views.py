@@ -55,7 +55,11 @@ class ApplicationForm(forms.Form):
         ),
     )
     # Left empty by people, who never see it; automated form fillers often fill it.
-    fax = forms.CharField(required=False, widget=forms.TextInput(attrs={"autocomplete": "off"}))
+    # It is out of the tab order, so keyboard users never land in it.
+    fax = forms.CharField(
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+    )
 
 
 def _open_tenant(slug: str) -> Tenant:

@@ -18,7 +18,7 @@ PHONE = {"width": 375, "height": 800}
 OVERFLOW = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
 
 
-def _staff_pages(program) -> list[tuple[str, str]]:
+def staff_pages(program) -> list[tuple[str, str]]:
     return [
         ("dashboard", "/"),
         ("partners", "/partners/"),
@@ -79,7 +79,7 @@ def test_pages_fit_phone_width(browser, live_server, tenant):
         tenant=tenant, user=partner_user, role=Membership.Role.PARTNER, partner=program.partner
     )
 
-    failures = _visit(browser, live_server, "phone-admin", _staff_pages(program), SCREENSHOT_DIR)
+    failures = _visit(browser, live_server, "phone-admin", staff_pages(program), SCREENSHOT_DIR)
     failures += _visit(browser, live_server, "phone-partner", PORTAL_PAGES, SCREENSHOT_DIR)
 
     assert failures == []
