@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import logging
 
+from allauth.mfa.models import Authenticator
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 from tenancy.errors import Conflict, DomainError, NotFound
 from tenancy.invitations import email_checked, invited_user
@@ -27,9 +28,18 @@ STAFF_ROLES = tuple(Membership.STAFF_ROLES)
 
 
 def staff_member_list(*, tenant: Tenant) -> list[Membership]:
-    """Return the tenant's staff memberships with their users, admins first, then by e-mail."""
+    """Return the tenant's staff memberships with their users, admins first, then by e-mail.
+
+    Each membership carries `two_factor`: whether its user has turned on an
+    authenticator app (TOTP).
+    """
     order = {Role.ADMIN: 0, Role.PARTNER_MANAGER: 1, Role.ANALYST: 2}
-    rows = Membership.objects.filter(tenant=tenant, role__in=STAFF_ROLES).select_related("user")
+    totp = Authenticator.objects.filter(user=OuterRef("user"), type=Authenticator.Type.TOTP)
+    rows = (
+        Membership.objects.filter(tenant=tenant, role__in=STAFF_ROLES)
+        .select_related("user")
+        .annotate(two_factor=Exists(totp))
+    )
     return sorted(rows, key=lambda m: (order[m.role], m.user.email.lower(), m.pk))
 
 

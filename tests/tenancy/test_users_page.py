@@ -7,6 +7,7 @@ import threading
 import time
 
 import pytest
+from allauth.mfa.models import Authenticator
 from django.contrib.auth import get_user_model
 from django.core import mail
 from django.db import connection, transaction
@@ -63,6 +64,15 @@ def test_list_shows_staff_only(staff_client, tenant, analyst, other_tenant):
     assert "gina-globex" not in body
     assert "invited, no password yet" not in body
     assert "never" in body
+
+
+def test_list_shows_two_factor_state(tenant, analyst, admin_user):
+    Authenticator.objects.create(user=analyst.user, type=Authenticator.Type.TOTP, data={})
+
+    rows = {m.user.username: m.two_factor for m in members.staff_member_list(tenant=tenant)}
+
+    assert rows["ana"] is True
+    assert rows[admin_user.username] is False
 
 
 @pytest.mark.parametrize("role", [Role.PARTNER_MANAGER, Role.ANALYST])
