@@ -38,7 +38,9 @@ from partners.models import Partner, ReachEntry
 from partners.overlap import FORMULA, FORMULA_EXPRESSION, ScoreView, overlap_parts
 from partners.quality import CUSTOMER_TIERS, LIFETIME_DAYS, UNSCORED
 from partners.segments import MIN_CLOSED_DEALS, segment_decide, segment_rules_data
+from reporting import charts, trends
 from reporting import selectors as reporting_selectors
+from reporting.charts import Chart
 from tenancy.confirmation import Question, ask_unless_confirmed
 from tenancy.errors import DomainError
 from tenancy.htmx import htmx_full_page_redirect
@@ -256,6 +258,13 @@ def _render_partner_detail(request, partner, *, status_form: PartnerStatusForm |
         ),
         "history_limit": HISTORY_ROWS_SHOWN,
         "tier_mix": reporting_selectors.rollup_tier_mix(partner.rollup_tier_mix),
+        "results_chart": _results_chart(
+            request,
+            partner,
+            empty_text="No won deal of this partner has a close date yet. Credit deals to it",
+            empty_link_label="on the Imports page",
+            empty_link=reverse("crm:import_list"),
+        ),
         "unit_economics": partner_economics(tenant=request.tenant, partner_id=partner.pk),
         **_score_context(partner),
         "reach_page": Paginator(reach, REACH_PER_PAGE).get_page(request.GET.get("page")),
@@ -420,6 +429,11 @@ def _portal_context(request, partner: Partner, *, brief_csv_url: str) -> dict:
     }
 
 
+def _results_chart(request, partner: Partner, **empty) -> Chart:
+    months = trends.partner_monthly_won_revenue(partner_id=partner.pk)
+    return charts.partner_revenue_chart(months, currency=request.tenant.base_currency, **empty)
+
+
 def _portal_live_context(request, partner: Partner) -> dict:
     """Return the context of the portal's results, commission entries and statements.
 
@@ -430,6 +444,13 @@ def _portal_live_context(request, partner: Partner) -> dict:
     return {
         "partner": partner,
         "tier_mix": reporting_selectors.rollup_tier_mix(partner.rollup_tier_mix),
+        "results_chart": _results_chart(
+            request,
+            partner,
+            empty_text="No won deals yet. Bring the next one:",
+            empty_link_label="register a referral",
+            empty_link=reverse("attribution:portal_referrals"),
+        ),
         "entries_page": Paginator(entries, LEDGER_ROWS_SHOWN).get_page(request.GET.get("page")),
         "statements": payout_selectors.payout_list(partner_id=partner.pk)[:STATEMENTS_SHOWN],
         "updated_at": timezone.now(),

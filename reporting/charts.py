@@ -1,4 +1,4 @@
-"""The dashboard's charts: a Chart.js configuration and the same numbers as a table.
+"""Charts of the dashboard and the partner pages: a Chart.js configuration and a table.
 
 Each builder turns a selector's result into a `Chart`. The page renders its table on
 the server, so the numbers can be read without JavaScript, and static/js/charts.js
@@ -13,7 +13,7 @@ from decimal import Decimal
 from commissions.unit_economics import PartnerEconomics
 from reporting.selectors import UNSCORED, LeaderboardRow
 from reporting.tier_outcomes import TIER_BASIS_NOTE, TierOutcome
-from reporting.trends import MonthRevenue
+from reporting.trends import MonthRevenue, MonthTierRevenue
 
 # The colours of app.css (--accent, --tier-a to --tier-d, --tier-unscored).
 PARTNER_COLOUR = "#2457c5"
@@ -156,6 +156,67 @@ def revenue_by_month_chart(months: list[MonthRevenue], *, currency: str, imports
         empty_text="No won deal has a close date yet. Import deals with a close_date column",
         empty_link_label="on the Imports page",
         empty_link=imports_url,
+    )
+
+
+def partner_revenue_chart(
+    months: list[MonthTierRevenue],
+    *,
+    currency: str,
+    empty_text: str,
+    empty_link_label: str,
+    empty_link: str,
+):
+    """Build the chart of one partner's won revenue per month, stacked by frozen tier.
+
+    The partner page and the partner's own portal show it, so the text on an empty
+    chart comes from the caller.
+    """
+    labels = [month.month.strftime("%b %Y") for month in months]
+    tiers = [tier for tier in TIER_COLOURS if any(month.revenue[tier] for month in months)]
+    config = _bar_config(
+        labels,
+        [
+            {
+                "label": tier_label(tier),
+                "data": [float(month.revenue[tier]) for month in months],
+                "backgroundColor": TIER_COLOURS[tier],
+            }
+            for tier in tiers
+        ],
+        value_title=f"Won revenue ({currency})",
+        category_title="Month of close date",
+        stacked=True,
+    )
+    totals = {tier: sum((month.revenue[tier] for month in months), Decimal(0)) for tier in tiers}
+    summary = (
+        f"Stacked bar chart of won revenue per month from {labels[0]} to {labels[-1]} by "
+        "ICP tier: "
+        + ", ".join(
+            f"{tier_label(tier)} {money(total)} {currency}" for tier, total in totals.items()
+        )
+        + "."
+        if months
+        else "No won deals yet."
+    )
+    return Chart(
+        key="partner-revenue",
+        title="Won revenue per month by ICP tier",
+        summary=summary,
+        config=config,
+        headers=["Month", *[f"{tier_label(tier)} ({currency})" for tier in tiers], "Won deals"],
+        rows=[
+            [label, *[money(month.revenue[tier]) for tier in tiers], f"{month.deals:,}"]
+            for label, month in zip(labels, months, strict=True)
+        ],
+        numeric_columns=set(range(1, len(tiers) + 2)),
+        note=(
+            "Up to 12 months, ending with the month of the latest close date of a won deal. "
+            "A deal counts in the tier its account had when it was won."
+        ),
+        empty_text=empty_text,
+        empty_link_label=empty_link_label,
+        empty_link=empty_link,
     )
 
 

@@ -6,9 +6,9 @@ import datetime
 from decimal import Decimal
 
 from crm.models import Deal
-from reporting.trends import MonthRevenue, monthly_won_revenue
+from reporting.trends import MonthRevenue, monthly_won_revenue, partner_monthly_won_revenue
 from tenancy.scope import tenant_scope
-from tests.factories import AccountFactory, DealFactory
+from tests.factories import AccountFactory, DealFactory, PartnerFactory
 
 PARTNER = Deal.Source.PARTNER
 DIRECT = Deal.Source.DIRECT
@@ -80,3 +80,43 @@ def test_no_won_deals_no_months(scoped):
     DealFactory(account=AccountFactory(), stage=Deal.Stage.LOST)
 
     assert monthly_won_revenue() == []
+
+
+def test_partner_months_split_by_frozen_tier(scoped):
+    partner, other = PartnerFactory(), PartnerFactory()
+    account = AccountFactory()
+    won(account, datetime.date(2017, 1, 10), "100.00", PARTNER, partner=partner, won_fit_tier="A")
+    won(account, datetime.date(2017, 1, 20), "40.00", PARTNER, partner=partner, won_fit_tier="A")
+    won(account, datetime.date(2017, 3, 5), "60.00", PARTNER, partner=partner, won_fit_tier="")
+    won(
+        account,
+        datetime.date(2017, 3, 6),
+        "10.00",
+        PARTNER,
+        partner=partner,
+        won_fit_tier="C",
+        currency="EUR",
+        amount_base=Decimal("11.0000"),
+    )
+    # Another partner's deal, later than every deal of `partner`, moves nothing.
+    won(account, datetime.date(2017, 9, 1), "500.00", PARTNER, partner=other, won_fit_tier="B")
+
+    months = partner_monthly_won_revenue(partner_id=partner.pk)
+
+    assert [month.month for month in months] == [datetime.date(2017, m, 1) for m in (1, 2, 3)]
+    assert months[0].revenue == {
+        "A": Decimal("140.00"),
+        "B": Decimal(0),
+        "C": Decimal(0),
+        "D": Decimal(0),
+        "unscored": Decimal(0),
+    }
+    assert months[0].deals == 2
+    assert months[1].deals == 0
+    assert months[2].revenue["unscored"] == Decimal("60.00")
+    assert months[2].revenue["C"] == Decimal("11.0000")
+    assert months[2].deals == 2
+
+
+def test_partner_without_wins_has_no_months(scoped):
+    assert partner_monthly_won_revenue(partner_id=PartnerFactory().pk) == []
