@@ -90,6 +90,15 @@ class SourceSummary:
     win_rate_percent: float | None
     average_won_deal: Decimal | None
     tier_mix: list[TierShare] = field(default_factory=list)
+    # Open deals and their amount; open deals have no frozen tier, so the on-profile
+    # part uses the account's current tier.
+    open_deals: int = 0
+    open_amount: Decimal = Decimal(0)
+    open_on_profile_amount: Decimal = Decimal(0)
+
+    @property
+    def open_on_profile_percent(self) -> float | None:
+        return _percent(self.open_on_profile_amount, self.open_amount)
 
     @property
     def on_profile_percent(self) -> float | None:
@@ -199,6 +208,7 @@ def deal_source_comparison() -> list[SourceSummary]:
     # Amounts are in the base currency (crm.amounts); a deal whose exchange rate is
     # missing counts as a win without revenue until the rate is added.
     won = Q(stage=Deal.Stage.WON)
+    open_ = Q(stage=Deal.Stage.OPEN)
     amount = amount_in_base()
     totals = {
         row["source"]: row
@@ -206,6 +216,11 @@ def deal_source_comparison() -> list[SourceSummary]:
             won_deals=Count("id", filter=won),
             lost_deals=Count("id", filter=Q(stage=Deal.Stage.LOST)),
             won_revenue=Sum(amount, filter=won),
+            open_deals=Count("id", filter=open_),
+            open_amount=Sum(amount, filter=open_),
+            open_on_profile_amount=Sum(
+                amount, filter=open_ & Q(account__fit_tier__in=ON_PROFILE_TIERS)
+            ),
         )
     }
     tier_counts: dict[str, dict[str, tuple[int, Decimal]]] = {}
@@ -235,6 +250,9 @@ def deal_source_comparison() -> list[SourceSummary]:
                 win_rate_percent=_percent(won_deals, won_deals + lost_deals),
                 average_won_deal=average,
                 tier_mix=tier_shares(tier_counts.get(source, {})),
+                open_deals=row.get("open_deals", 0),
+                open_amount=row.get("open_amount") or Decimal(0),
+                open_on_profile_amount=row.get("open_on_profile_amount") or Decimal(0),
             )
         )
     return summaries

@@ -79,12 +79,40 @@ def test_source_comparison_win_rate_and_average(two_partners):
     assert [share.tier for share in direct.tier_mix] == ["unscored"]
 
 
+def test_source_comparison_open_pipeline(scoped):
+    on_profile = AccountFactory(fit_tier="A", fit_score=90)
+    off_profile = AccountFactory(fit_tier="D", fit_score=10)
+    partner = PartnerFactory()
+    DealFactory(account=on_profile, stage="open", amount=Decimal("600.00"))
+    DealFactory(account=off_profile, stage="open", amount=Decimal("200.00"))
+    DealFactory(
+        account=on_profile,
+        stage="open",
+        amount=Decimal("100.00"),
+        currency="EUR",
+        amount_base=Decimal("110.0000"),
+        partner=partner,
+        source="partner",
+    )
+    DealFactory(account=on_profile, stage="won", amount=Decimal("5000.00"))
+
+    partner_row, direct = selectors.deal_source_comparison()
+
+    assert direct.open_deals == 2
+    assert direct.open_amount == Decimal("800.00")
+    assert direct.open_on_profile_percent == pytest.approx(75.0)
+    assert partner_row.open_deals == 1
+    assert partner_row.open_amount == Decimal("110.0000")
+    assert partner_row.open_on_profile_percent == pytest.approx(100.0)
+
+
 def test_source_comparison_without_deals(scoped):
     partner, direct = selectors.deal_source_comparison()
 
     assert partner.win_rate_percent is None
     assert partner.average_won_deal is None
     assert direct.tier_mix == []
+    assert direct.open_on_profile_percent is None
 
 
 def test_headline_counts_tiers_and_ledger(scoped):
