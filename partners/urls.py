@@ -6,6 +6,7 @@ from partners import application_views, portal_user_views, views
 app_name = "partners"
 urlpatterns = [
     path("", views.partner_list, name="partner_list"),
+    path("export.csv", views.partner_list_csv, name="partner_list_csv"),
     path("new/", views.partner_create, name="partner_create"),
     path("applications/", application_views.application_list, name="application_list"),
     path(

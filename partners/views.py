@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce, Lower, NullIf
-from django.http import HttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -23,6 +23,7 @@ from attribution.fraud import selectors as fraud_selectors
 from attribution.models import FraudSignal
 from commissions import selectors as payout_selectors
 from commissions.unit_economics import partner_economics
+from partners import exports as partner_exports
 from partners import lifecycle as partner_lifecycle
 from partners import privacy
 from partners import selectors as partner_selectors
@@ -127,8 +128,8 @@ def _sort_links(sort: str) -> dict[str, dict]:
     return links
 
 
-@staff_required
-def partner_list(request):
+def _filtered_partners(request) -> tuple[PartnerListFilterForm, QuerySet[Partner], bool, str]:
+    """Return the filter form, the partners it selects, whether it filters, and the sort."""
     form = PartnerListFilterForm(request.GET)
     # An invalid value, such as an unknown sort, is shown as an error, and the valid
     # filters still apply.
@@ -142,18 +143,44 @@ def partner_list(request):
     partners = partner_selectors.partner_list(
         segment=segment, status=status, kind=kind, search=search, sort=sort or None
     )
+    return form, partners, bool(search or segment or status or kind), sort
+
+
+@staff_required
+def partner_list(request):
+    form, partners, filtered, sort = _filtered_partners(request)
     page = Paginator(partners, PARTNERS_PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
     context = {
         "page": page,
         "form": form,
-        "filtered": bool(search or segment or status or kind),
+        "filtered": filtered,
         "sort": sort,
         # Without a sort the list is in overlap score order, highest first.
         "sort_links": _sort_links(sort or DEFAULT_PARTNER_SORT),
+        "csv_url": f"{reverse('partners:partner_list_csv')}?{query.urlencode()}",
         **page_permissions(request.membership),
     }
     status_code = 400 if form.errors else 200
     return render(request, "partners/partner_list.html", context, status=status_code)
+
+
+@staff_required
+@require_GET
+def partner_list_csv(request):
+    form, partners, _, _ = _filtered_partners(request)
+    if form.errors:
+        field, errors = next(iter(form.errors.items()))
+        return HttpResponse(
+            f"{field}: {' '.join(errors)}\n", status=400, content_type="text/plain; charset=utf-8"
+        )
+    response = StreamingHttpResponse(
+        partner_exports.partner_list_csv(partners, currency=request.tenant.base_currency),
+        content_type="text/csv; charset=utf-8",
+    )
+    response["Content-Disposition"] = 'attachment; filename="partners.csv"'
+    return response
 
 
 @staff_required
