@@ -14,6 +14,7 @@ from commissions.recalculation import (
     recalculation_preview,
 )
 from tenancy.errors import DomainError
+from tenancy.form_errors import form_error_add
 from tenancy.permissions import editor_required, page_permissions, staff_required
 from tenancy.shortcuts import get_for_tenant_or_404
 
@@ -45,7 +46,7 @@ def recalculation_new(request):
                     actor=request.user,
                 )
             except DomainError as error:
-                form.add_error(None, f"{error.message} {error.fix}")
+                form_error_add(form, error)
             else:
                 return redirect("commissions:recalculation_detail", pk=recalculation.pk)
     else:

@@ -20,6 +20,7 @@ from crm.models import Account, ImportRun
 from icp import services as icp_services
 from jobs.views import POLL_SECONDS
 from tenancy.errors import DomainError
+from tenancy.form_errors import form_error_add
 from tenancy.permissions import editor_required, page_permissions, staff_required
 from tenancy.shortcuts import get_for_tenant_or_404
 
@@ -162,7 +163,7 @@ def import_upload(request):
             date_order=data["date_format"],
         )
     except DomainError as error:
-        form.add_error(None, f"{error.message} {error.fix}")
+        form_error_add(form, error)
         return _render_imports(request, form, status=400)
     run = import_request(
         tenant=request.tenant,

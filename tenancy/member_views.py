@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from tenancy import members
 from tenancy.errors import DomainError, NotFound
+from tenancy.form_errors import form_error_add
 from tenancy.invitations import MAX_EMAIL_LENGTH
 from tenancy.models import Membership
 from tenancy.permissions import role_required
@@ -92,8 +93,7 @@ def user_invite(request):
             request.tenant.pk,
             error.field,
         )
-        field = error.field if error.field in form.fields else None
-        form.add_error(field, f"{error.message} {error.fix}".strip())
+        form_error_add(form, error)
         return _render_users(request, form, status=error.status_code)
 
     messages.success(

@@ -179,7 +179,7 @@ def test_page_shows_preview_error(staff_client, booked):
     )
 
     assert response.status_code == 200
-    assert "is before close_from" in response.content.decode()
+    assert "is before close_from" in response.context["form"].errors["close_to"][0]
     assert Recalculation.objects.count() == 0
 
 
