@@ -243,7 +243,7 @@ def deal_source_comparison() -> list[SourceSummary]:
 
 def dashboard_headline() -> Headline:
     """Return account and tier counts, the active ICP version and the ledger totals."""
-    # One pass over the accounts counts all of them and each tier's; "" is unscored.
+    # One pass over the accounts counts all of them and each tier. Tier "" is unscored.
     tier_rows = Account.objects.values("fit_tier").annotate(accounts=Count("id"))
     tier_accounts = {row["fit_tier"]: row["accounts"] for row in tier_rows}
     accounts_total = sum(tier_accounts.values())
