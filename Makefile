@@ -1,7 +1,7 @@
 # Shortcuts for the commands described in docs/running.md.
 # Pass pytest arguments with PYTEST_ARGS, for example: make test PYTEST_ARGS="-k ledger -x"
 
-.PHONY: run test lint bench bench-icp bench-links bench-simulation bench-bulk bench-import
+.PHONY: run test lint bench bench-icp bench-links bench-simulation bench-bulk bench-import bench-dashboard
 
 run:
 	bin/dev up
@@ -44,3 +44,9 @@ bench-bulk:
 # Pass options with BENCH_ARGS="--deals 200000".
 bench-import:
 	bin/dev bench-import $(BENCH_ARGS)
+
+# Time the dashboard, the partner list and the partner portal on 200,000 accounts
+# and 300,000 deals, and write bench/results-dashboard.md.
+# Pass options with BENCH_ARGS="--accounts 20000 --deals 30000".
+bench-dashboard:
+	bin/dev bench-dashboard $(BENCH_ARGS)

@@ -57,33 +57,33 @@ CHURN_WINDOW_DAYS = 365
 _CENTS = Decimal("0.01")
 _RATIO_PLACES = Decimal("0.0001")
 
-AMOUNT = amount_in_base_sql()
+AMOUNT = amount_in_base_sql(tenant_id_sql="%(tenant_id)s")
 
+# One pass over the won deals: the window sums each account's won value while the
+# same sort picks its first won deal.
 _TIERS_SQL = f"""
 WITH customers AS (
     SELECT DISTINCT ON (d.account_id)
-           d.account_id, d.won_fit_tier, d.close_date AS first_close, a.churned_on
+           d.account_id, d.won_fit_tier, d.close_date AS first_close,
+           sum({AMOUNT}) OVER (
+               PARTITION BY d.account_id
+               ORDER BY d.close_date NULLS LAST, d.id
+               ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
+           ) AS won_value
       FROM crm_deal AS d
-      JOIN crm_account AS a ON a.tenant_id = d.tenant_id AND a.id = d.account_id
      WHERE d.tenant_id = %(tenant_id)s AND d.stage = 'won'
      ORDER BY d.account_id, d.close_date NULLS LAST, d.id
-),
-values AS (
-    SELECT d.account_id, sum({AMOUNT}) AS won_value
-      FROM crm_deal AS d
-     WHERE d.tenant_id = %(tenant_id)s AND d.stage = 'won'
-     GROUP BY d.account_id
 )
 SELECT c.won_fit_tier,
        count(*) AS customers,
-       coalesce(sum(v.won_value), 0) AS total_value,
+       coalesce(sum(c.won_value), 0) AS total_value,
        count(*) FILTER (
-           WHERE c.churned_on IS NOT NULL
+           WHERE a.churned_on IS NOT NULL
              AND c.first_close IS NOT NULL
-             AND c.churned_on - c.first_close <= %(window_days)s
+             AND a.churned_on - c.first_close <= %(window_days)s
        ) AS churned
   FROM customers AS c
-  JOIN values AS v ON v.account_id = c.account_id
+  JOIN crm_account AS a ON a.tenant_id = %(tenant_id)s AND a.id = c.account_id
  WHERE c.won_fit_tier = ANY(%(tiers)s)
  GROUP BY c.won_fit_tier
 """  # noqa: S608 - AMOUNT is a fixed SQL fragment

@@ -18,9 +18,15 @@ def amount_in_base() -> Case:
     )
 
 
-def amount_in_base_sql(alias: str = "d") -> str:
-    """Return the same amount as SQL for the deal row `alias`."""
+def amount_in_base_sql(alias: str = "d", *, tenant_id_sql: str = "") -> str:
+    """Return the same amount as SQL for the deal row `alias`.
+
+    `tenant_id_sql`, such as "%(tenant_id)s", names the tenant when the query reads
+    one tenant's deals. PostgreSQL then looks the base currency up once per query
+    instead of once per deal row.
+    """
+    tenant_id = tenant_id_sql or f"{alias}.tenant_id"
     return (
         f"(CASE WHEN {alias}.currency = (SELECT t.base_currency FROM tenancy_tenant AS t "
-        f"WHERE t.id = {alias}.tenant_id) THEN {alias}.amount ELSE {alias}.amount_base END)"
+        f"WHERE t.id = {tenant_id}) THEN {alias}.amount ELSE {alias}.amount_base END)"
     )

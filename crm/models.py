@@ -180,6 +180,12 @@ class Deal(TenantOwnedModel):
                 condition=models.Q(pipeline_status="pending"),
                 name="deal_tenant_pending",
             ),
+            # The dashboard counts failed deals on each refresh, and there are few.
+            models.Index(
+                fields=["tenant"],
+                condition=models.Q(pipeline_status="failed"),
+                name="deal_tenant_failed",
+            ),
             models.Index(fields=["tenant", "partner", "stage"], name="deal_tenant_partner_stage"),
             models.Index(fields=["tenant", "id"], name="deal_tenant_id"),
         ]

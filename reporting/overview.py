@@ -62,30 +62,31 @@ def _one_place(value) -> Decimal | None:
 
 def fit_overview() -> FitOverview:
     """Return the on-profile share and average fit of partner-sourced and direct wins."""
-    won = Deal.objects.filter(stage=Deal.Stage.WON)
     amount = amount_in_base()
-    partner = won.filter(source=Deal.Source.PARTNER).aggregate(
-        revenue=Sum(amount),
-        on_profile=Sum(amount, filter=Q(won_fit_tier__in=ON_PROFILE_TIERS)),
-        average_fit=Avg("won_fit_score"),
-        scored=Count("id", filter=Q(won_fit_score__isnull=False)),
-    )
-    direct = won.filter(source=Deal.Source.DIRECT).aggregate(
-        average_fit=Avg("won_fit_score"),
-        scored=Count("id", filter=Q(won_fit_score__isnull=False)),
+    partner = Q(source=Deal.Source.PARTNER)
+    direct = Q(source=Deal.Source.DIRECT)
+    scored = Q(won_fit_score__isnull=False)
+    # One pass over the won deals computes both sources' figures.
+    totals = Deal.objects.filter(stage=Deal.Stage.WON).aggregate(
+        revenue=Sum(amount, filter=partner),
+        on_profile=Sum(amount, filter=partner & Q(won_fit_tier__in=ON_PROFILE_TIERS)),
+        average_fit=Avg("won_fit_score", filter=partner),
+        scored=Count("id", filter=partner & scored),
+        direct_average_fit=Avg("won_fit_score", filter=direct),
+        direct_scored=Count("id", filter=direct & scored),
     )
 
-    revenue = partner["revenue"] or Decimal(0)
-    on_profile = partner["on_profile"] or Decimal(0)
+    revenue = totals["revenue"] or Decimal(0)
+    on_profile = totals["on_profile"] or Decimal(0)
     percent = _one_place(on_profile * 100 / revenue) if revenue else None
     return FitOverview(
         partner_revenue=revenue,
         on_profile_revenue=on_profile,
         on_profile_percent=percent,
-        partner_average_fit=_one_place(partner["average_fit"]),
-        partner_scored_wins=partner["scored"],
-        direct_average_fit=_one_place(direct["average_fit"]),
-        direct_scored_wins=direct["scored"],
+        partner_average_fit=_one_place(totals["average_fit"]),
+        partner_scored_wins=totals["scored"],
+        direct_average_fit=_one_place(totals["direct_average_fit"]),
+        direct_scored_wins=totals["direct_scored"],
     )
 
 

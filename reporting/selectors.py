@@ -207,38 +207,46 @@ def deal_source_comparison() -> list[SourceSummary]:
     """
     # Amounts are in the base currency (crm.amounts); a deal whose exchange rate is
     # missing counts as a win without revenue until the rate is added.
-    won = Q(stage=Deal.Stage.WON)
-    open_ = Q(stage=Deal.Stage.OPEN)
+    # One pass over the closed deals: a row per source, stage and frozen tier, which
+    # Python adds up into each source's totals.
+    totals: dict[str, dict] = {}
+    tier_counts: dict[str, dict[str, tuple[int, Decimal]]] = {}
+    rows = (
+        Deal.objects.filter(stage__in=(Deal.Stage.WON, Deal.Stage.LOST))
+        .values("source", "stage", "won_fit_tier")
+        .annotate(deals=Count("id"), revenue=Sum(amount_in_base()))
+    )
+    for row in rows:
+        total = totals.setdefault(
+            row["source"], {"won_deals": 0, "lost_deals": 0, "won_revenue": Decimal(0)}
+        )
+        if row["stage"] == Deal.Stage.LOST:
+            total["lost_deals"] += row["deals"]
+            continue
+        revenue = row["revenue"] or Decimal(0)
+        total["won_deals"] += row["deals"]
+        total["won_revenue"] += revenue
+        tier_counts.setdefault(row["source"], {})[row["won_fit_tier"]] = (row["deals"], revenue)
+
+    # Open deals have no frozen tier, so their on-profile part uses the account's tier now.
     amount = amount_in_base()
-    totals = {
+    open_totals = {
         row["source"]: row
-        for row in Deal.objects.values("source").annotate(
-            won_deals=Count("id", filter=won),
-            lost_deals=Count("id", filter=Q(stage=Deal.Stage.LOST)),
-            won_revenue=Sum(amount, filter=won),
-            open_deals=Count("id", filter=open_),
-            open_amount=Sum(amount, filter=open_),
-            open_on_profile_amount=Sum(
-                amount, filter=open_ & Q(account__fit_tier__in=ON_PROFILE_TIERS)
-            ),
+        for row in Deal.objects.filter(stage=Deal.Stage.OPEN)
+        .values("source")
+        .annotate(
+            open_deals=Count("id"),
+            open_amount=Sum(amount),
+            open_on_profile_amount=Sum(amount, filter=Q(account__fit_tier__in=ON_PROFILE_TIERS)),
         )
     }
-    tier_counts: dict[str, dict[str, tuple[int, Decimal]]] = {}
-    tier_rows = (
-        Deal.objects.filter(won)
-        .values("source", "won_fit_tier")
-        .annotate(deals=Count("id"), revenue=Sum(amount))
-    )
-    for row in tier_rows:
-        counts = tier_counts.setdefault(row["source"], {})
-        counts[row["won_fit_tier"]] = (row["deals"], row["revenue"] or Decimal(0))
 
     summaries = []
     for source in (Deal.Source.PARTNER, Deal.Source.DIRECT):
-        row = totals.get(source, {})
+        row = {**totals.get(source, {}), **open_totals.get(source, {})}
         won_deals = row.get("won_deals", 0)
         lost_deals = row.get("lost_deals", 0)
-        won_revenue = row.get("won_revenue") or Decimal(0)
+        won_revenue = row.get("won_revenue", Decimal(0))
         average = (won_revenue / won_deals).quantize(Decimal("0.01")) if won_deals else None
         summaries.append(
             SourceSummary(
@@ -260,11 +268,11 @@ def deal_source_comparison() -> list[SourceSummary]:
 
 def dashboard_headline() -> Headline:
     """Return account and tier counts, the active ICP version and the ledger totals."""
-    tier_rows = (
-        Account.objects.exclude(fit_tier="").values("fit_tier").annotate(accounts=Count("id"))
-    )
+    # One pass over the accounts counts all of them and each tier. Tier "" is unscored.
+    tier_rows = Account.objects.values("fit_tier").annotate(accounts=Count("id"))
     tier_accounts = {row["fit_tier"]: row["accounts"] for row in tier_rows}
-    scored = sum(tier_accounts.values())
+    accounts_total = sum(tier_accounts.values())
+    scored = accounts_total - tier_accounts.pop("", 0)
     tier_counts = []
     for tier in TIERS:
         accounts = tier_accounts.get(tier, 0)
@@ -278,7 +286,7 @@ def dashboard_headline() -> Headline:
         .order_by("currency")
     ]
     return Headline(
-        accounts_total=Account.objects.count(),
+        accounts_total=accounts_total,
         accounts_scored=scored,
         tier_counts=tier_counts,
         partners_total=Partner.objects.count(),

@@ -21,20 +21,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import (
-    BooleanField,
-    Count,
-    Exists,
-    ExpressionWrapper,
-    F,
-    OuterRef,
-    Q,
-    Value,
-)
+from django.db import connection
+from django.db.models import Case, Count, F, Value, When
 from django.db.models.functions import Coalesce, NullIf
 
-from commissions.models import RevenueEvent
 from crm.models import Deal
+from tenancy.scope import current_tenant_id
 
 TIERS = ("A", "B", "C", "D")
 UNSCORED = "unscored"
@@ -82,48 +74,56 @@ def _won_tier() -> Coalesce:
     return Coalesce(NullIf(F("won_fit_tier"), Value("")), F("account__fit_tier"))
 
 
+# The first won deal of each account (earliest close date, then lowest id) gives
+# the customer's tier, as `_won_tier` does. PostgreSQL counts the customers per
+# tier, so only a row per tier comes back. Churn events are joined rather than
+# checked with EXISTS, whose cost estimate made the planner JIT-compile the query,
+# which took longer than running it.
+_CUSTOMERS_SQL = """
+SELECT coalesce(nullif(f.won_fit_tier, ''), a.fit_tier) AS tier,
+       count(*) AS customers,
+       count(*) FILTER (
+           WHERE a.churned_on IS NOT NULL OR e.account_id IS NOT NULL
+       ) AS churned
+  FROM (
+      SELECT DISTINCT ON (d.account_id) d.account_id, d.won_fit_tier
+        FROM crm_deal AS d
+       WHERE d.tenant_id = %(tenant_id)s AND d.stage = 'won'
+       ORDER BY d.account_id, d.close_date NULLS LAST, d.id
+  ) AS f
+  LEFT JOIN crm_account AS a ON a.id = f.account_id
+  LEFT JOIN (
+      SELECT DISTINCT account_id
+        FROM commissions_revenueevent
+       WHERE tenant_id = %(tenant_id)s AND kind = 'churn' AND account_id IS NOT NULL
+  ) AS e ON e.account_id = f.account_id
+ GROUP BY 1
+"""
+
+
 def tier_outcomes() -> list[TierOutcome]:
     """Return tiers A to D, then accounts without a tier when they have closed deals."""
     won: dict[str, int] = {}
     lost: dict[str, int] = {}
+    closed_tier = Case(When(stage=Deal.Stage.WON, then=_won_tier()), default=F("account__fit_tier"))
     for row in (
-        Deal.objects.filter(stage=Deal.Stage.WON)
-        .annotate(tier=_won_tier())
-        .values("tier")
+        Deal.objects.filter(stage__in=(Deal.Stage.WON, Deal.Stage.LOST))
+        .annotate(tier=closed_tier)
+        .values("stage", "tier")
         .annotate(n=Count("id"))
     ):
+        counts = won if row["stage"] == Deal.Stage.WON else lost
         key = _tier_key(row["tier"] or "")
-        won[key] = won.get(key, 0) + row["n"]
-    for row in (
-        Deal.objects.filter(stage=Deal.Stage.LOST)
-        .values("account__fit_tier")
-        .annotate(n=Count("id"))
-    ):
-        key = _tier_key(row["account__fit_tier"] or "")
-        lost[key] = lost.get(key, 0) + row["n"]
+        counts[key] = counts.get(key, 0) + row["n"]
 
-    churn_events = RevenueEvent.objects.filter(
-        kind=RevenueEvent.Kind.CHURN, account_id=OuterRef("account_id")
-    )
-    first_wins = (
-        Deal.objects.filter(stage=Deal.Stage.WON)
-        .order_by("account_id", F("close_date").asc(nulls_last=True), "id")
-        .distinct("account_id")
-        .annotate(
-            tier=_won_tier(),
-            churned=ExpressionWrapper(
-                Q(account__churned_on__isnull=False) | Exists(churn_events),
-                output_field=BooleanField(),
-            ),
-        )
-        .values_list("tier", "churned")
-    )
     customers: dict[str, int] = {}
     churned: dict[str, int] = {}
-    for tier, has_churned in first_wins:
-        key = _tier_key(tier or "")
-        customers[key] = customers.get(key, 0) + 1
-        churned[key] = churned.get(key, 0) + int(has_churned)
+    with connection.cursor() as cursor:
+        cursor.execute(_CUSTOMERS_SQL, {"tenant_id": current_tenant_id()})
+        for tier, tier_customers, tier_churned in cursor.fetchall():
+            key = _tier_key(tier or "")
+            customers[key] = customers.get(key, 0) + tier_customers
+            churned[key] = churned.get(key, 0) + tier_churned
 
     outcomes = []
     for tier in (*TIERS, UNSCORED):

@@ -24,8 +24,10 @@ def _live_sections(request) -> dict:
     currency = tenant.base_currency
     imports_url = reverse("crm:import_list")
     leaderboard = selectors.partner_leaderboard()
-    # NOTE: unit_economics runs its tenant-wide queries on every poll of the fragment.
-    # Cache it per tenant if the dashboard gets slow on large tenants.
+    # NOTE: every poll reruns about ten tenant-wide aggregates over the deals,
+    # unit_economics included: 1.1 s at 300,000 deals (bench/results-dashboard.md).
+    # Caching these sections per tenant, or storing them with the roll-ups, would
+    # take that off each request.
     economics = unit_economics(tenant=tenant)
     return {
         "headline": selectors.dashboard_headline(),

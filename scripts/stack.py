@@ -42,6 +42,7 @@ BENCH_LINKS_SCRIPT = ROOT / "bench" / "link_redirect.py"
 BENCH_SIMULATION_SCRIPT = ROOT / "bench" / "plan_simulation.py"
 BENCH_BULK_SCRIPT = ROOT / "bench" / "bulk_upsert.py"
 BENCH_IMPORT_SCRIPT = ROOT / "bench" / "csv_import.py"
+BENCH_DASHBOARD_SCRIPT = ROOT / "bench" / "dashboard.py"
 DATABASE_NAME = "track360"
 DEFAULT_WEB_PORT = 8000
 # Ports above Redis's standard 6379, so the private Redis leaves a system Redis alone.
@@ -58,7 +59,7 @@ usage: scripts/stack.py up | test [-- PYTEST_ARGS...] | bench [-- BENCH_ARGS...]
                         | bench-icp [-- BENCH_ARGS...] | bench-links [-- BENCH_ARGS...]
                         | bench-simulation [-- BENCH_ARGS...]
                         | bench-bulk [-- BENCH_ARGS...] | bench-import [-- BENCH_ARGS...]
-                        | services
+                        | bench-dashboard [-- BENCH_ARGS...] | services
 
   up        migrate, collect static files, load the demo tenant, then run
             web (gunicorn), worker and beat until Ctrl-C
@@ -81,6 +82,10 @@ usage: scripts/stack.py up | test [-- PYTEST_ARGS...] | bench [-- BENCH_ARGS...]
   bench-import
             migrate, then time importing a 1,000,000-line deals CSV
             (bench/csv_import.py) and write bench/results-import.md
+  bench-dashboard
+            migrate, then time the dashboard, partner list and partner portal
+            pages on 200,000 accounts and 300,000 deals (bench/dashboard.py)
+            and write bench/results-dashboard.md
   services  start only the private PostgreSQL and Redis and wait for Ctrl-C
 
 Without DATABASE_URL or REDIS_URL, a private PostgreSQL or Redis is started under
@@ -746,6 +751,7 @@ def parse_arguments(argv: list[str]) -> tuple[str, list[str]]:
         "bench-simulation",
         "bench-bulk",
         "bench-import",
+        "bench-dashboard",
     ):
         return command, rest[1:] if rest[:1] == ["--"] else rest
     if command not in ("up", "services"):
@@ -788,6 +794,8 @@ def main(argv: list[str]) -> int:
             return command_bench(env, services, BENCH_BULK_SCRIPT, extra_args)
         if command == "bench-import":
             return command_bench(env, services, BENCH_IMPORT_SCRIPT, extra_args)
+        if command == "bench-dashboard":
+            return command_bench(env, services, BENCH_DASHBOARD_SCRIPT, extra_args)
         return command_services(env, services)
     except SetupError as error:
         logger.error("%s", error)
