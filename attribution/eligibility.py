@@ -35,7 +35,15 @@ ELIGIBILITY_STATUSES = (ELIGIBLE, CONFLICT, REGISTERED_BY_YOU)
 
 # Keys of `Eligibility.detail` that partners never see: the holder of a registration
 # and the id of the tenant's deal.
-HIDDEN_FROM_PARTNERS = ("referral_id", "partner_id", "partner_name", "deal_id")
+# Which partner holds a registration, and since when, is never shown to other partners.
+HIDDEN_FROM_PARTNERS = (
+    "referral_id",
+    "partner_id",
+    "partner_name",
+    "deal_id",
+    "holder_registered_on",
+    "holder_expires_on",
+)
 
 
 def detail_for_viewer(detail: dict, *, reveal_holder: bool) -> dict:
@@ -271,10 +279,7 @@ def eligibility_check(
     holder = _holder(domain, partner, day, tenant)
     if holder is not None:
         registered_on, expires_on = registration_dates(holder, tenant)
-        message = (
-            f"Another partner registered {domain} on {registered_on:%Y-%m-%d}; "
-            f"the registration holds until {expires_on:%Y-%m-%d}."
-        )
+        message = f"Another partner registered {domain}, so it cannot be registered now."
         staff_message = (
             f"{holder.partner.name} registered {name} on {registered_on:%Y-%m-%d}; "
             f"the registration holds until {expires_on:%Y-%m-%d}."
@@ -290,8 +295,8 @@ def eligibility_check(
                 "referral_id": holder.pk,
                 "partner_id": holder.partner_id,
                 "partner_name": holder.partner.name,
-                "registered_on": _iso(registered_on),
-                "expires_on": _iso(expires_on),
+                "holder_registered_on": _iso(registered_on),
+                "holder_expires_on": _iso(expires_on),
             },
         )
 

@@ -158,6 +158,20 @@ def test_registered_by_other_inside_window(scoped, acme, partner, rival):
     assert staff_view["detail"]["partner_id"] == rival.pk
 
 
+def test_other_partners_registration_dates_hidden(scoped, acme, partner, rival):
+    registration_create(rival, "acme.com", days_ago(scoped, 10))
+    registered_on = days_ago(scoped, 10).isoformat()
+
+    result = check(scoped, partner)
+
+    partner_view = result.as_dict(reveal_holder=False)
+    staff_view = result.as_dict(reveal_holder=True)
+    assert registered_on not in str(partner_view)
+    assert partner_view["detail"] == {}
+    assert staff_view["detail"]["holder_registered_on"] == registered_on
+    assert registered_on in staff_view["message"]
+
+
 def test_registration_expiring_today_still_holds(scoped, acme, partner, rival):
     referral = registration_create(rival, "acme.com", days_ago(scoped, 30))
     Referral.objects.filter(pk=referral.pk).update(expires_on=scoped.today())
