@@ -111,8 +111,12 @@ def payout_mark_paid(request, pk: int):
     )
 
 
-def _entry_step(request, pk: int, status: str):
+def _entry_step(request, pk: int, status: str, *, ask: Question | None = None):
     entry = get_for_tenant_or_404(LedgerEntry, pk=pk)
+    if ask and (
+        page := ask_unless_confirmed(request, ask, cancel_url=reverse("commissions:ledger_list"))
+    ):
+        return page
     try:
         approval.entry_status_set(entry_id=entry.pk, status=status, actor=request.user)
     except DomainError as error:
@@ -131,7 +135,17 @@ def entry_approve(request, pk: int):
 @editor_required
 @require_POST
 def entry_void(request, pk: int):
-    return _entry_step(request, pk, LedgerEntry.Status.VOID)
+    return _entry_step(
+        request,
+        pk,
+        LedgerEntry.Status.VOID,
+        ask=Question(
+            f"Void ledger entry {pk}?",
+            "It stops counting towards the partner's commission and is never paid. The "
+            "ledger keeps it as void, and this cannot be undone.",
+            "Void entry",
+        ),
+    )
 
 
 @partner_user_required

@@ -9,7 +9,7 @@ from attribution.models import FraudSignal, Referral, TrackingLink
 from billing.models import BillingConnection
 from commissions.fx_models import ExchangeRate
 from commissions.mdf_models import MdfRequest
-from commissions.models import Payout
+from commissions.models import LedgerEntry, Payout
 from partners.models import Partner
 from tenancy.models import Membership
 from tenancy.scope import tenant_scope
@@ -24,6 +24,7 @@ ROUTES = [
         ("partner", Partner, "status"),
     ),
     ("commissions:payout_mark_paid", "payout", {}, ("payout", Payout, "status")),
+    ("commissions:entry_void", "entry", {}, ("entry", LedgerEntry, "status")),
     (
         "attribution:referral_reject",
         "referral",
@@ -120,3 +121,12 @@ def test_other_tenant_object_404_first(manager_client, program, other_program):
 
     assert response.status_code == 404
     assert "Deactivate the link" not in response.content.decode()
+
+
+def test_confirmed_void_voids_entry(manager_client, program):
+    url = reverse("commissions:entry_void", args=[program.entry.pk])
+
+    response = manager_client.post(url, {"confirmed": "1"})
+
+    assert response.status_code == 302
+    assert _field(program, "entry", LedgerEntry, "status") == LedgerEntry.Status.VOID
