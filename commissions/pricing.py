@@ -38,6 +38,10 @@ SOURCE_RECURRING_ENDED = "recurring"
 RECURRING_KINDS = ("renewal", "expansion")
 ONE = Decimal("1.00")
 
+# The words that name the partner's segment in a memo. Partner pages leave the
+# name out (commissions.templatetags.partner_memo), because segments are internal.
+SEGMENT_MEMO_PATTERN = r"for the [a-z_]+ segment"
+
 
 @dataclass(frozen=True)
 class OriginalAccrual:
