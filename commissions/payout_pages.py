@@ -63,16 +63,27 @@ def payout_prepare(request):
     except DomainError as error:
         messages.error(request, f"{error.message} {error.fix}")
         return redirect("commissions:payout_list")
-    messages.success(
-        request,
-        f"Prepared {len(added)} payouts for {period.label}. Each needs a second staff "
-        "member's approval before it is paid.",
-    )
+    if added:
+        messages.success(
+            request,
+            f"Prepared {len(added)} payout{'s' if len(added) != 1 else ''} for {period.label}. "
+            "Each needs a second staff member's approval before it is paid.",
+        )
+    else:
+        messages.info(
+            request,
+            f"Nothing new to prepare for {period.label}: every approved entry booked by the end "
+            "of that month is in a payout already, or none is approved yet. Approve entries "
+            "on the ledger first.",
+        )
     return redirect(f"{reverse('commissions:payout_list')}?period={period.label}")
 
 
 def _payout_step(request, pk: int, step, done: str, *, ask: Question | None = None):
     payout = get_for_tenant_or_404(Payout, pk=pk)
+    if step is payouts.payout_mark_paid and payout.status == Payout.Status.PAID:
+        messages.info(request, "This payout was already marked paid; nothing changed.")
+        return redirect("commissions:payout_detail", pk=payout.pk)
     if ask and (
         page := ask_unless_confirmed(
             request, ask, cancel_url=reverse("commissions:payout_detail", args=[payout.pk])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.test import Client
+from django.urls import reverse
 
 from commissions.models import LedgerEntry, Payout
 from commissions.payouts import payouts_prepare
@@ -121,3 +122,22 @@ def test_portal_statement_of_carried_over_period_says_so(tenant, world):
 
     assert page.status_code == 200
     assert "carry over to the next period" in page.content.decode()
+
+
+def test_prepare_empty_month_says_nothing_new(manager_client, program):
+    response = manager_client.post(
+        reverse("commissions:payout_prepare"), {"period": "1990-01"}, follow=True
+    )
+
+    assert "Nothing new to prepare for 1990-01" in response.content.decode()
+
+
+def test_mark_paid_twice_says_already_paid(manager_client, program):
+    with tenant_scope(program.tenant):
+        Payout.objects.filter(pk=program.payout.pk).update(status=Payout.Status.PAID)
+
+    response = manager_client.post(
+        reverse("commissions:payout_mark_paid", args=[program.payout.pk]), follow=True
+    )
+
+    assert "already marked paid" in response.content.decode()
