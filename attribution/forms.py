@@ -72,7 +72,10 @@ class LinkForm(ServiceErrorMixin, forms.Form):
     )
     destination = forms.CharField(
         max_length=2000,
-        help_text="The page visitors land on: an https:// URL on the tenant's site.",
+        help_text=(
+            "The page visitors land on, such as https://acme.com/pricing, on one of the "
+            "program's own sites."
+        ),
         widget=forms.URLInput(attrs={"size": 50}),
     )
 
