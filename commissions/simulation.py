@@ -300,18 +300,21 @@ def until_validate(until, *, today: datetime.date) -> datetime.date:
     """Return `until` as a date no later than `today`, or raise DomainError naming the field."""
     if until in (None, ""):
         return today
+    fix = (
+        f"Send the last close date to replay as YYYY-MM-DD, at most {today}, or leave it "
+        "out for today."
+    )
+    raw = until
     if isinstance(until, str):
         try:
             until = datetime.date.fromisoformat(until)
         except ValueError:
             until = None
-    if not isinstance(until, datetime.date) or until > today:
+    if not isinstance(until, datetime.date):
+        raise DomainError(f"until {raw!r} is not a valid date.", field="until", value=raw, fix=fix)
+    if until > today:
         raise DomainError(
-            "until must be a date no later than today.",
-            field="until",
-            value=until,
-            fix=f"Send the last close date to replay as YYYY-MM-DD, at most {today}, or leave "
-            "it out for today.",
+            f"until {until} is later than today, {today}.", field="until", value=raw, fix=fix
         )
     return until
 

@@ -190,12 +190,21 @@ def test_months_out_of_range_rejected(months):
     assert raised.value.field == "months"
 
 
-@pytest.mark.parametrize("until", ["2999-01-01", "yesterday", 12])
-def test_until_in_future_or_invalid_rejected(scoped, until):
+@pytest.mark.parametrize(
+    ("until", "reason"),
+    [
+        ("2999-01-01", "later than today"),
+        ("2017-02-30", "not a valid date"),
+        ("yesterday", "not a valid date"),
+        (12, "not a valid date"),
+    ],
+)
+def test_until_in_future_or_invalid_rejected(scoped, until, reason):
     with pytest.raises(DomainError) as raised:
         until_validate(until, today=scoped.today())
 
     assert raised.value.field == "until"
+    assert reason in raised.value.message
 
 
 def test_until_moves_the_window_back(scoped, active):
