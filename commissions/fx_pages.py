@@ -24,7 +24,12 @@ RATES_PER_PAGE = 50
 
 class ExchangeRateForm(forms.Form):
     currency = forms.CharField(max_length=3, help_text="ISO 4217 code, such as EUR.")
-    rate_date = forms.DateField(label="Rate date", help_text="The date the rate applies from.")
+    rate_date = forms.DateField(
+        label="Rate date",
+        help_text="The date the rate applies from.",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "Enter a real date, such as 2017-03-01."},
+    )
     rate = forms.CharField(max_length=40, help_text="Units of the base currency per 1 unit.")
     source = forms.CharField(max_length=fx.SOURCE_MAX_LENGTH, required=False, initial="manual")
 
@@ -59,6 +64,10 @@ def _page_url(currency: str = "") -> str:
 
 @staff_required
 def exchange_rates(request):
+    return _render_rates(request)
+
+
+def _render_rates(request, form: ExchangeRateForm | None = None, *, status: int = 200):
     currency = request.GET.get("currency", "").strip().upper()[:3]
     rates = fx.exchange_rate_list(currency=currency or None)
     context = {
@@ -69,11 +78,11 @@ def exchange_rates(request):
         .distinct(),
         "base_currency": request.tenant.base_currency,
         "max_age_days": fx.MAX_RATE_AGE_DAYS,
-        "form": ExchangeRateForm(),
+        "form": form or ExchangeRateForm(),
         "csv_form": ExchangeRateCsvForm(),
         **page_permissions(request.membership),
     }
-    return render(request, "commissions/exchange_rates.html", context)
+    return render(request, "commissions/exchange_rates.html", context, status=status)
 
 
 @editor_required
@@ -81,16 +90,21 @@ def exchange_rates(request):
 def exchange_rate_add(request):
     form = ExchangeRateForm(request.POST)
     if not form.is_valid():
-        for field, errors in form.errors.items():
-            messages.error(request, f"{field}: {' '.join(errors)}")
-        return redirect("commissions:exchange_rates")
+        return _render_rates(request, form, status=400)
     try:
         result = fx.exchange_rates_upsert(
             tenant=request.tenant, rows=[form.cleaned_data], actor=request.user, source="manual"
         )
     except DomainError as error:
-        messages.error(request, f"{error.message} {error.fix}")
-        return redirect("commissions:exchange_rates")
+        # One row was sent, so each of its errors belongs to a field of this form.
+        for row_error in getattr(error, "errors", None) or [
+            {"field": error.field, "message": f"{error.message} {error.fix}"}
+        ]:
+            # Batch errors name the field as "[0].currency".
+            field = (row_error.get("field") or "").rpartition(".")[2] or None
+            text = f"{row_error['message']} {row_error.get('fix', '')}".strip()
+            form.add_error(field if field in form.fields else None, text)
+        return _render_rates(request, form, status=400)
     rate = result.rates[0]
     if result.created:
         done = "Added"

@@ -316,7 +316,21 @@ def test_page_add_error_shown(manager_client, tenant):
     )
 
     html = response.content.decode()
-    assert "base currency" in html
+    assert response.status_code == 400
+    assert "base currency" in " ".join(response.context["form"].errors["currency"])
+    assert "Row 0" not in html
+    assert stored_rates(tenant) == {}
+
+
+def test_page_add_errors_at_fields(manager_client, tenant):
+    response = manager_client.post(
+        f"{PAGE}add/", {"currency": "EUR", "rate_date": "2017-02-30", "rate": "abc"}
+    )
+
+    errors = response.context["form"].errors
+    assert response.status_code == 400
+    assert errors["rate_date"] == ["Enter a real date, such as 2017-03-01."]
+    assert 'id="id_rate_date_error"' in response.content.decode()
     assert stored_rates(tenant) == {}
 
 
