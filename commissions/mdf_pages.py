@@ -19,6 +19,7 @@ from partners.models import Partner
 from partners.views import _portal_partner
 from tenancy.confirmation import Question, ask_unless_confirmed
 from tenancy.errors import DomainError
+from tenancy.form_errors import form_error_add
 from tenancy.permissions import (
     editor_required,
     page_permissions,
@@ -74,8 +75,13 @@ def mdf_budget_set(request):
             actor=request.user,
         )
     except DomainError as error:
-        _error(request, error)
-        return redirect("commissions:mdf_budget_list")
+        form_error_add(form, error)
+        context = {
+            "budgets": mdf_selectors.mdf_budget_list()[:200],
+            "form": form,
+            **page_permissions(request.membership),
+        }
+        return render(request, "commissions/mdf_budget_list.html", context, status=400)
     messages.success(
         request, f"{'Set' if created else 'Saved'} the MDF budget of {budget.period_label}."
     )
@@ -129,11 +135,12 @@ def mdf_budget_allocate(request, pk: int):
 
 
 def _submit_from_form(request, form, partner: Partner) -> MdfRequest | None:
+    """Submit the form's request; on a rejection, add the error to its field and return None."""
     data = form.cleaned_data
     period = mdf_budgets.mdf_period_parse(data["period"])
     budget = MdfBudget.objects.filter(period_kind=period.kind, period_start=period.start).first()
     if budget is None:
-        messages.error(request, f"No MDF budget is set for {period.label}.")
+        form.add_error("period", f"No MDF budget is set for {period.label}. Choose another period.")
         return None
     try:
         submitted, _ = mdf.mdf_request_submit(
@@ -149,7 +156,7 @@ def _submit_from_form(request, form, partner: Partner) -> MdfRequest | None:
             actor=request.user,
         )
     except DomainError as error:
-        _error(request, error)
+        form_error_add(form, error)
         return None
     return submitted
 
@@ -165,7 +172,7 @@ def mdf_request_create(request, pk: int):
     partner = get_for_tenant_or_404(Partner, pk=form.cleaned_data["partner"])
     submitted = _submit_from_form(request, form, partner)
     if submitted is None:
-        return redirect("commissions:mdf_budget_detail", pk=budget.pk)
+        return _budget_detail_render(request, budget, request_form=form, status=400)
     messages.success(request, f"Submitted request {submitted.pk} for {partner.name}.")
     return redirect("commissions:mdf_request_detail", pk=submitted.pk)
 
@@ -328,6 +335,7 @@ def portal_mdf(request):
     partner = _portal_partner(request)
     periods = _portal_periods()
     form = MdfRequestForm(periods=periods)
+    status = 200
     if request.method == "POST":
         form = MdfRequestForm(request.POST, periods=periods)
         if form.is_valid():
@@ -335,6 +343,7 @@ def portal_mdf(request):
             if submitted is not None:
                 messages.success(request, f"Submitted your request “{submitted.title}”.")
                 return redirect("partners:portal_mdf_request", pk=submitted.pk)
+        status = 400
     allocations = list(mdf_selectors.mdf_allocation_list(partner_id=partner.pk))
     context = {
         "partner": partner,
@@ -342,7 +351,7 @@ def portal_mdf(request):
         "requests": mdf_selectors.mdf_request_list(partner_id=partner.pk)[:200],
         "form": form,
     }
-    return render(request, "commissions/portal_mdf.html", context)
+    return render(request, "commissions/portal_mdf.html", context, status=status)
 
 
 @partner_user_required
@@ -366,7 +375,7 @@ def portal_mdf_request(request, pk: int):
                     actor=request.user,
                 )
             except DomainError as error:
-                _error(request, error)
+                form_error_add(form, error)
                 status = 400
             else:
                 messages.success(request, "Submitted your claim.")

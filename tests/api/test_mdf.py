@@ -433,3 +433,22 @@ def test_portal_pages_request_and_claim(client, headers, world, tenant):
     assert good.status_code == 302
     shown = north.get(url).content.decode()
     assert "a.pdf" in shown
+
+
+def test_portal_request_over_allocation_error_at_field(client, headers, world, tenant):
+    _, _, users = world
+    budget_allocate(client, headers)
+    north = portal_client(users["Northwind"])
+    key = north.get(reverse("partners:portal_mdf")).context["form"].initial["idempotency_key"]
+
+    response = north.post(
+        reverse("partners:portal_mdf"),
+        {**REQUEST, "idempotency_key": key, "requested_amount": "99999999.00"},
+    )
+
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert "requested_amount" in errors
+    assert 'id="id_requested_amount_error"' in response.content.decode()
+    with tenant_scope(tenant):
+        assert not MdfRequest.objects.exists()
