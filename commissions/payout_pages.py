@@ -23,20 +23,30 @@ from tenancy.shortcuts import get_for_tenant_or_404
 
 @staff_required
 def payout_list(request):
+    return _render_payouts(request)
+
+
+def _render_payouts(request, *, prepare_text: str = "", prepare_error: str = ""):
+    """Render the payout list; a bad filter or prepare period is shown at its field (400)."""
     period = None
-    text = request.GET.get("period", "")
-    if text:
+    filter_text = request.GET.get("period", "")
+    filter_error = ""
+    if filter_text:
         try:
-            period = payouts.period_parse(text)
+            period = payouts.period_parse(filter_text)
         except DomainError as error:
-            messages.error(request, f"{error.message} {error.fix}")
+            filter_error = f"{error.message} {error.fix}"
     context = {
         "payouts": selectors.payout_list(period_start=period.start if period else None)[:500],
         "period": period,
-        "default_period": payouts.period_previous(request.tenant).label,
+        "filter_text": filter_text,
+        "filter_error": filter_error,
+        "prepare_text": prepare_text or payouts.period_previous(request.tenant).label,
+        "prepare_error": prepare_error,
         **page_permissions(request.membership),
     }
-    return render(request, "commissions/payout_list.html", context)
+    status = 400 if filter_error or prepare_error else 200
+    return render(request, "commissions/payout_list.html", context, status=status)
 
 
 def _statement_context(payout: Payout) -> dict:
@@ -57,12 +67,14 @@ def payout_detail(request, pk: int):
 @editor_required
 @require_POST
 def payout_prepare(request):
+    text = request.POST.get("period", "")
     try:
-        period = payouts.period_parse(request.POST.get("period", ""))
+        period = payouts.period_parse(text)
         added = payouts.payouts_prepare(tenant=request.tenant, period=period, actor=request.user)
     except DomainError as error:
-        messages.error(request, f"{error.message} {error.fix}")
-        return redirect("commissions:payout_list")
+        return _render_payouts(
+            request, prepare_text=text, prepare_error=f"{error.message} {error.fix}"
+        )
     if added:
         messages.success(
             request,

@@ -92,7 +92,7 @@ def account_list(request):
         "sort_links": _sort_links(ordering),
         "currency": request.tenant.base_currency,
     }
-    return render(request, "crm/account_list.html", context)
+    return render(request, "crm/account_list.html", context, status=400 if form.errors else 200)
 
 
 @staff_required

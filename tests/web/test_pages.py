@@ -187,7 +187,7 @@ def test_account_list_sort_links_reverse_current_order(staff_client, program):
 def test_account_list_unknown_ordering_shows_error(staff_client, program):
     response = staff_client.get(reverse("crm:account_list"), {"ordering": "domain"})
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert account_names(response) == ["Acme Initech", "Acme Umbrella"]
     assert "ordering: Select a valid choice." in response.content.decode()
 
@@ -418,3 +418,9 @@ def test_account_detail_explains_knockout_and_missing_data(staff_client, tenant)
     assert "Missing data: Budget $5K or more." in content
     assert "✓ +30, void: knocked out" in content
     assert "0, because a knock-out matched" in content
+
+
+def test_account_list_bad_tier_is_400(manager_client, program):
+    response = manager_client.get("/accounts/", {"tier": "Z"})
+
+    assert response.status_code == 400

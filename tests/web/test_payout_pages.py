@@ -141,3 +141,22 @@ def test_mark_paid_twice_says_already_paid(manager_client, program):
     )
 
     assert "already marked paid" in response.content.decode()
+
+
+def test_bad_filter_period_error_at_field(manager_client, program):
+    response = manager_client.get(reverse("commissions:payout_list"), {"period": "abc"})
+
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert 'id="period-filter-error"' in page
+    assert 'value="abc"' in page
+
+
+def test_future_prepare_period_error_at_field(manager_client, program):
+    response = manager_client.post(reverse("commissions:payout_prepare"), {"period": "2999-01"})
+
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert 'id="period-prepare-error"' in page
+    assert "has not started yet" in page
+    assert 'value="2999-01"' in page
