@@ -77,6 +77,28 @@ def test_invalid_field_shown_next_to_input(client, open_tenant):
         assert not Partner.objects.exists()
 
 
+def test_every_invalid_field_shown_at_once(client, open_tenant):
+    invalid = {**FORM, "website": "gmail.com", "contact_email": "not-an-email"}
+
+    response = client.post(f"/apply/{open_tenant.slug}/", invalid)
+
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert "consumer mail provider" in errors["website"][0]
+    assert "e-mail address is not valid" in errors["contact_email"][0]
+
+
+def test_service_checks_shown_with_form_errors(client, open_tenant):
+    invalid = {**FORM, "company_name": "", "website": "gmail.com"}
+
+    response = client.post(f"/apply/{open_tenant.slug}/", invalid)
+
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert "company_name" in errors
+    assert "consumer mail provider" in errors["website"][0]
+
+
 def test_honeypot_stores_nothing(client, open_tenant):
     response = client.post(f"/apply/{open_tenant.slug}/", {**FORM, "fax": "+1 555 0100"})
 
