@@ -103,10 +103,21 @@ def rate_limit_key(tenant: Tenant, address: str) -> str:
 
 
 def _over_rate_limit(tenant: Tenant, address: str) -> bool:
-    """Count this submission and return True when the address sent too many this hour."""
+    """Return True when the address already had its hourly number of applications stored.
+
+    Only stored applications count, so a person who fixes field errors is not locked out.
+    """
+    # NOTE: submissions sent at the same moment all pass this check before any is
+    # counted, so a burst from one address can store a few more than the limit.
+    stored = cache.get(rate_limit_key(tenant, address), 0)
+    return stored >= applications.SUBMISSIONS_PER_HOUR
+
+
+def _stored_count_add(tenant: Tenant, address: str) -> None:
+    """Count one stored application of the address; the count expires an hour after the first."""
     key = rate_limit_key(tenant, address)
     cache.add(key, 0, timeout=RATE_WINDOW_SECONDS)
-    return cache.incr(key) > applications.SUBMISSIONS_PER_HOUR
+    cache.incr(key)
 
 
 def apply(request, slug: str):
@@ -138,6 +149,7 @@ def apply(request, slug: str):
     except DomainError as error:
         form_error_add(form, error)
         return render(request, "partners/apply.html", context, status=400)
+    _stored_count_add(tenant, address)
     context = {"program": tenant, "result": result, "signup_days": signup.link_days()}
     return render(request, "partners/apply_done.html", context)
 

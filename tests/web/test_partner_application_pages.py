@@ -118,6 +118,19 @@ def test_rate_limit_per_address(client, open_tenant):
         assert PartnerApplication.objects.count() == applications.SUBMISSIONS_PER_HOUR
 
 
+def test_rate_limit_skips_rejected_submissions(client, open_tenant):
+    url = f"/apply/{open_tenant.slug}/"
+    for _ in range(applications.SUBMISSIONS_PER_HOUR - 1):
+        assert client.post(url, {**FORM, "website": "gmail.com"}).status_code == 400
+    assert client.post(url, FORM).status_code == 200
+
+    response = client.post(url, FORM)
+
+    assert response.status_code == 200
+    with tenant_scope(open_tenant):
+        assert PartnerApplication.objects.count() == 2
+
+
 def test_staff_list_shows_own_applications(client, open_tenant, other_tenant, login_as):
     other_tenant.applications_open = True
     other_tenant.save()
