@@ -86,6 +86,9 @@ def test_every_invalid_field_shown_at_once(client, open_tenant):
     errors = response.context["form"].errors
     assert "consumer mail provider" in errors["website"][0]
     assert "e-mail address is not valid" in errors["contact_email"][0]
+    page = response.content.decode()
+    assert 'id="id_website_error"' in page
+    assert 'id="id_contact_email_error"' in page
 
 
 def test_service_checks_shown_with_form_errors(client, open_tenant):
