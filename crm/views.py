@@ -202,12 +202,15 @@ def import_upload(request):
 @staff_required
 def import_detail(request, pk: int):
     run = get_for_tenant_or_404(ImportRun.objects.select_related("created_by", "job"), pk=pk)
+    # A failed job may leave its run unfinished, so polling also stops when the job ends.
+    polling = run.job is not None and not run.finished and not run.job.finished
     context = {
         "run": run,
         "errors_truncated": len(run.errors) >= MAX_STORED_ERRORS,
         "file_rejected": _file_rejected(run),
         "same_file": same_file_run(run),
         "job": run.job,
+        "polling": polling,
         "poll_seconds": POLL_SECONDS,
     }
     if run.kind == ImportRun.Kind.REACH:

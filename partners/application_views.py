@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from partners import applications, signup
 from partners.models import Partner, PartnerApplication, PartnerScore
 from tenancy.errors import DomainError
+from tenancy.form_errors import form_error_add, validation_error
 from tenancy.http import client_address
 from tenancy.models import Tenant
 from tenancy.permissions import editor_required, page_permissions, staff_required
@@ -61,6 +62,30 @@ class ApplicationForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
     )
 
+    # The clean methods run the service's own checks, so an invalid website or
+    # address shows next to its field together with the form's other errors.
+    def clean_website(self) -> str:
+        website = self.cleaned_data["website"]
+        try:
+            applications.website_domain(website)
+        except DomainError as error:
+            raise validation_error(error) from None
+        return website
+
+    def clean_contact_email(self) -> str:
+        try:
+            return applications.contact_email_check(self.cleaned_data["contact_email"])
+        except DomainError as error:
+            raise validation_error(error) from None
+
+    def clean_reach(self) -> str:
+        reach = self.cleaned_data["reach"]
+        try:
+            applications.reach_lines(reach)
+        except DomainError as error:
+            raise validation_error(error) from None
+        return reach
+
 
 def _open_tenant(slug: str) -> Tenant:
     tenant = Tenant.objects.filter(slug=slug, applications_open=True).first()
@@ -78,10 +103,21 @@ def rate_limit_key(tenant: Tenant, address: str) -> str:
 
 
 def _over_rate_limit(tenant: Tenant, address: str) -> bool:
-    """Count this submission and return True when the address sent too many this hour."""
+    """Return True when the address already had its hourly number of applications stored.
+
+    Only stored applications count, so a person who fixes field errors is not locked out.
+    """
+    # NOTE: submissions sent at the same moment all pass this check before any is
+    # counted, so a burst from one address can store a few more than the limit.
+    stored = cache.get(rate_limit_key(tenant, address), 0)
+    return stored >= applications.SUBMISSIONS_PER_HOUR
+
+
+def _stored_count_add(tenant: Tenant, address: str) -> None:
+    """Count one stored application of the address; the count expires an hour after the first."""
     key = rate_limit_key(tenant, address)
     cache.add(key, 0, timeout=RATE_WINDOW_SECONDS)
-    return cache.incr(key) > applications.SUBMISSIONS_PER_HOUR
+    cache.incr(key)
 
 
 def apply(request, slug: str):
@@ -111,9 +147,9 @@ def apply(request, slug: str):
         with tenant_scope(tenant):
             result = applications.partner_apply(tenant=tenant, client_address=address, **values)
     except DomainError as error:
-        field = error.field if error.field in form.fields else None
-        form.add_error(field, f"{error.message} {error.fix}".strip())
+        form_error_add(form, error)
         return render(request, "partners/apply.html", context, status=400)
+    _stored_count_add(tenant, address)
     context = {"program": tenant, "result": result, "signup_days": signup.link_days()}
     return render(request, "partners/apply_done.html", context)
 

@@ -27,7 +27,7 @@ from partners.models import Partner, PartnerApplication
 from partners.reach import MAX_PUSH_ENTRIES, ReachPushResult, reach_push
 from partners.services import partner_upsert
 from partners.signup import signup_email_enqueue, signup_offered
-from tenancy.errors import DomainError
+from tenancy.errors import DomainError, FieldErrors
 from tenancy.models import Tenant
 from tenancy.services import audit_record, tenant_setting_write
 
@@ -74,7 +74,8 @@ def _text(value: str, *, field: str, maximum: int, required: bool, label: str) -
     return value
 
 
-def _website_domain(website: str) -> str:
+def website_domain(website: str) -> str:
+    """Return the registrable domain of an applicant's website, or raise DomainError."""
     try:
         domain = normalize_domain(website)
     except InvalidDomain:
@@ -94,7 +95,8 @@ def _website_domain(website: str) -> str:
     return domain
 
 
-def _contact_email(value: str) -> str:
+def contact_email_check(value: str) -> str:
+    """Return the contact address stripped, or raise DomainError when it is invalid."""
     value = (value or "").strip()
     try:
         validate_email(value)
@@ -108,7 +110,8 @@ def _contact_email(value: str) -> str:
     return value
 
 
-def _reach_lines(text: str) -> list[str]:
+def reach_lines(text: str) -> list[str]:
+    """Return the non-empty lines of a reach list, or raise DomainError when there are too many."""
     lines = [line.strip() for line in (text or "").splitlines()]
     lines = [line for line in lines if line]
     if len(lines) > MAX_PUSH_ENTRIES:
@@ -119,6 +122,16 @@ def _reach_lines(text: str) -> list[str]:
             fix=f"Send at most {MAX_PUSH_ENTRIES:,} companies; the program can import more later.",
         )
     return lines
+
+
+def _kind_check(kind: str) -> None:
+    if kind not in Partner.Kind.values:
+        raise DomainError(
+            f"Unknown partner kind {kind!r}.",
+            field="kind",
+            value=kind,
+            fix=f"Choose one of {', '.join(Partner.Kind.values)}.",
+        )
 
 
 @transaction.atomic
@@ -149,7 +162,7 @@ def partner_apply(
     domain, URL or e-mail address per line; invalid and personal lines are skipped
     and counted. When `partners.signup.signup_offered` allows it, the contact
     address gets a sign-up link by e-mail after the commit.
-    Raises DomainError naming the field for invalid input, before anything is written.
+    Raises FieldErrors listing every invalid field, before anything is written.
     """
     if not tenant.applications_open:
         raise DomainError(
@@ -158,33 +171,40 @@ def partner_apply(
             value=tenant.slug,
             fix="Ask the program's team for an invitation.",
         )
-    company_name = _text(
+    errors: list[DomainError] = []
+
+    def checked(check, *args, **kwargs):
+        try:
+            return check(*args, **kwargs)
+        except DomainError as error:
+            errors.append(error)
+            return None
+
+    company_name = checked(
+        _text,
         company_name,
         field="company_name",
         maximum=MAX_COMPANY_NAME_LENGTH,
         required=True,
         label="company name",
     )
-    domain = _website_domain(website)
-    contact_name = _text(
+    domain = checked(website_domain, website)
+    contact_name = checked(
+        _text,
         contact_name,
         field="contact_name",
         maximum=MAX_CONTACT_NAME_LENGTH,
         required=True,
         label="contact name",
     )
-    contact_email = _contact_email(contact_email)
-    if kind not in Partner.Kind.values:
-        raise DomainError(
-            f"Unknown partner kind {kind!r}.",
-            field="kind",
-            value=kind,
-            fix=f"Choose one of {', '.join(Partner.Kind.values)}.",
-        )
-    message = _text(
-        message, field="message", maximum=MAX_MESSAGE_LENGTH, required=False, label="message"
+    contact_email = checked(contact_email_check, contact_email)
+    checked(_kind_check, kind)
+    message = checked(
+        _text, message, field="message", maximum=MAX_MESSAGE_LENGTH, required=False, label="message"
     )
-    lines = _reach_lines(reach)
+    lines = checked(reach_lines, reach)
+    if errors:
+        raise FieldErrors(errors)
 
     with transaction.atomic():
         partner, created = _applicant_partner(

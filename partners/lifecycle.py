@@ -13,6 +13,7 @@ import logging
 from django.db import transaction
 
 from attribution.links import partner_links_cache_forget
+from partners.acceptance import acceptance_email_enqueue
 from partners.models import Partner
 from tenancy.errors import Conflict, DomainError
 from tenancy.services import audit_record
@@ -69,7 +70,8 @@ def partner_status_change(*, partner: Partner, status: str, actor, reason: str =
 
     The partner row is locked for the check and the write, so two concurrent
     changes are applied one after the other. Requesting the current status
-    changes nothing and writes no audit event.
+    changes nothing and writes no audit event. A move from applied to active
+    e-mails the applicant after the commit (`partners.acceptance`).
     """
     reason = reason.strip()
     with transaction.atomic():
@@ -90,11 +92,15 @@ def partner_status_change(*, partner: Partner, status: str, actor, reason: str =
         )
         # The redirect caches links, and only an active partner's links may redirect.
         transaction.on_commit(lambda: partner_links_cache_forget(locked.pk))
+        accepted = before == Status.APPLIED and status == Status.ACTIVE
+        if accepted:
+            acceptance_email_enqueue(partner=locked)
     logger.info(
-        "partner.status_changed tenant_id=%s partner_id=%s from=%s to=%s",
+        "partner.status_changed tenant_id=%s partner_id=%s from=%s to=%s acceptance_email=%s",
         locked.tenant_id,
         locked.pk,
         before,
         status,
+        accepted,
     )
     return locked

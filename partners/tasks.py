@@ -87,3 +87,19 @@ def send_signup_email_task(tenant_id: int, application_id: int) -> bool:
     from partners.signup import signup_email_send
 
     return signup_email_send(tenant_id=tenant_id, application_id=application_id)
+
+
+@shared_task(
+    name="partners.tasks.send_acceptance_email_task",
+    autoretry_for=(OSError,),
+    retry_backoff=30,
+    max_retries=5,
+    time_limit=120,
+)
+def send_acceptance_email_task(tenant_id: int, partner_id: int) -> int:
+    """Send an accepted partner's welcome e-mail; SMTP failures are retried with back-off."""
+    from partners.acceptance import acceptance_email_send
+
+    # NOTE: a retry after an SMTP failure sends again to every recipient, including
+    # those whose message went out before the failure.
+    return acceptance_email_send(tenant_id=tenant_id, partner_id=partner_id)

@@ -57,6 +57,24 @@ def _json_value(value):
     return text if len(text) <= MAX_ECHO_LENGTH else f"{text[:MAX_ECHO_LENGTH]}…"
 
 
+class FieldErrors(DomainError):
+    """Several rejected fields of one request, so a form can show every error at once.
+
+    The first error is also this error's own message, field, value and fix, so a
+    caller that handles one DomainError still names a field.
+    """
+
+    def __init__(self, errors: list[DomainError]):
+        if not errors:
+            raise ValueError("FieldErrors needs at least one error.")
+        first = errors[0]
+        super().__init__(first.message, field=first.field, value=first.value, fix=first.fix)
+        self.errors = list(errors)
+
+    def as_dict(self) -> dict:
+        return {**super().as_dict(), "errors": [error.as_dict() for error in self.errors]}
+
+
 class NotFound(DomainError):
     status_code = 404
     code = "not_found"

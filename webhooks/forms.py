@@ -1,10 +1,13 @@
-"""The filter form of the delivery log page."""
+"""The filter form of the delivery log page and the endpoint form."""
 
 from __future__ import annotations
 
 from django import forms
 
+from tenancy.errors import DomainError
+from tenancy.form_errors import validation_error
 from webhooks.models import EventType, WebhookDelivery, WebhookEndpoint
+from webhooks.services import url_validate
 
 
 class DeliveryFilterForm(forms.Form):
@@ -28,7 +31,11 @@ EVENT_TYPE_CHOICES = [
 
 
 class EndpointForm(forms.Form):
-    """The fields of an endpoint that an admin enters; the service checks the URL."""
+    """The fields of an endpoint that an admin enters.
+
+    `clean_url` runs the service's URL check, so a rejected URL shows together with
+    the form's other errors. The service checks the URL again before it writes.
+    """
 
     url = forms.CharField(
         label="URL",
@@ -55,3 +62,9 @@ class EndpointForm(forms.Form):
         help_text="An inactive endpoint gets nothing, and deliveries that fall due while it "
         "is inactive are marked dead.",
     )
+
+    def clean_url(self) -> str:
+        try:
+            return url_validate(self.cleaned_data["url"])
+        except DomainError as error:
+            raise validation_error(error) from None

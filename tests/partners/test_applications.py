@@ -6,7 +6,7 @@ import pytest
 
 from partners import applications
 from partners.models import Partner, PartnerApplication, ReachEntry
-from tenancy.errors import DomainError
+from tenancy.errors import DomainError, FieldErrors
 from tenancy.models import AuditEvent
 from tenancy.scope import tenant_scope
 from tenancy.services import api_key_create
@@ -164,3 +164,14 @@ def test_api_lists_own_applications(open_tenant, other_tenant, client):
     assert [row["company_name"] for row in rows] == ["Northwind Consulting"]
     assert rows[0]["partner_status"] == "applied"
     assert rows[0]["reach_accepted"] == 3
+
+
+def test_application_lists_every_invalid_field(open_tenant):
+    with pytest.raises(FieldErrors) as raised:
+        apply(open_tenant, company_name="", website="gmail.com", contact_email="not-an-email")
+
+    fields = [error.field for error in raised.value.errors]
+    assert fields == ["company_name", "website", "contact_email"]
+    assert raised.value.field == "company_name"
+    assert raised.value.as_dict()["errors"][1]["value"] == "gmail.com"
+    assert not PartnerApplication.objects.exists()

@@ -212,3 +212,28 @@ def test_queued_import_shows_progress_bar(staff_client, tenant, settings):
     assert '<progress class="job-bar"' in page
     with tenant_scope(tenant):
         assert ImportRun.objects.get().status == ImportRun.Status.QUEUED
+
+
+def test_import_page_polls_until_finished(staff_client, tenant, settings):
+    from crm.tasks import csv_import_task
+
+    settings.TRACK360_IMPORT_INLINE_MAX_BYTES = 10
+    post_upload(staff_client, GOOD_CSV)
+    with tenant_scope(tenant):
+        run = ImportRun.objects.select_related("job").get()
+    url = reverse("crm:import_detail", args=[run.pk])
+
+    queued = staff_client.get(url).content.decode()
+    assert 'hx-select="#import-result"' in queued
+    assert '<meta http-equiv="refresh"' in queued
+    assert "No errors: every line was valid" not in queued
+
+    csv_import_task.apply(args=(tenant.pk, run.pk, run.job.pk))
+
+    finished = staff_client.get(url).content.decode()
+    assert 'hx-select="#import-result"' not in finished
+    assert '<meta http-equiv="refresh"' not in finished
+    assert '<progress class="job-bar"' not in finished
+    assert '<div class="card-label">Created</div><div class="card-value">2</div>' in finished
+    assert "No errors: every line was valid" in finished
+    assert 'id="import-result"' in finished

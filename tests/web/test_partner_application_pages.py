@@ -77,6 +77,31 @@ def test_invalid_field_shown_next_to_input(client, open_tenant):
         assert not Partner.objects.exists()
 
 
+def test_every_invalid_field_shown_at_once(client, open_tenant):
+    invalid = {**FORM, "website": "gmail.com", "contact_email": "not-an-email"}
+
+    response = client.post(f"/apply/{open_tenant.slug}/", invalid)
+
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert "consumer mail provider" in errors["website"][0]
+    assert "e-mail address is not valid" in errors["contact_email"][0]
+    page = response.content.decode()
+    assert 'id="id_website_error"' in page
+    assert 'id="id_contact_email_error"' in page
+
+
+def test_service_checks_shown_with_form_errors(client, open_tenant):
+    invalid = {**FORM, "company_name": "", "website": "gmail.com"}
+
+    response = client.post(f"/apply/{open_tenant.slug}/", invalid)
+
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert "company_name" in errors
+    assert "consumer mail provider" in errors["website"][0]
+
+
 def test_honeypot_stores_nothing(client, open_tenant):
     response = client.post(f"/apply/{open_tenant.slug}/", {**FORM, "fax": "+1 555 0100"})
 
@@ -94,6 +119,19 @@ def test_rate_limit_per_address(client, open_tenant):
     assert response.status_code == 429
     with tenant_scope(open_tenant):
         assert PartnerApplication.objects.count() == applications.SUBMISSIONS_PER_HOUR
+
+
+def test_rate_limit_skips_rejected_submissions(client, open_tenant):
+    url = f"/apply/{open_tenant.slug}/"
+    for _ in range(applications.SUBMISSIONS_PER_HOUR - 1):
+        assert client.post(url, {**FORM, "website": "gmail.com"}).status_code == 400
+    assert client.post(url, FORM).status_code == 200
+
+    response = client.post(url, FORM)
+
+    assert response.status_code == 200
+    with tenant_scope(open_tenant):
+        assert PartnerApplication.objects.count() == 2
 
 
 def test_staff_list_shows_own_applications(client, open_tenant, other_tenant, login_as):

@@ -230,3 +230,13 @@ def test_manager_cannot_change(manager_client, endpoint, method, name):
     assert endpoint.secret == secret
     assert endpoint.url == "https://hooks.acme.example/in"
     assert WebhookDelivery.all_tenants.count() == 0
+
+
+def test_create_shows_url_and_event_errors(staff_client, tenant):
+    response = staff_client.post(CREATE, {"url": "http://10.0.0.5/hook"})
+
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert "10.0.0.5 is a private address" in errors["url"][0]
+    assert "Choose at least one event" in errors["event_types"][0]
+    assert not WebhookEndpoint.all_tenants.filter(tenant=tenant).exists()
