@@ -189,7 +189,9 @@ def test_bad_filter_value_is_an_error(staff_client, board, filters):
     ((field, value),) = filters.items()
     content = response.content.decode()
     assert response.status_code == 400
-    assert f"<strong>{field}</strong>: Select a valid choice. {value} is not one of" in content
+    assert f'<p class="field-error" id="id_{field}_error">' in content
+    assert f"Select a valid choice. {value} is not one of" in content
+    assert f'aria-describedby="id_{field}_error"' in content
 
 
 def test_other_tenant_never_listed(staff_client, board):
