@@ -92,3 +92,21 @@ def test_dashboard_references(staff_client, program):
     content = staff_client.get(reverse("reporting:dashboard")).content.decode()
 
     assert dangling_references(content) == []
+
+
+@pytest.mark.parametrize(
+    ("route", "query", "error"),
+    [
+        ("crm:account_list", "?tier=Z&ordering=domain", "Sort: Select a valid choice."),
+        ("crm:account_list", "?q=" + "x" * 101, "Search: Ensure this value has at most 100"),
+        ("attribution:referral_list", "?status=bogus&conflict=bogus", "Conflict: Select a valid"),
+        ("fraud:signal_list", "?status=bogus&kind=bogus&partner=0", "Kind: Select a valid"),
+    ],
+    ids=["accounts", "accounts-search", "referrals", "fraud-signals"],
+)
+def test_filter_errors_beside_controls(staff_client, program, route, query, error):
+    content = staff_client.get(f"{reverse(route)}{query}").content.decode()
+
+    assert error in content
+    assert "_error" in content
+    assert dangling_references(content) == []
