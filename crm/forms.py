@@ -25,6 +25,7 @@ class AccountFilterForm(forms.Form):
         max_length=100,
         label="Search",
         help_text="Part of the name or domain.",
+        widget=forms.SearchInput(attrs={"placeholder": "Name or domain"}),
     )
     tier = forms.ChoiceField(
         required=False,

@@ -151,19 +151,36 @@ class PartnerStatusForm(forms.Form):
         ]
 
 
+def _invalid_choice(noun: str) -> str:
+    """Return the error for a filter value that is not one of the field's choices."""
+    return f"“%(value)s” is not a {noun}. Choose one from the list."
+
+
 class PartnerListFilterForm(forms.Form):
     """The filters and the sort of the partner list."""
 
-    q = forms.CharField(required=False, max_length=100, label="Name or external id")
+    q = forms.CharField(
+        required=False, max_length=100, label="Name or external id", widget=forms.SearchInput
+    )
     segment = forms.ChoiceField(
-        required=False, choices=[("", "All segments"), *PartnerScore.Segment.choices]
+        required=False,
+        choices=[("", "All segments"), *PartnerScore.Segment.choices],
+        error_messages={"invalid_choice": _invalid_choice("segment")},
     )
     status = forms.ChoiceField(
-        required=False, choices=[("", "All statuses"), *Partner.Status.choices]
+        required=False,
+        choices=[("", "All statuses"), *Partner.Status.choices],
+        error_messages={"invalid_choice": _invalid_choice("status")},
     )
-    kind = forms.ChoiceField(required=False, choices=[("", "All kinds"), *Partner.Kind.choices])
+    kind = forms.ChoiceField(
+        required=False,
+        choices=[("", "All kinds"), *Partner.Kind.choices],
+        error_messages={"invalid_choice": _invalid_choice("kind")},
+    )
     # Set by the column header links, so it has no visible input.
-    sort = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
+    sort = forms.CharField(
+        required=False, max_length=40, label="Sort order", widget=forms.HiddenInput
+    )
 
     def clean_sort(self) -> str:
         sort = self.cleaned_data["sort"]

@@ -171,10 +171,11 @@ def partner_list(request):
 def partner_list_csv(request):
     form, partners, _, _ = _filtered_partners(request)
     if form.errors:
-        field, errors = next(iter(form.errors.items()))
-        return HttpResponse(
-            f"{field}: {' '.join(errors)}\n", status=400, content_type="text/plain; charset=utf-8"
-        )
+        # One line per invalid filter, named by the label the list page shows.
+        lines = [
+            f"{form[field].label}: {' '.join(errors)}\n" for field, errors in form.errors.items()
+        ]
+        return HttpResponse("".join(lines), status=400, content_type="text/plain; charset=utf-8")
     response = StreamingHttpResponse(
         partner_exports.partner_list_csv(partners, currency=request.tenant.base_currency),
         content_type="text/csv; charset=utf-8",

@@ -15,6 +15,10 @@
   function mark(root) {
     var scope = root && root.querySelectorAll ? root : document;
     scope.querySelectorAll(".table-wrap").forEach(function (wrap) {
+      // A template that made the box a region itself keeps its own markup.
+      if (wrap.hasAttribute("tabindex") && !wrap.hasAttribute("data-scroll-region")) {
+        return;
+      }
       var scrolls = wrap.scrollWidth > wrap.clientWidth;
       var managed = wrap.hasAttribute("data-scroll-region");
       if (scrolls && !managed && !wrap.querySelector(FOCUSABLE)) {

@@ -61,7 +61,7 @@ def test_every_chart_has_figure_table_and_canvas(staff_client, program):
         figure = figure_of(content, key)
         assert "<figcaption" in figure, key
         assert '<canvas role="img" aria-label="' in figure, key
-        assert '<details class="chart-data">' in figure, key
+        assert f'<details class="chart-data" data-live-key="chart-{key}">' in figure, key
         assert "<summary>Data table</summary>" in figure, key
         assert "<table" in figure, key
 

@@ -53,7 +53,18 @@ def test_csv_bad_sort_is_400(manager_client, program):
     response = manager_client.get(URL, {"sort": "secret"})
 
     assert response.status_code == 400
-    assert "secret" in response.content.decode()
+    assert response.content.decode().startswith("Sort order: Unknown sort “secret”.")
+
+
+def test_csv_bad_filters_named_by_label(manager_client, program):
+    response = manager_client.get(URL, {"status": "bogus", "kind": "pirate"})
+
+    lines = response.content.decode().splitlines()
+    assert response.status_code == 400
+    assert lines == [
+        "Status: “bogus” is not a status. Choose one from the list.",
+        "Kind: “pirate” is not a kind. Choose one from the list.",
+    ]
 
 
 def test_list_links_csv_with_filters(manager_client, program):

@@ -187,9 +187,15 @@ def test_bad_filter_value_is_an_error(staff_client, board, filters):
     response = staff_client.get(PARTNERS, filters)
 
     ((field, value),) = filters.items()
+    label = field.capitalize()
     content = response.content.decode()
     assert response.status_code == 400
-    assert f"<strong>{field}</strong>: Select a valid choice. {value} is not one of" in content
+    assert (
+        f'<p class="field-error" id="id_{field}_error">{label}: “{value}” is not a {field}. '
+        "Choose one from the list.</p>"
+    ) in content
+    assert f'aria-describedby="id_{field}_error"' in content
+    assert f"<strong>{field}</strong>" not in content
 
 
 def test_other_tenant_never_listed(staff_client, board):
@@ -198,3 +204,23 @@ def test_other_tenant_never_listed(staff_client, board):
 
         assert "Globex Partners" not in response.content.decode(), params
         assert board["stranger"].pk not in [row.pk for row in response.context["page"].object_list]
+
+
+def test_bad_sort_named_by_label(staff_client, board):
+    content = staff_client.get(PARTNERS, {"sort": "-password"}).content.decode()
+
+    assert "<strong>Sort order</strong>: Unknown sort “-password”." in content
+    assert "<strong>sort</strong>" not in content
+
+
+def test_long_search_error_beside_field(staff_client, board):
+    response = staff_client.get(PARTNERS, {"q": "x" * 101})
+
+    content = response.content.decode()
+    assert response.status_code == 400
+    assert '<input type="search" name="q"' in content
+    assert 'aria-describedby="id_q_error"' in content
+    assert (
+        '<p class="field-error" id="id_q_error">Name or external id: Ensure this value has at '
+        "most 100 characters (it has 101).</p>"
+    ) in content
