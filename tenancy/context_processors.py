@@ -1,4 +1,4 @@
-from tenancy.permissions import partnership_pending
+from tenancy.permissions import partnership_ended, partnership_pending
 from tenancy.selectors import membership_list_for_user
 
 
@@ -12,5 +12,7 @@ def tenant(request) -> dict:
         "current_membership": getattr(request, "membership", None),
         # True for an applicant under review, whose navigation shows only the review page.
         "partnership_pending": partnership_pending(getattr(request, "membership", None)),
+        # True for a user of a terminated partner, whose portal pages are all closed.
+        "partnership_ended": partnership_ended(getattr(request, "membership", None)),
         "memberships": memberships,
     }

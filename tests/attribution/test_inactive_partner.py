@@ -190,6 +190,17 @@ def test_terminated_portal_post_is_403(
     assert Referral.objects.count() == 0
 
 
+def test_terminated_portal_menu_lists_no_pages(
+    portal, partner, admin_user, django_capture_on_commit_callbacks
+):
+    status_set(partner, Partner.Status.TERMINATED, admin_user, django_capture_on_commit_callbacks)
+
+    page = portal.get("/partners/portal/").content.decode()
+
+    assert "Register a referral" not in page
+    assert "/attribution/portal/links/" not in page
+
+
 @pytest.mark.parametrize("url", PORTAL_API)
 def test_terminated_portal_api_is_403(
     portal, partner, admin_user, url, django_capture_on_commit_callbacks
