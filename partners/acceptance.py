@@ -1,9 +1,11 @@
 """The e-mail sent to an applicant when its partnership is accepted.
 
-When a partner moves from applied to active, the contact addresses of its
-applications and its portal users get one message each with the portal's log-in
-link. A partner can move from applied to active only once, because no status
-leads back to applied, so each partner gets this message at most once.
+When a partner moves from applied to active, the confirmed contact addresses of
+its applications and its portal users get one message each with the portal's
+log-in link. An address nobody confirmed gets nothing, because anyone can type
+any address into the public form. A partner can move from applied to active only
+once, because no status leads back to applied, so each partner gets this message
+at most once.
 """
 
 from __future__ import annotations
@@ -22,13 +24,15 @@ logger = logging.getLogger(__name__)
 
 
 def acceptance_recipients(partner: Partner) -> list[str]:
-    """Return the applicants' contact addresses and the partner's portal users' addresses.
+    """Return the applicants' confirmed contact addresses and the portal users' addresses.
 
     Addresses are compared without case and kept in the order first seen, with
     application contacts first, oldest application first.
     """
     contacts = (
-        PartnerApplication.all_tenants.filter(tenant_id=partner.tenant_id, partner_id=partner.pk)
+        PartnerApplication.all_tenants.filter(
+            tenant_id=partner.tenant_id, partner_id=partner.pk, email_verified_at__isnull=False
+        )
         .order_by("created_at", "pk")
         .values_list("contact_email", flat=True)
     )

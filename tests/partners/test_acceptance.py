@@ -6,10 +6,11 @@ import logging
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 
 from partners import applications
 from partners.lifecycle import partner_status_change
-from partners.models import Partner
+from partners.models import Partner, PartnerApplication
 from tenancy.models import Membership
 from tests.factories import MembershipFactory, PartnerFactory, UserFactory
 
@@ -33,6 +34,13 @@ def applicant(scoped):
     )
     applications.partner_apply(
         tenant=scoped, **{**APPLICATION, "contact_email": "ops@northwind-consulting.com"}
+    )
+    # Jane and ops confirmed their addresses; a third address nobody confirmed is left out.
+    applications.partner_apply(
+        tenant=scoped, **{**APPLICATION, "contact_email": "stranger@example.org"}
+    )
+    PartnerApplication.objects.exclude(contact_email="stranger@example.org").update(
+        email_verified_at=timezone.now()
     )
     return partner
 
