@@ -35,7 +35,7 @@ ELIGIBILITY_STATUSES = (ELIGIBLE, CONFLICT, REGISTERED_BY_YOU)
 
 # Keys of `Eligibility.detail` that partners never see: the holder of a registration
 # and the id of the tenant's deal.
-# Which partner holds a registration, and since when, is never shown to other partners.
+# Partners never see which other partner registered a company, or when.
 HIDDEN_FROM_PARTNERS = (
     "referral_id",
     "partner_id",

@@ -91,10 +91,23 @@ def payout_prepare(request):
     return redirect(f"{reverse('commissions:payout_list')}?period={period.label}")
 
 
-def _payout_step(request, pk: int, step, done: str, *, ask: Question | None = None):
+def _payout_step(
+    request,
+    pk: int,
+    step,
+    done: str,
+    *,
+    ask: Question | None = None,
+    reached: str | None = None,
+):
+    """Run `step` on the payout; a payout already in status `reached` is left as it is."""
     payout = get_for_tenant_or_404(Payout, pk=pk)
-    if step is payouts.payout_mark_paid and payout.status == Payout.Status.PAID:
-        messages.info(request, "This payout was already marked paid; nothing changed.")
+    if reached is not None and payout.status == reached:
+        messages.info(
+            request,
+            f"This payout was already marked {payout.get_status_display().lower()}, so "
+            "nothing changed.",
+        )
         return redirect("commissions:payout_detail", pk=payout.pk)
     if ask and (
         page := ask_unless_confirmed(
@@ -131,6 +144,7 @@ def payout_mark_paid(request, pk: int):
             "This cannot be undone; a mistake is corrected with an adjustment.",
             "Mark paid",
         ),
+        reached=Payout.Status.PAID,
     )
 
 

@@ -2,8 +2,8 @@
 
 When a partner moves from applied to active, the confirmed contact addresses of
 its applications and its portal users get one message each with the portal's
-log-in link. An address nobody confirmed gets nothing, because anyone can type
-any address into the public form. A partner can move from applied to active only
+log-in link. Unconfirmed addresses get nothing, because anyone can type any
+address into the public form. A partner can move from applied to active only
 once, because no status leads back to applied, so each partner gets this message
 at most once.
 """

@@ -218,8 +218,8 @@ class PartnerApplication(TenantOwnedModel):
     reach_rejected = models.PositiveIntegerField(default=0)
     # Keyed hash of the client address, for abuse review; the address is never stored.
     client_hash = models.CharField(max_length=64, blank=True)
-    # When the sign-up link went to the contact address; null when this submission
-    # offered no portal sign-up, such as one for a partner the program already had.
+    # When the sign-up link went to the contact address. It is null when this
+    # submission offered no portal sign-up, such as one for a known partner.
     signup_sent_at = models.DateTimeField(null=True, blank=True)
     # When the applicant opened the sign-up link and confirmed the contact address.
     email_verified_at = models.DateTimeField(null=True, blank=True)

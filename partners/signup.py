@@ -6,8 +6,8 @@ The link carries a signed key naming the application and expires after
 ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS. Opening it confirms the address as an
 allauth EmailAddress and, for an address without a password yet, lets the
 applicant choose one. The result is a user (username = the address, or a derived
-unique name) with a partner-role membership of the applied partner, who sees the
-portal's "under review" page until a manager activates the partner.
+unique name) with a partner-role membership of the applied partner. The portal
+shows that user the "under review" page until a manager activates the partner.
 
 Completing the sign-up twice changes nothing the second time, and one address
 never becomes two users.

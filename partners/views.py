@@ -119,11 +119,15 @@ def _sort_links(sort: str) -> dict[str, dict]:
         first = key if key == "name" else f"-{key}"
         reverse_sort = first.removeprefix("-") if first.startswith("-") else f"-{first}"
         active = sort in (first, reverse_sort)
+        aria_sort = mark = ""
+        if active:
+            aria_sort = "descending" if descending else "ascending"
+            mark = "▼" if descending else "▲"
         links[key] = {
             "sort": reverse_sort if sort == first else first,
             "active": active,
-            "aria_sort": ("descending" if descending else "ascending") if active else "",
-            "mark": ("▼" if descending else "▲") if active else "",
+            "aria_sort": aria_sort,
+            "mark": mark,
         }
     return links
 

@@ -1,11 +1,11 @@
 """Confirmation before destructive actions, with or without JavaScript.
 
-A destructive form carries `data-confirm`; static/js/confirm.js asks in a dialog
+A destructive form carries `data-confirm`, so static/js/confirm.js shows a dialog
 and adds `confirmed=1` before the form is sent. Without JavaScript the form is
-sent as it is, the view sees no `confirmed` field and answers with a page that
-asks the same question and posts the same fields again with `confirmed=1`. The
-view loads its object (a 404 for another tenant's) before asking, so the page
-never shows what the user may not see.
+sent as it is. The view finds no `confirmed` field and returns a page with the
+same question, which posts the same fields again with `confirmed=1`. The view
+loads its object (a 404 for another tenant's) before it renders that page, so the
+page never shows what the user may not see.
 """
 
 from __future__ import annotations
@@ -22,25 +22,25 @@ _NOT_REPOSTED = {"csrfmiddlewaretoken", CONFIRMED_FIELD}
 
 @dataclass(frozen=True)
 class Question:
-    """What a destructive action asks before it goes ahead."""
+    """The confirmation question of a destructive action."""
 
     # The question, naming the object, such as "Revoke the API key 'CRM sync'?".
     text: str
-    # What changes, and whether it can be undone, in a sentence or two.
+    # The effect of the action and whether it can be undone, in a sentence or two.
     consequence: str
     # The label of the button that goes ahead.
     button: str
 
 
 def is_confirmed(request: HttpRequest) -> bool:
-    """Return whether the POST says the user confirmed the action."""
+    """Return whether the POST contains the user's confirmation of the action."""
     return request.POST.get(CONFIRMED_FIELD) == "1"
 
 
 def ask_unless_confirmed(
     request: HttpRequest, question: Question, *, cancel_url: str
 ) -> HttpResponse | None:
-    """Return the page that asks `question`, or None once the POST confirms the action.
+    """Return the page with `question`, or None once the POST confirms the action.
 
     The page posts the request's fields again, with `confirmed=1`, to the same URL.
     """

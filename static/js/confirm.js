@@ -1,9 +1,9 @@
-// Ask before a destructive form is sent. A form opts in with data-confirm (the
-// question) and may add data-confirm-detail (what changes) and data-confirm-button
-// (the label of the button that goes ahead); data-confirm-when="field=value" asks
-// only when that field holds that value. Confirming adds confirmed=1, so the
-// server does not ask again; without this script the server shows its own
-// confirmation page instead.
+// Show a confirmation dialog before a destructive form is sent. A form opts in
+// with data-confirm (the question) and may add data-confirm-detail (the effect)
+// and data-confirm-button (the label of the button that goes ahead).
+// data-confirm-when="field=value" shows the dialog only when that field contains
+// that value. Confirming adds confirmed=1, so the server accepts the POST at once.
+// Without this script the server shows its own confirmation page instead.
 (function () {
   "use strict";
 

@@ -4,8 +4,8 @@
 // Before htmx swaps in the fresh copy, the script records which element inside the
 // fragment had focus and which <details data-live-key="..."> were open. After the
 // swap it sets those <details> open again and focuses the element of the new copy
-// that matches, without scrolling. Without JavaScript the fragment does not poll,
-// so nothing is lost.
+// that matches, without scrolling. Without JavaScript htmx does not run, so the
+// fragment is never replaced and there is no focus to restore.
 //
 // A poll is skipped while a form field in the fragment has focus or differs from
 // its initial value, so a refresh does not throw away what the user is typing.

@@ -1,5 +1,5 @@
 // Let keyboard users scroll wide tables. A .table-wrap that scrolls sideways and
-// holds nothing focusable becomes a focusable, labelled region, so arrow keys
+// contains nothing focusable becomes a focusable, labelled region, so arrow keys
 // scroll it; one that fits stays out of the tab order.
 (function () {
   "use strict";

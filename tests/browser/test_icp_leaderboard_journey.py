@@ -1,4 +1,4 @@
-"""A manager reads the dashboard, activates another ICP version and sees the partners move.
+"""A manager reads the dashboard, activates another ICP version and the partners move.
 
 Deals keep the tier frozen when they were won, so the dashboard's ranking by
 on-profile revenue does not change when another version is activated. The visible

@@ -71,7 +71,7 @@ def test_applicant_signs_up_and_earns(page, live_server, screenshot, tenant):
     assert "Your e-mail address is confirmed" in page.content()
     screenshot("signup-confirmed-login")
 
-    # Until a manager activates the partner, the portal says the review is pending.
+    # Until a manager activates the partner, the portal shows the review as pending.
     log_in(page, live_server, EMAIL)
     assert page.url.endswith("/partners/portal/")
     assert "Your application is under review" in page.content()
@@ -80,7 +80,7 @@ def test_applicant_signs_up_and_earns(page, live_server, screenshot, tenant):
     assert page.url.endswith("/partners/portal/")
     log_out(page)
 
-    # A manager sees the verified application and activates the partner on its page.
+    # A manager opens the verified application and activates the partner on its page.
     log_in(page, live_server, "browser-manager")
     page.goto(f"{live_server.url}/partners/applications/")
     assert "E-mail verified" in page.content()

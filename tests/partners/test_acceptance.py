@@ -35,7 +35,7 @@ def applicant(scoped):
     applications.partner_apply(
         tenant=scoped, **{**APPLICATION, "contact_email": "ops@northwind-consulting.com"}
     )
-    # Jane and ops confirmed their addresses; a third address nobody confirmed is left out.
+    # Jane and ops confirmed their addresses, and a third, unconfirmed address is left out.
     applications.partner_apply(
         tenant=scoped, **{**APPLICATION, "contact_email": "stranger@example.org"}
     )

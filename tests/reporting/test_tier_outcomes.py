@@ -16,8 +16,8 @@ LOST = Deal.Stage.LOST
 
 
 def test_rates_per_tier(scoped, other_tenant):
-    # Customer 1 is tier A at its first win (2016) and churned by date; its later win
-    # was frozen at B, which counts as a B win but not as a B customer.
+    # Customer 1 is tier A at its first win (2016) and has a churn date. Its later win
+    # was frozen at B, so it counts as a B win but not as a B customer.
     first = AccountFactory(fit_tier="B", churned_on=datetime.date(2017, 5, 1))
     DealFactory(account=first, won_fit_tier="A", close_date=datetime.date(2016, 1, 1))
     DealFactory(account=first, won_fit_tier="B", close_date=datetime.date(2017, 1, 1))

@@ -43,7 +43,7 @@ def log_in(client: Client, login: str, password: str = PASSWORD):
 
 
 def reauthenticate(client: Client, password: str = PASSWORD) -> None:
-    """Enter the password again, as allauth asks before any change to 2FA."""
+    """Enter the password again, as allauth requires before any change to 2FA."""
     response = client.post(reverse("account_reauthenticate"), {"password": password})
     assert response.status_code == 302, response.content.decode()
 

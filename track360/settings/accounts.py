@@ -1,9 +1,9 @@
 """Log-in, applicant sign-up and two-factor authentication, provided by django-allauth.
 
-Users log in at /login/ with their username or e-mail address. Nobody signs up
-through allauth's own sign-up page: applicants get an account from the link that
-the public application form e-mails them (partners.signup), and staff and invited
-partner users are created by admins and partner managers. See docs/accounts.md.
+Users log in at /login/ with their username or e-mail address. allauth's own
+sign-up page is closed. Applicants get an account from the link that the public
+application form e-mails them (partners.signup). Admins and partner managers
+create staff and invited partner users. See docs/accounts.md.
 """
 
 from track360.settings.env import env_int
@@ -28,7 +28,7 @@ ACCOUNT_EMAIL_VERIFICATION = "optional"
 ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS = env_int("TRACK360_SIGNUP_LINK_DAYS", 3)
 ACCOUNT_LOGOUT_ON_GET = False
 # Seconds after the password prompt during which 2FA changes need no new prompt. A
-# log-in does not count as a prompt in allauth 65.22, so every change asks once.
+# log-in does not count as a prompt in allauth 65.22, so every change prompts once.
 ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
 
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
